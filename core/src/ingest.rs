@@ -1,0 +1,100 @@
+//! What the ingest trigger decides for one raw payload, as pure functions. The trigger (in the
+//! extension) only adds what needs the database: replay detection and the writes.
+//!
+//! Order: parse → envelope (ids, event key) → [database: replay?] → map → tag → queue row.
+
+use crate::envelope::Envelope;
+use crate::intent::IntentRules;
+use crate::mapping::Mapping;
+use crate::tag::tag;
+use chrono::{DateTime, FixedOffset};
+use serde_json::{Map, Value};
+
+/// Everything the trigger needs, loaded once per statement.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    pub mapping_name: String,
+    pub mapping: Mapping,
+    pub rules: IntentRules,
+}
+
+/// The outcome recorded on `cxone_payloads` when nothing is queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotQueued {
+    /// `skipped`: the payload is fine but holds no text the mapping can find.
+    Skipped(String),
+    /// `invalid`: the payload cannot be processed; the reason says why and what to do.
+    Invalid(String),
+}
+
+/// A row to queue in `conversation_embeddings`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueRow {
+    pub conversation_id: String,
+    pub source_system: String,
+    pub text: String,
+    pub metadata: Map<String, Value>,
+    pub event_time: Option<DateTime<FixedOffset>>,
+}
+
+/// Parses the payload text exactly as stored. Only JSON objects can be mapped.
+pub fn parse_payload(text: &str) -> Result<Value, NotQueued> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| NotQueued::Invalid(format!("payload is not JSON that can be read: {e}")))?;
+    if !value.is_object() {
+        return Err(NotQueued::Invalid(format!(
+            "payload is a JSON {}, expected an object (send one event per row; the webhook splits arrays)",
+            crate::json_kind(&value)
+        )));
+    }
+    Ok(value)
+}
+
+/// Maps and tags a parsed payload that is not a replay.
+pub fn prepare(payload: &Value, envelope: &Envelope, cfg: &IngestConfig) -> Result<QueueRow, NotQueued> {
+    let Some(conversation_id) = envelope.conversation_id.clone() else {
+        return Err(NotQueued::Invalid(format!(
+            "no conversation id: none of the paths [{}] of mapping '{}' holds a value; fix the payload or the mapping's \"conversation_id\" paths",
+            cfg.mapping.conversation_id_paths().join(", "),
+            cfg.mapping_name
+        )));
+    };
+    let mut rendered = cfg.mapping.render(payload);
+    // PostgreSQL text and jsonb cannot hold NUL; the raw payload keeps it, derived text drops it.
+    strip_nul(&mut rendered.text);
+    for v in rendered.metadata.values_mut() {
+        if let Value::String(s) = v {
+            strip_nul(s);
+        }
+    }
+    let mut conversation_id = conversation_id;
+    strip_nul(&mut conversation_id);
+    if rendered.text.is_empty() {
+        return Err(NotQueued::Skipped(format!(
+            "no text matched: mapping '{}' found no non-empty text at [{}]",
+            cfg.mapping_name,
+            cfg.mapping.field_paths().join(", ")
+        )));
+    }
+    let mut metadata = rendered.metadata;
+    metadata.extend(tag(&rendered.text, &cfg.rules));
+    metadata.insert("source".into(), cfg.mapping.source_system.clone().into());
+    metadata.insert("conversation_id".into(), conversation_id.clone().into());
+    metadata.insert("mapping".into(), cfg.mapping_name.clone().into());
+    Ok(QueueRow {
+        conversation_id,
+        source_system: cfg.mapping.source_system.clone(),
+        text: rendered.text,
+        metadata,
+        event_time: envelope.event_time,
+    })
+}
+
+fn strip_nul(s: &mut String) {
+    if s.contains('\0') {
+        s.retain(|c| c != '\0');
+    }
+}
+
+#[cfg(test)]
+mod tests;

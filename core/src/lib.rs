@@ -1,0 +1,33 @@
+//! Pure Rust core of cxone_vector, shared by the PostgreSQL extension and the sidecar.
+//! Nothing here calls PostgreSQL: every function is plain Rust with plain tests.
+//!
+//! - [`path`]: dot paths into payloads; [`mapping`]: the mapping language;
+//! - [`envelope`]: conversation id, event key (replays), event time; [`timestamp`];
+//! - [`pii`]: PII detection; [`intent`]: intent rules; [`tag`]: `cxone_tag`;
+//! - [`ingest`]: the per-payload decisions of the ingest trigger.
+
+pub mod envelope;
+pub mod ingest;
+pub mod intent;
+pub mod mapping;
+pub mod path;
+pub mod pii;
+pub mod tag;
+pub mod timestamp;
+
+/// The mapping the extension is seeded with as `default`; handles both CXone fixture shapes.
+pub const DEFAULT_MAPPING: &str = include_str!("../../sql/seed/default_mapping.json");
+/// The intent rules the extension is seeded with.
+pub const SEED_INTENT_RULES: &str = include_str!("../../sql/seed/intent_rules.json");
+
+/// "object", "array", "string", ... for messages about what a value is.
+pub fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}

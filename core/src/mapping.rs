@@ -1,0 +1,388 @@
+//! The mapping language: which parts of a payload become labelled text, and which become
+//! filterable metadata.
+//!
+//! Two forms are accepted:
+//! - the original form, `{"data.transcript.agent": "Agent", "data.subject": "Subject"}`: each key
+//!   is a path, each value a label. A jsonb object does not keep key order, so the output order
+//!   is jsonb's (shorter keys first); use the ordered form when order matters.
+//! - the ordered form, `{"fields": [...], ...}`, described field by field on [`MappingSpec`].
+//!
+//! A mapping is parsed and validated once ([`Mapping::parse`]) and then applied to many payloads
+//! ([`Mapping::render`]); applying never fails.
+
+use crate::path::{scalar_text, JsonPath, PathError};
+use crate::timestamp::parse_timestamp;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Why a mapping was refused. Every message names the offending path or key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MappingError {
+    #[error("invalid mapping: {0}")]
+    Path(#[from] PathError),
+    #[error("invalid mapping: {0}")]
+    Shape(String),
+}
+
+/// The ordered form, as users write it in jsonb.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MappingSpec {
+    /// Rendered in this order; their outputs are joined with `separator`.
+    fields: Vec<FieldSpec>,
+    #[serde(default)]
+    separator: Option<String>,
+    /// Joins the turns of one turn field (default: a newline, one turn per line).
+    #[serde(default)]
+    turn_separator: Option<String>,
+    /// Paths tried in order for the conversation id.
+    #[serde(default)]
+    conversation_id: Option<OneOrMany>,
+    /// Paths tried in order for a unique event id (replays of it are duplicates).
+    #[serde(default)]
+    event_id: Option<OneOrMany>,
+    #[serde(default)]
+    event_type: Option<OneOrMany>,
+    #[serde(default)]
+    event_time: Option<OneOrMany>,
+    /// Metadata key → path(s); scalars found there are copied into `semantic_metadata`.
+    #[serde(default)]
+    metadata: BTreeMap<String, OneOrMany>,
+    #[serde(default)]
+    source_system: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldSpec {
+    path: String,
+    /// Label for plain text fields: `Label: text`.
+    #[serde(default)]
+    label: Option<String>,
+    /// Present for arrays of turns.
+    #[serde(default)]
+    turns: Option<TurnSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TurnSpec {
+    /// Path inside a turn to its text (default `text`).
+    #[serde(default)]
+    text: Option<String>,
+    /// Path inside a turn to the participant whose label is shown (default `participant`).
+    #[serde(default)]
+    label_from: Option<String>,
+    /// Participant value (compared lower-cased) → label.
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    /// Label when the participant is missing; an unknown participant is shown capitalised.
+    #[serde(default)]
+    default_label: Option<String>,
+    /// Path inside a turn to its timestamp (default `timestamp`).
+    #[serde(default)]
+    timestamp: Option<String>,
+    /// Prefix each line with `[timestamp]`.
+    #[serde(default)]
+    include_timestamp: bool,
+    /// Sort turns by timestamp when every text turn has one that parses (default true).
+    #[serde(default)]
+    order_by_timestamp: Option<bool>,
+}
+
+#[derive(Debug, Clone)]
+enum Field {
+    Text { path: JsonPath, label: String },
+    Turns { path: JsonPath, turns: Turns },
+}
+
+#[derive(Debug, Clone)]
+struct Turns {
+    text: JsonPath,
+    label_from: JsonPath,
+    labels: BTreeMap<String, String>,
+    default_label: String,
+    timestamp: JsonPath,
+    include_timestamp: bool,
+    order_by_timestamp: bool,
+}
+
+/// A validated mapping, ready to apply.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    fields: Vec<Field>,
+    separator: String,
+    turn_separator: String,
+    pub(crate) conversation_id: Vec<JsonPath>,
+    pub(crate) event_id: Vec<JsonPath>,
+    pub(crate) event_type: Vec<JsonPath>,
+    pub(crate) event_time: Vec<JsonPath>,
+    metadata: Vec<(String, Vec<JsonPath>)>,
+    pub source_system: String,
+}
+
+/// What a mapping extracts from one payload.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rendered {
+    /// Labelled text; empty when no path matched any text.
+    pub text: String,
+    /// Metadata keys from the mapping's `metadata` paths.
+    pub metadata: Map<String, Value>,
+}
+
+/// Keys that `cxone_tag` and the trigger set; a mapping's metadata may not overwrite them.
+const RESERVED_METADATA: &[&str] = &[
+    "source",
+    "conversation_id",
+    "mapping",
+    "content_length",
+    "contains_pii",
+    "pii_types",
+    "pii_counts",
+    "intent_category",
+    "intent_matches",
+    "intent_rule",
+];
+const DEFAULT_CONVERSATION_ID: &[&str] = &["conversationId", "data.case.id"];
+const DEFAULT_EVENT_ID: &[&str] = &["eventId"];
+const DEFAULT_EVENT_TYPE: &[&str] = &["eventType", "event"];
+const DEFAULT_EVENT_TIME: &[&str] = &["createdAtWithMilliseconds", "createdAt", "timestamp"];
+
+fn paths(list: Option<OneOrMany>, default: &[&str]) -> Result<Vec<JsonPath>, MappingError> {
+    let texts: Vec<String> = match list {
+        None => default.iter().map(|s| s.to_string()).collect(),
+        Some(OneOrMany::One(s)) => vec![s],
+        Some(OneOrMany::Many(v)) => v,
+    };
+    Ok(texts
+        .iter()
+        .map(|p| JsonPath::parse(p))
+        .collect::<Result<_, _>>()?)
+}
+
+impl Mapping {
+    /// Parses and validates either form. Errors name the bad path or key.
+    pub fn parse(spec: &Value) -> Result<Self, MappingError> {
+        let obj = spec.as_object().ok_or_else(|| {
+            MappingError::Shape(format!(
+                "a mapping is a JSON object, got {}",
+                crate::json_kind(spec)
+            ))
+        })?;
+        if obj.contains_key("fields") {
+            let spec: MappingSpec = serde_json::from_value(spec.clone())
+                .map_err(|e| MappingError::Shape(e.to_string()))?;
+            return Self::from_spec(spec);
+        }
+        let mut fields = Vec::with_capacity(obj.len());
+        for (path, label) in obj {
+            let label = label.as_str().ok_or_else(|| {
+                MappingError::Shape(format!(
+                    "the value for path '{path}' must be a label string (or use the ordered form with \"fields\")"
+                ))
+            })?;
+            fields.push(FieldSpec {
+                path: path.clone(),
+                label: Some(label.to_string()),
+                turns: None,
+            });
+        }
+        Self::from_spec(MappingSpec {
+            fields,
+            separator: None,
+            turn_separator: None,
+            conversation_id: None,
+            event_id: None,
+            event_type: None,
+            event_time: None,
+            metadata: BTreeMap::new(),
+            source_system: None,
+        })
+    }
+
+    fn from_spec(spec: MappingSpec) -> Result<Self, MappingError> {
+        if spec.fields.is_empty() {
+            return Err(MappingError::Shape("\"fields\" is empty: nothing would be mapped".into()));
+        }
+        let mut fields = Vec::with_capacity(spec.fields.len());
+        for f in spec.fields {
+            let path = JsonPath::parse(&f.path)?;
+            fields.push(match (f.label, f.turns) {
+                (Some(_), Some(_)) => {
+                    return Err(MappingError::Shape(format!(
+                        "field '{}' has both \"label\" and \"turns\"; use one",
+                        f.path
+                    )))
+                }
+                (None, None) => {
+                    return Err(MappingError::Shape(format!(
+                        "field '{}' needs a \"label\" or a \"turns\" object",
+                        f.path
+                    )))
+                }
+                (Some(label), None) => Field::Text { path, label },
+                (None, Some(t)) => Field::Turns {
+                    path,
+                    turns: Turns {
+                        text: JsonPath::parse(t.text.as_deref().unwrap_or("text"))?,
+                        label_from: JsonPath::parse(
+                            t.label_from.as_deref().unwrap_or("participant"),
+                        )?,
+                        labels: t
+                            .labels
+                            .into_iter()
+                            .map(|(k, v)| (k.to_lowercase(), v))
+                            .collect(),
+                        default_label: t.default_label.unwrap_or_else(|| "Participant".into()),
+                        timestamp: JsonPath::parse(t.timestamp.as_deref().unwrap_or("timestamp"))?,
+                        include_timestamp: t.include_timestamp,
+                        order_by_timestamp: t.order_by_timestamp.unwrap_or(true),
+                    },
+                },
+            });
+        }
+        let mut metadata = Vec::with_capacity(spec.metadata.len());
+        for (key, list) in spec.metadata {
+            if RESERVED_METADATA.contains(&key.as_str()) {
+                return Err(MappingError::Shape(format!(
+                    "metadata key '{key}' is reserved for cxone_tag; choose another name"
+                )));
+            }
+            metadata.push((key, paths(Some(list), &[])?));
+        }
+        Ok(Mapping {
+            fields,
+            separator: spec.separator.unwrap_or_else(|| " ".into()),
+            turn_separator: spec.turn_separator.unwrap_or_else(|| "\n".into()),
+            conversation_id: paths(spec.conversation_id, DEFAULT_CONVERSATION_ID)?,
+            event_id: paths(spec.event_id, DEFAULT_EVENT_ID)?,
+            event_type: paths(spec.event_type, DEFAULT_EVENT_TYPE)?,
+            event_time: paths(spec.event_time, DEFAULT_EVENT_TIME)?,
+            metadata,
+            source_system: spec.source_system.unwrap_or_else(|| "cxone".into()),
+        })
+    }
+
+    /// The seeded `default` mapping.
+    pub fn default_mapping() -> Self {
+        let spec: Value = serde_json::from_str(crate::DEFAULT_MAPPING)
+            .expect("the default mapping is valid JSON (checked by tests)");
+        Self::parse(&spec).expect("the default mapping is valid (checked by tests)")
+    }
+
+    /// The paths tried for the conversation id, for messages.
+    pub fn conversation_id_paths(&self) -> Vec<&str> {
+        self.conversation_id.iter().map(JsonPath::as_str).collect()
+    }
+
+    /// The paths of the text fields, for messages.
+    pub fn field_paths(&self) -> Vec<&str> {
+        self.fields
+            .iter()
+            .map(|f| match f {
+                Field::Text { path, .. } | Field::Turns { path, .. } => path.as_str(),
+            })
+            .collect()
+    }
+
+    /// Applies the mapping to one payload.
+    pub fn render(&self, payload: &Value) -> Rendered {
+        let mut parts: Vec<String> = Vec::new();
+        for field in &self.fields {
+            match field {
+                Field::Text { path, label } => {
+                    let lines: Vec<String> = path
+                        .resolve(payload)
+                        .into_iter()
+                        .filter_map(text_of)
+                        .map(|t| format!("{label}: {t}"))
+                        .collect();
+                    if !lines.is_empty() {
+                        parts.push(lines.join(&self.turn_separator));
+                    }
+                }
+                Field::Turns { path, turns } => {
+                    let lines = turns.render(path.resolve(payload));
+                    if !lines.is_empty() {
+                        parts.push(lines.join(&self.turn_separator));
+                    }
+                }
+            }
+        }
+        let mut metadata = Map::new();
+        for (key, paths) in &self.metadata {
+            if let Some(v) = first_scalar(paths, payload) {
+                metadata.insert(key.clone(), v);
+            }
+        }
+        Rendered {
+            text: parts.join(&self.separator),
+            metadata,
+        }
+    }
+}
+
+impl Turns {
+    fn render(&self, found: Vec<&Value>) -> Vec<String> {
+        // A path to the array itself (no [*]) is accepted too: flatten one level.
+        let turns = found.into_iter().flat_map(|v| match v {
+            Value::Array(items) => items.iter().collect::<Vec<_>>(),
+            other => vec![other],
+        });
+        let mut rows: Vec<(Option<i64>, Option<&str>, String)> = Vec::new();
+        for turn in turns {
+            let Some(text) = self.text.first(turn).and_then(text_of) else {
+                continue;
+            };
+            let stamp = self.timestamp.first(turn).and_then(Value::as_str);
+            let label = match self.label_from.first(turn).and_then(scalar_text) {
+                Some(who) => match self.labels.get(&who.to_lowercase()) {
+                    Some(l) => l.clone(),
+                    None => capitalise(&who),
+                },
+                None => self.default_label.clone(),
+            };
+            let line = match (self.include_timestamp, stamp) {
+                (true, Some(s)) => format!("[{s}] {label}: {text}"),
+                _ => format!("{label}: {text}"),
+            };
+            rows.push((stamp.and_then(parse_timestamp).map(|t| t.timestamp_micros()), stamp, line));
+        }
+        if self.order_by_timestamp && rows.iter().all(|(t, _, _)| t.is_some()) {
+            rows.sort_by_key(|(t, _, _)| *t); // stable: equal times keep array order
+        }
+        rows.into_iter().map(|(_, _, line)| line).collect()
+    }
+}
+
+/// Text of a value for rendering: non-blank strings only (numbers, objects, null are not text).
+fn text_of(value: &Value) -> Option<&str> {
+    value.as_str().map(str::trim).filter(|s| !s.is_empty())
+}
+
+pub(crate) fn first_scalar(paths: &[JsonPath], payload: &Value) -> Option<Value> {
+    paths
+        .iter()
+        .flat_map(|p| p.first(payload))
+        .find(|v| scalar_text(v).is_some())
+        .cloned()
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
