@@ -1,0 +1,51 @@
+//! The `cxone_vector` PostgreSQL extension: thin SQL shells over `cxone_core`.
+//!
+//! - [`functions`]: `cxone_map`, `cxone_tag`, validation helpers;
+//! - [`ingest_trigger`]: the trigger that turns a raw payload into a queued row;
+//! - [`config`]: the mapping and intent rules in force, loaded once per statement;
+//! - [`guc`]: every `cxone.*` setting.
+//!
+//! The tables, trigger and seeds are in `sql/*.sql` at the repository root.
+
+use pgrx::prelude::*;
+
+mod config;
+mod functions;
+mod guc;
+mod ingest_trigger;
+
+::pgrx::pg_module_magic!(name, version);
+
+pgrx::extension_sql_file!(
+    "../../sql/schema.sql",
+    name = "schema",
+    requires = [
+        functions::cxone_mapping_check,
+        functions::cxone_intent_pattern_check,
+        functions::_cxone_seed,
+        ingest_trigger::_cxone_ingest,
+        config::_cxone_config_changed,
+    ]
+);
+
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    guc::init();
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    // #[pg_schema] needs the module inline; the tests live in their own file.
+    include!("tests.rs");
+}
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

@@ -1,0 +1,217 @@
+// In-database tests (`cargo pgrx test`): the SQL functions, the trigger and every payload
+// outcome, against a real PostgreSQL with pgvector.
+
+use pgrx::prelude::*;
+use pgrx::JsonB;
+use serde_json::json;
+
+const SEED: &str = include_str!("../../tests/fixtures/cxone/seed_conversation_completed.json");
+const DFO: &str = include_str!("../../tests/fixtures/cxone/dfo_case_closed_with_transcript.json");
+
+fn one<T: pgrx::FromDatum + pgrx::IntoDatum>(sql: &str) -> Option<T> {
+    Spi::get_one::<T>(sql).expect(sql)
+}
+
+fn insert(payload: &str) -> i64 {
+    Spi::get_one_with_args::<i64>(
+        "INSERT INTO cxone_payloads (payload) VALUES ($1::text::json) RETURNING id",
+        &[payload.into()],
+    )
+    .expect("insert")
+    .expect("id")
+}
+
+fn outcome(id: i64) -> (String, Option<String>) {
+    Spi::connect(|c| {
+        let row = c
+            .select("SELECT outcome, reason FROM cxone_payloads WHERE id = $1", None, &[id.into()])?
+            .first();
+        Ok::<_, pgrx::spi::SpiError>((row.get::<String>(1)?.unwrap_or_default(), row.get::<String>(2)?))
+    })
+    .expect("outcome")
+}
+
+#[pg_test]
+fn map_seed_fixture_with_default_mapping() {
+    let text = Spi::get_one_with_args::<String>(
+        "SELECT cxone_map($1::text::jsonb, mapping) FROM cxone_mappings WHERE name = 'default'",
+        &[SEED.into()],
+    )
+    .unwrap();
+    assert_eq!(
+        text.as_deref(),
+        Some("Agent: Hello, how can I assist you with your order? Customer: I need a full refund because the item arrived damaged. Subject: Order refund request")
+    );
+}
+
+#[pg_test]
+fn map_returns_null_when_nothing_matches() {
+    assert_eq!(one::<String>(r#"SELECT cxone_map('{"a": 1}', '{"b": "B"}')"#), None);
+}
+
+#[pg_test]
+#[should_panic(expected = "bad path 'data..x'")]
+fn map_refuses_a_bad_mapping() {
+    one::<String>(r#"SELECT cxone_map('{}', '{"data..x": "X"}')"#);
+}
+
+#[pg_test]
+fn bad_mapping_is_refused_when_saved_with_22023() {
+    Spi::run("CREATE TEMP TABLE caught (msg text)").unwrap();
+    Spi::run(
+        r#"DO $$ BEGIN
+             INSERT INTO cxone_mappings (name, mapping) VALUES ('bad', '{"fields": [{"path": "a[", "label": "A"}]}');
+           EXCEPTION WHEN invalid_parameter_value THEN
+             INSERT INTO caught VALUES (SQLERRM);
+           END $$"#,
+    )
+    .unwrap();
+    let msg = one::<String>("SELECT msg FROM caught").expect("a 22023 error was raised");
+    assert!(msg.contains("bad path 'a['"), "{msg}");
+    assert_eq!(one::<i64>("SELECT count(*) FROM cxone_mappings WHERE name = 'bad'"), Some(0));
+}
+
+#[pg_test]
+fn tag_reports_the_original_keys_and_pii() {
+    let tag = one::<JsonB>(
+        "SELECT cxone_tag('I need a refund, mail me at someone@anywhere.example')",
+    )
+    .unwrap()
+    .0;
+    assert_eq!(tag["source"], "cxone");
+    assert_eq!(tag["contains_pii"], true);
+    assert_eq!(tag["pii_types"], json!(["email"]));
+    assert_eq!(tag["intent_category"], "billing_dispute");
+    assert_eq!(tag["content_length"], 52);
+}
+
+#[pg_test]
+fn intent_rules_are_data() {
+    Spi::run("INSERT INTO cxone_intent_rules (category, pattern, priority) VALUES ('fraud', 'stolen', 99)")
+        .unwrap();
+    let tag = one::<JsonB>("SELECT cxone_tag('my card was stolen, I need a refund')").unwrap().0;
+    assert_eq!(tag["intent_category"], "fraud");
+    assert_eq!(tag["intent_matches"], json!(["fraud", "billing_dispute"]));
+}
+
+#[pg_test]
+fn fixtures_and_an_empty_payload_give_two_pending_rows_and_one_skip() {
+    let seed = insert(SEED);
+    let dfo = insert(DFO);
+    let empty = insert(r#"{"conversationId": "c-empty", "data": {"transcript": []}}"#);
+    assert_eq!(outcome(seed).0, "queued");
+    assert_eq!(outcome(dfo).0, "queued");
+    let (o, reason) = outcome(empty);
+    assert_eq!(o, "skipped");
+    assert!(reason.unwrap().contains("no text matched"));
+    let pending = one::<i64>("SELECT count(*) FROM conversation_embeddings WHERE status = 'pending' AND embedding IS NULL");
+    assert_eq!(pending, Some(2));
+    let meta = Spi::get_one_with_args::<JsonB>(
+        "SELECT semantic_metadata FROM conversation_embeddings WHERE payload_id = $1",
+        &[dfo.into()],
+    )
+    .unwrap()
+    .unwrap()
+    .0;
+    assert_eq!(meta["pii_types"], json!(["email"]));
+    assert_eq!(meta["conversation_id"], "131988342510");
+    assert_eq!(meta["channel"], "Web chat");
+    let text = Spi::get_one_with_args::<String>(
+        "SELECT text_content FROM conversation_embeddings WHERE payload_id = $1",
+        &[dfo.into()],
+    )
+    .unwrap()
+    .unwrap();
+    assert!(text.starts_with("Bot: Hi!"), "{text}");
+    assert_eq!(text.lines().count(), 6);
+}
+
+#[pg_test]
+fn every_outcome_is_recorded_and_the_insert_never_fails() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("[1, 2]", "invalid", "JSON array"),
+        ("42", "invalid", "JSON number"),
+        (r#"{"a": "\ud800"}"#, "invalid", "not JSON that can be read"),
+        (r#"{"data": {"subject": "hello"}}"#, "invalid", "no conversation id"),
+        (r#"{"conversationId": "c1", "data": {"transcript": {"agent": null, "customer": ""}}}"#, "skipped", "no text matched"),
+        (r#"{"conversationId": "c2", "data": {"subject": "nul \u0000 inside 🎉"}}"#, "queued", ""),
+    ];
+    for (payload, want, why) in cases {
+        let (got, reason) = outcome(insert(payload));
+        assert_eq!(&got, want, "{payload}");
+        assert!(reason.unwrap_or_default().contains(why), "{payload}");
+    }
+    let stored = one::<i64>("SELECT count(*) FROM cxone_payloads");
+    assert_eq!(stored, Some(cases.len() as i64));
+}
+
+#[pg_test]
+fn replays_are_duplicates_and_queue_nothing() {
+    let first = insert(DFO);
+    let again = insert(DFO);
+    let (o, reason) = outcome(again);
+    assert_eq!(o, "duplicate");
+    assert!(reason.unwrap().contains(&format!("replay of payload {first}")));
+    // Without eventId: conversation id + event + timestamp, whatever the UTC spelling.
+    insert(SEED);
+    let respelled = SEED.replace("2024-01-15T10:30:00Z", "2024-01-15T10:30:00+00:00");
+    assert_eq!(outcome(insert(&respelled)).0, "duplicate");
+    assert_eq!(one::<i64>("SELECT count(*) FROM conversation_embeddings"), Some(2));
+}
+
+#[pg_test]
+fn a_newer_payload_supersedes_pending_rows_and_an_older_one_is_skipped() {
+    let mk = |at: &str, text: &str| {
+        json!({"conversationId": "c9", "event": "e", "timestamp": at, "data": {"subject": text}}).to_string()
+    };
+    insert(&mk("2024-01-01T00:00:01Z", "first"));
+    insert(&mk("2024-01-01T00:00:03Z", "third"));
+    let late = insert(&mk("2024-01-01T00:00:02Z", "second, arrived late"));
+    let (o, reason) = outcome(late);
+    assert_eq!(o, "skipped");
+    assert!(reason.unwrap().contains("superseded on arrival"));
+    let live = one::<String>("SELECT string_agg(text_content, ',') FROM conversation_embeddings WHERE status = 'pending'");
+    assert_eq!(live.as_deref(), Some("Subject: third"));
+    assert_eq!(one::<i64>("SELECT count(*) FROM conversation_embeddings WHERE status = 'superseded'"), Some(1));
+}
+
+#[pg_test]
+fn bulk_insert_of_ten_thousand_in_one_statement() {
+    Spi::run(
+        r#"INSERT INTO cxone_payloads (payload)
+           SELECT json_build_object('eventId', 'e' || g, 'data', json_build_object('case', json_build_object('id', 'case-' || g),
+                  'transcript', json_build_array(json_build_object('participant', 'customer', 'text', 'I was charged twice ' || g))))
+             FROM generate_series(1, 10000) g"#,
+    )
+    .unwrap();
+    assert_eq!(one::<i64>("SELECT count(*) FROM conversation_embeddings WHERE status = 'pending'"), Some(10000));
+    assert_eq!(one::<i64>("SELECT count(*) FROM cxone_payloads WHERE outcome = 'queued'"), Some(10000));
+}
+
+#[pg_test]
+fn a_missing_mapping_records_every_payload_invalid() {
+    Spi::run("SET LOCAL cxone.mapping = 'nope'").unwrap();
+    let (o, reason) = outcome(insert(SEED));
+    assert_eq!(o, "invalid");
+    let reason = reason.unwrap_or_default();
+    assert!(reason.contains("mapping 'nope'"), "{reason}");
+}
+
+#[pg_test]
+fn the_configured_mapping_is_used() {
+    Spi::run(r#"INSERT INTO cxone_mappings (name, mapping) VALUES ('subject_only', '{"data.subject": "Topic"}')"#).unwrap();
+    Spi::run("SET LOCAL cxone.mapping = 'subject_only'").unwrap();
+    let id = insert(SEED);
+    let text = Spi::get_one_with_args::<String>(
+        "SELECT text_content FROM conversation_embeddings WHERE payload_id = $1",
+        &[id.into()],
+    )
+    .unwrap();
+    assert_eq!(text.as_deref(), Some("Topic: Order refund request"));
+}
+
+#[pg_test]
+#[should_panic(expected = "cannot drop extension vector because other objects depend on it")]
+fn vector_cannot_be_dropped_while_installed() {
+    Spi::run("DROP EXTENSION vector").unwrap();
+}
