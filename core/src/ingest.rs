@@ -6,7 +6,7 @@
 use crate::envelope::Envelope;
 use crate::intent::IntentRules;
 use crate::mapping::Mapping;
-use crate::tag::tag;
+use crate::tag::tag_with_intent_text;
 use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Value};
 
@@ -51,7 +51,11 @@ pub fn parse_payload(text: &str) -> Result<Value, NotQueued> {
 }
 
 /// Maps and tags a parsed payload that is not a replay.
-pub fn prepare(payload: &Value, envelope: &Envelope, cfg: &IngestConfig) -> Result<QueueRow, NotQueued> {
+pub fn prepare(
+    payload: &Value,
+    envelope: &Envelope,
+    cfg: &IngestConfig,
+) -> Result<QueueRow, NotQueued> {
     let Some(conversation_id) = envelope.conversation_id.clone() else {
         return Err(NotQueued::Invalid(format!(
             "no conversation id: none of the paths [{}] of mapping '{}' holds a value; fix the payload or the mapping's \"conversation_id\" paths",
@@ -77,7 +81,11 @@ pub fn prepare(payload: &Value, envelope: &Envelope, cfg: &IngestConfig) -> Resu
         )));
     }
     let mut metadata = rendered.metadata;
-    metadata.extend(tag(&rendered.text, &cfg.rules));
+    metadata.extend(tag_with_intent_text(
+        &rendered.text,
+        &rendered.intent_text,
+        &cfg.rules,
+    ));
     metadata.insert("source".into(), cfg.mapping.source_system.clone().into());
     metadata.insert("conversation_id".into(), conversation_id.clone().into());
     metadata.insert("mapping".into(), cfg.mapping_name.clone().into());

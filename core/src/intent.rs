@@ -124,7 +124,10 @@ mod tests {
         }
         let both = rules.classify("refund please, the app is broken");
         assert_eq!(both.matches, vec!["billing_dispute", "technical_support"]);
-        assert_eq!(both.rule.map(|r| r.pattern.as_str()), Some("refund(?:s|ed|ing)?"));
+        assert_eq!(
+            both.rule.map(|r| r.pattern.as_str()),
+            Some("refund(?:s|ed|ing)?")
+        );
     }
 
     #[test]

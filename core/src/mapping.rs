@@ -51,6 +51,10 @@ struct MappingSpec {
     metadata: BTreeMap<String, OneOrMany>,
     #[serde(default)]
     source_system: Option<String>,
+    /// Labels whose text decides the intent (default `["Customer"]`): a bot asking "what can I
+    /// help with?" says nothing about why the customer came.
+    #[serde(default)]
+    intent_from: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,6 +131,7 @@ pub struct Mapping {
     pub(crate) event_time: Vec<JsonPath>,
     metadata: Vec<(String, Vec<JsonPath>)>,
     pub source_system: String,
+    intent_from: Vec<String>,
 }
 
 /// What a mapping extracts from one payload.
@@ -136,6 +141,8 @@ pub struct Rendered {
     pub text: String,
     /// Metadata keys from the mapping's `metadata` paths.
     pub metadata: Map<String, Value>,
+    /// The text of the turns whose label is in `intent_from`, for intent classification.
+    pub intent_text: String,
 }
 
 /// Keys that `cxone_tag` and the trigger set; a mapping's metadata may not overwrite them.
@@ -205,12 +212,15 @@ impl Mapping {
             event_time: None,
             metadata: BTreeMap::new(),
             source_system: None,
+            intent_from: None,
         })
     }
 
     fn from_spec(spec: MappingSpec) -> Result<Self, MappingError> {
         if spec.fields.is_empty() {
-            return Err(MappingError::Shape("\"fields\" is empty: nothing would be mapped".into()));
+            return Err(MappingError::Shape(
+                "\"fields\" is empty: nothing would be mapped".into(),
+            ));
         }
         let mut fields = Vec::with_capacity(spec.fields.len());
         for f in spec.fields {
@@ -268,6 +278,7 @@ impl Mapping {
             event_time: paths(spec.event_time, DEFAULT_EVENT_TIME)?,
             metadata,
             source_system: spec.source_system.unwrap_or_else(|| "cxone".into()),
+            intent_from: spec.intent_from.unwrap_or_else(|| vec!["Customer".into()]),
         })
     }
 
@@ -296,26 +307,40 @@ impl Mapping {
     /// Applies the mapping to one payload.
     pub fn render(&self, payload: &Value) -> Rendered {
         let mut parts: Vec<String> = Vec::new();
+        let mut intent: Vec<&str> = Vec::new();
         for field in &self.fields {
-            match field {
-                Field::Text { path, label } => {
-                    let lines: Vec<String> = path
-                        .resolve(payload)
-                        .into_iter()
-                        .filter_map(text_of)
-                        .map(|t| format!("{label}: {t}"))
-                        .collect();
-                    if !lines.is_empty() {
-                        parts.push(lines.join(&self.turn_separator));
-                    }
-                }
-                Field::Turns { path, turns } => {
-                    let lines = turns.render(path.resolve(payload));
-                    if !lines.is_empty() {
-                        parts.push(lines.join(&self.turn_separator));
-                    }
-                }
+            let lines: Vec<Line<'_>> = match field {
+                Field::Text { path, label } => path
+                    .resolve(payload)
+                    .into_iter()
+                    .filter_map(text_of)
+                    .map(|text| Line {
+                        label: label.clone(),
+                        text,
+                        stamp: None,
+                    })
+                    .collect(),
+                Field::Turns { path, turns } => turns.lines(path.resolve(payload)),
+            };
+            if lines.is_empty() {
+                continue;
             }
+            let include_stamp =
+                matches!(field, Field::Turns { turns, .. } if turns.include_timestamp);
+            intent.extend(
+                lines
+                    .iter()
+                    .filter(|l| self.intent_from.contains(&l.label))
+                    .map(|l| l.text),
+            );
+            let rendered: Vec<String> = lines
+                .iter()
+                .map(|l| match (include_stamp, l.stamp) {
+                    (true, Some(s)) => format!("[{s}] {}: {}", l.label, l.text),
+                    _ => format!("{}: {}", l.label, l.text),
+                })
+                .collect();
+            parts.push(rendered.join(&self.turn_separator));
         }
         let mut metadata = Map::new();
         for (key, paths) in &self.metadata {
@@ -326,18 +351,26 @@ impl Mapping {
         Rendered {
             text: parts.join(&self.separator),
             metadata,
+            intent_text: intent.join("\n"),
         }
     }
 }
 
+/// One labelled piece of text before rendering.
+struct Line<'v> {
+    label: String,
+    text: &'v str,
+    stamp: Option<&'v str>,
+}
+
 impl Turns {
-    fn render(&self, found: Vec<&Value>) -> Vec<String> {
+    fn lines<'v>(&self, found: Vec<&'v Value>) -> Vec<Line<'v>> {
         // A path to the array itself (no [*]) is accepted too: flatten one level.
         let turns = found.into_iter().flat_map(|v| match v {
             Value::Array(items) => items.iter().collect::<Vec<_>>(),
             other => vec![other],
         });
-        let mut rows: Vec<(Option<i64>, Option<&str>, String)> = Vec::new();
+        let mut rows: Vec<(Option<i64>, Line<'v>)> = Vec::new();
         for turn in turns {
             let Some(text) = self.text.first(turn).and_then(text_of) else {
                 continue;
@@ -350,16 +383,15 @@ impl Turns {
                 },
                 None => self.default_label.clone(),
             };
-            let line = match (self.include_timestamp, stamp) {
-                (true, Some(s)) => format!("[{s}] {label}: {text}"),
-                _ => format!("{label}: {text}"),
-            };
-            rows.push((stamp.and_then(parse_timestamp).map(|t| t.timestamp_micros()), stamp, line));
+            let at = stamp
+                .and_then(parse_timestamp)
+                .map(|t| t.timestamp_micros());
+            rows.push((at, Line { label, text, stamp }));
         }
-        if self.order_by_timestamp && rows.iter().all(|(t, _, _)| t.is_some()) {
-            rows.sort_by_key(|(t, _, _)| *t); // stable: equal times keep array order
+        if self.order_by_timestamp && rows.iter().all(|(t, _)| t.is_some()) {
+            rows.sort_by_key(|(t, _)| *t); // stable: equal times keep array order
         }
-        rows.into_iter().map(|(_, _, line)| line).collect()
+        rows.into_iter().map(|(_, line)| line).collect()
     }
 }
 

@@ -52,7 +52,9 @@ impl JsonPath {
                 ));
             }
             if name.chars().any(|c| c == ']' || c.is_whitespace()) {
-                return Err(fail(&format!("segment '{segment}' has a stray ']' or whitespace")));
+                return Err(fail(&format!(
+                    "segment '{segment}' has a stray ']' or whitespace"
+                )));
             }
             if !name.is_empty() {
                 steps.push(Step::Key(name.to_string()));
@@ -175,7 +177,9 @@ mod tests {
 
     #[test]
     fn refuses_bad_paths_naming_them() {
-        for bad in ["", "a..b", ".a", "a.", "a[", "a[x]", "a[-1]", "a[0]b", "a b"] {
+        for bad in [
+            "", "a..b", ".a", "a.", "a[", "a[x]", "a[-1]", "a[0]b", "a b",
+        ] {
             let err = JsonPath::parse(bad).unwrap_err();
             assert_eq!(err.path, bad);
             assert!(err.to_string().contains(&format!("'{bad}'")), "{err}");

@@ -68,17 +68,17 @@ fn re(pattern: &str) -> Regex {
 }
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b[a-z0-9][a-z0-9._%+'-]*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,24}\b")
+    re(
+        r"(?i)\b[a-z0-9][a-z0-9._%+'-]*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,24}\b",
+    )
 });
 static IBAN: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"));
 static CARD: LazyLock<Regex> = LazyLock::new(|| re(r"\b\d(?:[ -]?\d){12,18}\b"));
 static SSN: LazyLock<Regex> = LazyLock::new(|| re(r"\b(\d{3})[- ](\d{2})[- ](\d{4})\b"));
-static PHONE_INTL: LazyLock<Regex> =
-    LazyLock::new(|| re(r"\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}"));
-static PHONE_NATIONAL: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?:\(\d{2,5}\)[ .-]?|\b\d{2,5}[ .-])\d{3,4}[ .-]?\d{3,4}\b")
-});
+static PHONE_INTL: LazyLock<Regex> = LazyLock::new(|| re(r"\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}"));
+static PHONE_NATIONAL: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?:\(\d{2,5}\)[ .-]?|\b\d{2,5}[ .-])\d{3,4}[ .-]?\d{3,4}\b"));
 static DOB: LazyLock<Regex> = LazyLock::new(|| {
     let month = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?";
     let date = format!(
@@ -118,10 +118,17 @@ pub fn find_pii(text: &str) -> Vec<PiiMatch> {
             push(PiiKind::DateOfBirth, d.start(), d.end());
         }
     }
-    for m in PHONE_INTL.find_iter(text).chain(PHONE_NATIONAL.find_iter(text)) {
+    for m in PHONE_INTL
+        .find_iter(text)
+        .chain(PHONE_NATIONAL.find_iter(text))
+    {
         let digits = m.as_str().bytes().filter(u8::is_ascii_digit).count();
         let intl = m.as_str().starts_with('+');
-        let ok_len = if intl { (8..=15).contains(&digits) } else { (9..=11).contains(&digits) };
+        let ok_len = if intl {
+            (8..=15).contains(&digits)
+        } else {
+            (9..=11).contains(&digits)
+        };
         if ok_len && isolated(text, m.start(), m.end()) {
             push(PiiKind::Phone, m.start(), m.end());
         }
@@ -169,7 +176,10 @@ pub fn card_valid(candidate: &str) -> bool {
     let known_prefix = matches!(digits[0], 4)
         || (51..=55).contains(&prefix(2))
         || (2221..=2720).contains(&prefix(4))
-        || matches!(prefix(2), 34 | 37 | 36 | 38 | 30 | 35 | 62 | 65 | 50 | 56..=58 | 63 | 67)
+        || matches!(
+            prefix(2),
+            34 | 37 | 36 | 38 | 30 | 35 | 62 | 65 | 50 | 56..=58 | 63 | 67
+        )
         || prefix(4) == 6011;
     if !known_prefix {
         return false;
@@ -178,9 +188,19 @@ pub fn card_valid(candidate: &str) -> bool {
         .iter()
         .rev()
         .enumerate()
-        .map(|(i, &d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d })
+        .map(|(i, &d)| {
+            if i % 2 == 1 {
+                if d * 2 > 9 {
+                    d * 2 - 9
+                } else {
+                    d * 2
+                }
+            } else {
+                d
+            }
+        })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 = 1.
@@ -196,7 +216,11 @@ pub fn iban_valid(candidate: &str) -> bool {
             Some(v) => v,
             None => return false,
         };
-        rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
     }
     rem == 1
 }

@@ -79,7 +79,9 @@ fn load_rules() -> Result<IntentRules, String> {
         for row in client.select(&query, None, &[])? {
             rules.push(IntentRule {
                 id: row.get_by_name::<i64, _>("id")?.unwrap_or_default(),
-                category: row.get_by_name::<String, _>("category")?.unwrap_or_default(),
+                category: row
+                    .get_by_name::<String, _>("category")?
+                    .unwrap_or_default(),
                 pattern: row.get_by_name::<String, _>("pattern")?.unwrap_or_default(),
                 priority: row.get_by_name::<i32, _>("priority")?.unwrap_or_default(),
             });
@@ -115,7 +117,10 @@ pub fn ingest_config() -> Rc<Result<IngestConfig, String>> {
 
 fn load_ingest_config() -> Result<IngestConfig, String> {
     let name = guc::mapping_name();
-    let query = format!("SELECT mapping FROM {}.cxone_mappings WHERE name = $1", schema());
+    let query = format!(
+        "SELECT mapping FROM {}.cxone_mappings WHERE name = $1",
+        schema()
+    );
     let spec = Spi::connect(|c| {
         let rows = c.select(&query, Some(1), &[name.clone().into()])?;
         if rows.is_empty() {

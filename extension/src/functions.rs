@@ -8,7 +8,11 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 
 fn bad_argument(message: String) -> ! {
-    ereport!(ERROR, PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, message);
+    ereport!(
+        ERROR,
+        PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+        message
+    );
 }
 
 fn parse_mapping(mapping: &serde_json::Value) -> Mapping {
@@ -26,7 +30,9 @@ fn cxone_map(payload: JsonB, mapping: JsonB) -> Option<String> {
 #[pg_extern(stable, strict, parallel_safe)]
 fn cxone_tag(text: &str) -> JsonB {
     let rules = config::intent_rules();
-    JsonB(serde_json::Value::Object(cxone_core::tag::tag(text, &rules)))
+    JsonB(serde_json::Value::Object(cxone_core::tag::tag(
+        text, &rules,
+    )))
 }
 
 /// True for a valid mapping; otherwise an error (22023) naming the bad path. Used by the

@@ -4,7 +4,8 @@ use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
 use std::ffi::CString;
 
 /// Name of the row in `cxone_mappings` that the ingest trigger uses.
-pub static MAPPING: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c"default"));
+pub static MAPPING: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"default"));
 
 pub fn init() {
     GucRegistry::define_string_guc(

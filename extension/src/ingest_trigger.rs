@@ -84,7 +84,9 @@ fn raw_payload(trigger: &PgTrigger<'_>) -> Result<Option<String>, IngestError> {
             return Ok(None);
         };
         let varlena = pg_sys::pg_detoast_datum_packed(datum.cast_mut_ptr());
-        Ok(Some(String::from_utf8_lossy(pgrx::varlena_to_byte_slice(varlena)).into_owned()))
+        Ok(Some(
+            String::from_utf8_lossy(pgrx::varlena_to_byte_slice(varlena)).into_owned(),
+        ))
     }
 }
 
@@ -97,7 +99,12 @@ fn decide(payload_id: i64, raw: &str) -> Result<Recorded, IngestError> {
     let mapping = Some(cfg.mapping_name.clone());
     let payload = match parse_payload(raw) {
         Ok(p) => p,
-        Err(n) => return Ok(Recorded { mapping, ..not_queued(n, None, None) }),
+        Err(n) => {
+            return Ok(Recorded {
+                mapping,
+                ..not_queued(n, None, None)
+            })
+        }
     };
     let env = Envelope::extract(&payload, &cfg.mapping);
     let plans = plans()?;
@@ -115,14 +122,20 @@ fn decide(payload_id: i64, raw: &str) -> Result<Recorded, IngestError> {
     let row = match prepare(&payload, &env, cfg) {
         Ok(row) => row,
         Err(n) => {
-            return Ok(Recorded { mapping, ..not_queued(n, env.conversation_id, env.event_key) })
+            return Ok(Recorded {
+                mapping,
+                ..not_queued(n, env.conversation_id, env.event_key)
+            })
         }
     };
     let newer = queue(&plans, &row, payload_id)?;
     let (outcome, reason) = match newer {
         Some(newer) => (
             "skipped",
-            Some(format!("superseded on arrival: payload {newer} of conversation {} is newer", row.conversation_id)),
+            Some(format!(
+                "superseded on arrival: payload {newer} of conversation {} is newer",
+                row.conversation_id
+            )),
         ),
         None => {
             notify_once(&plans)?;
@@ -138,12 +151,22 @@ fn decide(payload_id: i64, raw: &str) -> Result<Recorded, IngestError> {
     })
 }
 
-fn not_queued(n: NotQueued, conversation_id: Option<String>, event_key: Option<String>) -> Recorded {
+fn not_queued(
+    n: NotQueued,
+    conversation_id: Option<String>,
+    event_key: Option<String>,
+) -> Recorded {
     let (outcome, reason) = match n {
         NotQueued::Skipped(r) => ("skipped", r),
         NotQueued::Invalid(r) => ("invalid", r),
     };
-    Recorded { outcome, reason: Some(reason), conversation_id, event_key, mapping: None }
+    Recorded {
+        outcome,
+        reason: Some(reason),
+        conversation_id,
+        event_key,
+        mapping: None,
+    }
 }
 
 /// The statements the trigger runs, prepared once per backend (and per extension schema).
@@ -167,7 +190,10 @@ fn oid(o: pgrx::pg_sys::BuiltinOid) -> PgOid {
 
 fn plans() -> Result<Rc<Plans>, SpiError> {
     let schema = config::schema();
-    if let Some(p) = PLANS.with(|p| p.borrow().clone()).filter(|p| p.schema == schema) {
+    if let Some(p) = PLANS
+        .with(|p| p.borrow().clone())
+        .filter(|p| p.schema == schema)
+    {
         return Ok(p);
     }
     use pgrx::pg_sys::BuiltinOid::*;
@@ -258,7 +284,12 @@ fn queue(plans: &Plans, row: &QueueRow, payload_id: i64) -> Result<Option<i64>, 
 
 fn notify_once(plans: &Plans) -> Result<(), SpiError> {
     // SAFETY: as in config::statement_key.
-    let key = unsafe { ((*pg_sys::MyProc).lxid, pg_sys::GetCurrentStatementStartTimestamp()) };
+    let key = unsafe {
+        (
+            (*pg_sys::MyProc).lxid,
+            pg_sys::GetCurrentStatementStartTimestamp(),
+        )
+    };
     if NOTIFIED.with(Cell::get) == Some(key) {
         return Ok(());
     }

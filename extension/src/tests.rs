@@ -8,6 +8,14 @@ use serde_json::json;
 const SEED: &str = include_str!("../../tests/fixtures/cxone/seed_conversation_completed.json");
 const DFO: &str = include_str!("../../tests/fixtures/cxone/dfo_case_closed_with_transcript.json");
 
+/// Tests run in parallel transactions on one database: give each test its own event keys so
+/// that uncommitted keys of one test never make another wait (or deadlock).
+fn variant(fixture: &str, test: &str) -> String {
+    fixture
+        .replace("0f8e2a57-3c1d-4b8e-9a65-1d2f7c9b4e10", &format!("evt-{test}"))
+        .replace("conv-8842-abc", &format!("conv-{test}"))
+}
+
 fn one<T: pgrx::FromDatum + pgrx::IntoDatum>(sql: &str) -> Option<T> {
     Spi::get_one::<T>(sql).expect(sql)
 }
@@ -96,8 +104,8 @@ fn intent_rules_are_data() {
 
 #[pg_test]
 fn fixtures_and_an_empty_payload_give_two_pending_rows_and_one_skip() {
-    let seed = insert(SEED);
-    let dfo = insert(DFO);
+    let seed = insert(&variant(SEED, "fixtures"));
+    let dfo = insert(&variant(DFO, "fixtures"));
     let empty = insert(r#"{"conversationId": "c-empty", "data": {"transcript": []}}"#);
     assert_eq!(outcome(seed).0, "queued");
     assert_eq!(outcome(dfo).0, "queued");
@@ -147,14 +155,16 @@ fn every_outcome_is_recorded_and_the_insert_never_fails() {
 
 #[pg_test]
 fn replays_are_duplicates_and_queue_nothing() {
-    let first = insert(DFO);
-    let again = insert(DFO);
+    let dfo = variant(DFO, "replays");
+    let first = insert(&dfo);
+    let again = insert(&dfo);
     let (o, reason) = outcome(again);
     assert_eq!(o, "duplicate");
     assert!(reason.unwrap().contains(&format!("replay of payload {first}")));
     // Without eventId: conversation id + event + timestamp, whatever the UTC spelling.
-    insert(SEED);
-    let respelled = SEED.replace("2024-01-15T10:30:00Z", "2024-01-15T10:30:00+00:00");
+    let seed = variant(SEED, "replays");
+    insert(&seed);
+    let respelled = seed.replace("2024-01-15T10:30:00Z", "2024-01-15T10:30:00+00:00");
     assert_eq!(outcome(insert(&respelled)).0, "duplicate");
     assert_eq!(one::<i64>("SELECT count(*) FROM conversation_embeddings"), Some(2));
 }
@@ -191,7 +201,7 @@ fn bulk_insert_of_ten_thousand_in_one_statement() {
 #[pg_test]
 fn a_missing_mapping_records_every_payload_invalid() {
     Spi::run("SET LOCAL cxone.mapping = 'nope'").unwrap();
-    let (o, reason) = outcome(insert(SEED));
+    let (o, reason) = outcome(insert(&variant(SEED, "missing")));
     assert_eq!(o, "invalid");
     let reason = reason.unwrap_or_default();
     assert!(reason.contains("mapping 'nope'"), "{reason}");
@@ -201,7 +211,7 @@ fn a_missing_mapping_records_every_payload_invalid() {
 fn the_configured_mapping_is_used() {
     Spi::run(r#"INSERT INTO cxone_mappings (name, mapping) VALUES ('subject_only', '{"data.subject": "Topic"}')"#).unwrap();
     Spi::run("SET LOCAL cxone.mapping = 'subject_only'").unwrap();
-    let id = insert(SEED);
+    let id = insert(&variant(SEED, "configured"));
     let text = Spi::get_one_with_args::<String>(
         "SELECT text_content FROM conversation_embeddings WHERE payload_id = $1",
         &[id.into()],

@@ -28,7 +28,10 @@ fn seed_fixture_is_queued_and_tagged() {
     let (env, row) = run(SEED);
     let row = row.unwrap();
     assert_eq!(row.conversation_id, "conv-8842-abc");
-    assert_eq!(env.event_key.as_deref(), Some("conv:conv-8842-abc|conversation.completed|2024-01-15T10:30:00+00:00"));
+    assert_eq!(
+        env.event_key.as_deref(),
+        Some("conv:conv-8842-abc|conversation.completed|2024-01-15T10:30:00+00:00")
+    );
     assert_eq!(row.metadata["intent_category"], "billing_dispute");
     assert_eq!(row.metadata["contains_pii"], false);
     assert_eq!(row.metadata["source"], "cxone");
@@ -40,7 +43,10 @@ fn dfo_fixture_is_queued_with_an_email_found() {
     let (env, row) = run(DFO);
     let row = row.unwrap();
     assert_eq!(row.conversation_id, "131988342510");
-    assert_eq!(env.event_key.as_deref(), Some("id:0f8e2a57-3c1d-4b8e-9a65-1d2f7c9b4e10"));
+    assert_eq!(
+        env.event_key.as_deref(),
+        Some("id:0f8e2a57-3c1d-4b8e-9a65-1d2f7c9b4e10")
+    );
     assert_eq!(row.metadata["contains_pii"], true);
     assert_eq!(row.metadata["pii_types"], json!(["email"]));
     assert_eq!(row.metadata["queue"], "Billing_Chat");
@@ -90,4 +96,22 @@ fn replay_keys_ignore_the_spelling_of_utc() {
     );
     let no_time = json!({"conversationId": "c", "event": "e"});
     assert_eq!(Envelope::extract(&no_time, &cfg.mapping).event_key, None);
+}
+
+#[test]
+fn a_bot_greeting_does_not_decide_the_intent() {
+    let (_, row) = run(r#"{"conversationId": "c", "data": {"transcript": [
+        {"participant": "bot", "text": "What can I help with today?"},
+        {"participant": "customer", "text": "I want to cancel my subscription"}]}}"#);
+    assert_eq!(row.unwrap().metadata["intent_category"], "billing_dispute");
+    let (_, row) = run(r#"{"conversationId": "c", "data": {"transcript": [
+        {"participant": "bot", "text": "What can I help with today?"},
+        {"participant": "customer", "text": "What are your opening hours?"}]}}"#);
+    assert_eq!(row.unwrap().metadata["intent_category"], "general_inquiry");
+}
+
+#[test]
+fn the_dfo_fixture_is_a_billing_dispute() {
+    let (_, row) = run(DFO);
+    assert_eq!(row.unwrap().metadata["intent_category"], "billing_dispute");
 }

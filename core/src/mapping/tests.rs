@@ -3,8 +3,10 @@
 use super::*;
 use serde_json::json;
 
-pub(crate) const SEED: &str = include_str!("../../../tests/fixtures/cxone/seed_conversation_completed.json");
-pub(crate) const DFO: &str = include_str!("../../../tests/fixtures/cxone/dfo_case_closed_with_transcript.json");
+pub(crate) const SEED: &str =
+    include_str!("../../../tests/fixtures/cxone/seed_conversation_completed.json");
+pub(crate) const DFO: &str =
+    include_str!("../../../tests/fixtures/cxone/dfo_case_closed_with_transcript.json");
 
 fn render(mapping: &Mapping, payload: &str) -> String {
     mapping.render(&serde_json::from_str(payload).unwrap()).text
@@ -37,7 +39,9 @@ fn default_mapping_gives_one_line_per_non_empty_dfo_turn() {
 
 #[test]
 fn default_mapping_copies_metadata() {
-    let m = Mapping::default_mapping().render(&serde_json::from_str(DFO).unwrap()).metadata;
+    let m = Mapping::default_mapping()
+        .render(&serde_json::from_str(DFO).unwrap())
+        .metadata;
     assert_eq!(m["channel"], "Web chat");
     assert_eq!(m["queue"], "Billing_Chat");
     assert_eq!(m["direction"], "inbound");
@@ -49,7 +53,10 @@ fn default_mapping_copies_metadata() {
 #[test]
 fn original_form_is_accepted() {
     let m = Mapping::parse(&json!({"data.transcript.agent": "Agent"})).unwrap();
-    assert_eq!(render(&m, SEED), "Agent: Hello, how can I assist you with your order?");
+    assert_eq!(
+        render(&m, SEED),
+        "Agent: Hello, how can I assist you with your order?"
+    );
 }
 
 #[test]
@@ -82,8 +89,12 @@ fn turns_keep_array_order_when_a_timestamp_is_missing() {
 
 #[test]
 fn timestamps_can_be_included() {
-    let m = Mapping::parse(&json!({"fields": [{"path": "t[*]", "turns": {"include_timestamp": true}}]})).unwrap();
-    let payload = json!({"t": [{"participant": "bot", "text": "hi", "timestamp": "2024-01-01T00:00:00Z"}]});
+    let m = Mapping::parse(
+        &json!({"fields": [{"path": "t[*]", "turns": {"include_timestamp": true}}]}),
+    )
+    .unwrap();
+    let payload =
+        json!({"t": [{"participant": "bot", "text": "hi", "timestamp": "2024-01-01T00:00:00Z"}]});
     assert_eq!(m.render(&payload).text, "[2024-01-01T00:00:00Z] Bot: hi");
 }
 
@@ -94,14 +105,41 @@ fn bad_mappings_are_refused_naming_the_problem() {
         (json!({"data..x": "X"}), "'data..x'"),
         (json!({"data.x": 3}), "path 'data.x' must be a label"),
         (json!({"fields": []}), "\"fields\" is empty"),
-        (json!({"fields": [{"path": "a[x]", "label": "A"}]}), "'a[x]'"),
-        (json!({"fields": [{"path": "a"}]}), "field 'a' needs a \"label\""),
-        (json!({"fields": [{"path": "a", "label": "A"}], "metadata": {"contains_pii": "a"}}), "reserved"),
-        (json!({"fields": [{"path": "a", "label": "A"}], "colour": 1}), "unknown field `colour`"),
-        (json!({"fields": [{"path": "a", "turns": {"text": "x..y"}}]}), "'x..y'"),
+        (
+            json!({"fields": [{"path": "a[x]", "label": "A"}]}),
+            "'a[x]'",
+        ),
+        (
+            json!({"fields": [{"path": "a"}]}),
+            "field 'a' needs a \"label\"",
+        ),
+        (
+            json!({"fields": [{"path": "a", "label": "A"}], "metadata": {"contains_pii": "a"}}),
+            "reserved",
+        ),
+        (
+            json!({"fields": [{"path": "a", "label": "A"}], "colour": 1}),
+            "unknown field `colour`",
+        ),
+        (
+            json!({"fields": [{"path": "a", "turns": {"text": "x..y"}}]}),
+            "'x..y'",
+        ),
     ];
     for (spec, want) in cases {
         let err = Mapping::parse(&spec).unwrap_err().to_string();
         assert!(err.contains(want), "{spec}: {err}");
     }
+}
+
+#[test]
+fn intent_text_is_the_customer_turns() {
+    let r = Mapping::default_mapping().render(&serde_json::from_str(DFO).unwrap());
+    assert!(r.intent_text.starts_with("I was charged twice"));
+    assert!(!r.intent_text.contains("What can I help with"));
+    let seed = Mapping::default_mapping().render(&serde_json::from_str(SEED).unwrap());
+    assert_eq!(
+        seed.intent_text,
+        "I need a full refund because the item arrived damaged."
+    );
 }

@@ -7,7 +7,10 @@ const CASES: &[(&str, &[PiiKind])] = {
     use PiiKind::*;
     &[
         // positives
-        ("My email is dana.whitfield@example.org if you need it.", &[Email]),
+        (
+            "My email is dana.whitfield@example.org if you need it.",
+            &[Email],
+        ),
         ("reach me at J.O'Neil+billing@mail.co.uk please", &[Email]),
         ("contact: ops@sub.domain.io", &[Email]),
         ("call me on +44 20 7946 0958 after six", &[Phone]),

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+#! The whole test suite, as CI runs it: set-up (installs what is missing), then in order
+#! formatting, clippy, unit tests, the extension's pgrx tests, and the end-to-end tests against
+#! a real cluster with the installed extension and the real sidecar binary.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PGC=/usr/lib/postgresql/15/bin/pg_config
+E2E_PORT="${CXONE_E2E_PORT:-5498}"
+E2E_DATA="${CXONE_E2E_PGDATA:-/tmp/cxone-e2e-pgdata}"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "set-up"
+./scripts/setup.sh
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "unit tests"
+cargo test -p cxone_core -p cxone-sidecar
+
+step "pgrx tests (extension inside PostgreSQL)"
+if [ "$(id -u)" -eq 0 ]; then
+  PGTEST_DATA=/tmp/cxone-pgtest
+  install -d -o "${CXONE_RUNAS_USER:-pgrxci}" -g "${CXONE_RUNAS_USER:-pgrxci}" "$PGTEST_DATA"
+  cargo pgrx test pg15 -p cxone_vector --runas "${CXONE_RUNAS_USER:-pgrxci}" --pgdata "$PGTEST_DATA"
+else
+  cargo pgrx test pg15 -p cxone_vector
+fi
+
+step "install the extension into PostgreSQL 15"
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+cargo pgrx install -p cxone_vector --pg-config "$PGC" ${SUDO:+--sudo}
+# Frozen older releases, so the upgrade test can install them and ALTER EXTENSION UPDATE.
+EXTDIR="$("$PGC" --sharedir)/extension"
+CURRENT="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
+for f in sql/releases/cxone_vector--*.sql; do
+  [ "$(basename "$f")" = "cxone_vector--$CURRENT.sql" ] || $SUDO install -m 644 "$f" "$EXTDIR/"
+done
+cargo build -p cxone-sidecar
+
+step "end-to-end tests (cluster on port $E2E_PORT)"
+./scripts/cluster.sh stop "$E2E_PORT" "$E2E_DATA" || true
+rm -rf "$E2E_DATA"
+trap './scripts/cluster.sh stop "$E2E_PORT" "$E2E_DATA" || true' EXIT
+./scripts/cluster.sh start "$E2E_PORT" "$E2E_DATA" >/dev/null
+CXONE_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$E2E_PORT/postgres" \
+CXONE_SIDECAR_BIN="$PWD/target/debug/cxone-sidecar" \
+  cargo test -p cxone-e2e
+
+step "all tests passed"

@@ -1,0 +1,210 @@
+//! Ingest through a real client connection: the fixtures, the outcomes, NOTIFY, concurrent
+//! replays, errors and their SQLSTATEs.
+
+use cxone_e2e::postgres::error::SqlState;
+use cxone_e2e::postgres::fallible_iterator::FallibleIterator;
+use cxone_e2e::{fixture, insert, outcome, TestDb};
+use serde_json::Value;
+use std::time::Duration;
+
+#[test]
+fn two_fixtures_and_a_payload_without_text() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let seed = insert(&mut c, &fixture("seed_conversation_completed.json"));
+    let dfo = insert(&mut c, &fixture("dfo_case_closed_with_transcript.json"));
+    let empty = insert(
+        &mut c,
+        r#"{"conversationId": "c-3", "data": {"transcript": [{"participant": "system", "text": "", "payload": {"postback": "x"}}]}}"#,
+    );
+    assert_eq!(outcome(&mut c, seed).0, "queued");
+    assert_eq!(outcome(&mut c, dfo).0, "queued");
+    let (o, reason) = outcome(&mut c, empty);
+    assert_eq!(o, "skipped");
+    assert!(reason.unwrap().starts_with("no text matched"));
+
+    let rows = c
+        .query(
+            "SELECT payload_id, text_content, semantic_metadata, status, embedding IS NULL
+               FROM conversation_embeddings ORDER BY payload_id",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    let text: String = rows[0].get(1);
+    assert_eq!(text, "Agent: Hello, how can I assist you with your order? Customer: I need a full refund because the item arrived damaged. Subject: Order refund request");
+    let meta: Value = rows[0].get(2);
+    assert_eq!(meta["intent_category"], "billing_dispute");
+    assert_eq!(meta["contains_pii"], false);
+    let dfo_meta: Value = rows[1].get(2);
+    assert_eq!(dfo_meta["contains_pii"], true);
+    assert_eq!(dfo_meta["pii_types"], serde_json::json!(["email"]));
+    for r in &rows {
+        assert_eq!(r.get::<_, String>(3), "pending");
+        assert!(r.get::<_, bool>(4));
+    }
+}
+
+#[test]
+fn raw_payload_is_kept_byte_for_byte() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let raw = "{ \"b\":1,\"a\" : \"x\\u0000y\", \"a\": 2 }";
+    let id = insert(&mut c, raw);
+    let stored: String = c
+        .query_one(
+            "SELECT payload::text FROM cxone_payloads WHERE id = $1",
+            &[&id],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, raw);
+}
+
+#[test]
+fn hostile_payloads_are_stored_with_an_outcome() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let deep = format!(
+        "{{\"conversationId\": \"d\", \"x\": {}{}}}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let long = format!(
+        "{{\"conversationId\": \"l\", \"data\": {{\"subject\": \"{}\"}}}}",
+        "a".repeat(10 << 20)
+    );
+    let cases = [
+        (deep.as_str(), "invalid"),
+        (
+            r#"{"conversationId": "s", "data": {"subject": "\udc00 lone"}}"#,
+            "invalid",
+        ),
+        ("null", "invalid"),
+        (long.as_str(), "queued"),
+    ];
+    for (payload, want) in cases {
+        let id = insert(&mut c, payload);
+        let (o, reason) = outcome(&mut c, id);
+        assert_eq!(o, want, "{}: {reason:?}", &payload[..40.min(payload.len())]);
+    }
+}
+
+#[test]
+fn a_committed_queue_notifies_once_per_statement() {
+    let db = TestDb::new();
+    let mut listener = db.connect();
+    listener
+        .batch_execute("LISTEN cxone_vector_pending")
+        .unwrap();
+    let mut c = db.connect();
+    c.batch_execute(
+        "INSERT INTO cxone_payloads (payload)
+         SELECT json_build_object('conversationId', 'n' || g, 'data', json_build_object('subject', 'hello ' || g))
+           FROM generate_series(1, 500) g",
+    )
+    .unwrap();
+    let mut notes = listener.notifications();
+    let got: Vec<String> = notes
+        .timeout_iter(Duration::from_secs(2))
+        .map(|n| Ok(n.channel().to_string()))
+        .collect()
+        .unwrap();
+    assert_eq!(got, vec!["cxone_vector_pending".to_string()]);
+}
+
+#[test]
+fn nothing_is_notified_when_nothing_is_queued() {
+    let db = TestDb::new();
+    let mut listener = db.connect();
+    listener
+        .batch_execute("LISTEN cxone_vector_pending")
+        .unwrap();
+    let mut c = db.connect();
+    insert(&mut c, "[]");
+    let mut notes = listener.notifications();
+    assert_eq!(
+        notes
+            .timeout_iter(Duration::from_millis(500))
+            .count()
+            .unwrap(),
+        0
+    );
+}
+
+#[test]
+fn concurrent_replays_queue_exactly_once() {
+    let db = TestDb::new();
+    let payload = fixture("dfo_case_closed_with_transcript.json");
+    let mut a = db.connect();
+    let mut tx = a.transaction().unwrap();
+    let first: i64 = tx
+        .query_one(
+            "INSERT INTO cxone_payloads (payload) VALUES ($1::text::json) RETURNING id",
+            &[&payload],
+        )
+        .unwrap()
+        .get(0);
+    // The second session's insert waits on the first one's event key until it commits.
+    let url = db.url().to_string();
+    let p2 = payload.clone();
+    let second = std::thread::spawn(move || {
+        let mut b = cxone_e2e::postgres::Client::connect(&url, cxone_e2e::postgres::NoTls).unwrap();
+        let id = insert(&mut b, &p2);
+        outcome(&mut b, id)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    tx.commit().unwrap();
+    let (o, reason) = second.join().unwrap();
+    assert_eq!(o, "duplicate");
+    assert!(reason
+        .unwrap()
+        .contains(&format!("replay of payload {first}")));
+    let n: i64 = a
+        .query_one("SELECT count(*) FROM conversation_embeddings", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn a_bad_mapping_is_refused_with_22023_naming_the_path() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let err = c
+        .execute(
+            r#"INSERT INTO cxone_mappings (name, mapping) VALUES ('bad', '{"fields": [{"path": "data..text", "label": "T"}]}')"#,
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::INVALID_PARAMETER_VALUE));
+    let msg = err.as_db_error().unwrap().message().to_string();
+    assert!(msg.contains("'data..text'"), "{msg}");
+}
+
+#[test]
+fn vector_cannot_be_dropped_while_cxone_vector_is_installed() {
+    let db = TestDb::new();
+    let err = db
+        .connect()
+        .batch_execute("DROP EXTENSION vector")
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::DEPENDENT_OBJECTS_STILL_EXIST));
+}
+
+#[test]
+fn version_and_update_path() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let v: String = c
+        .query_one(
+            "SELECT extversion FROM pg_extension WHERE extname = 'cxone_vector'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(v, env!("CARGO_PKG_VERSION"));
+    // Already at the newest version: UPDATE is a no-op, not an error.
+    c.batch_execute("ALTER EXTENSION cxone_vector UPDATE")
+        .unwrap();
+}
