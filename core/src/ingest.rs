@@ -1,14 +1,18 @@
 //! What the ingest trigger decides for one raw payload, as pure functions. The trigger (in the
 //! extension) only adds what needs the database: replay detection and the writes.
 //!
-//! Order: parse → envelope (ids, event key) → [database: replay?] → map → tag → queue row.
+//! Order: parse → envelope (ids, event key) → [database: replay?] → map → tag → (redact) →
+//! chunk → queue rows.
 
+use crate::chunk::{chunk, ChunkConfig};
 use crate::envelope::Envelope;
 use crate::intent::IntentRules;
 use crate::mapping::Mapping;
+use crate::redact::redact;
 use crate::tag::tag_with_intent_text;
 use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// Everything the trigger needs, loaded once per statement.
 #[derive(Debug, Clone)]
@@ -16,6 +20,9 @@ pub struct IngestConfig {
     pub mapping_name: String,
     pub mapping: Mapping,
     pub rules: IntentRules,
+    pub chunking: ChunkConfig,
+    /// Store and queue only redacted text (setting `cxone.redact`).
+    pub redact: bool,
 }
 
 /// The outcome recorded on `cxone_payloads` when nothing is queued.
@@ -27,12 +34,13 @@ pub enum NotQueued {
     Invalid(String),
 }
 
-/// A row to queue in `conversation_embeddings`.
+/// The rows to queue in `conversation_embeddings`: one per chunk.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueRow {
     pub conversation_id: String,
     pub source_system: String,
-    pub text: String,
+    /// Chunk texts in order (usually one); redacted when `redact` is on.
+    pub chunks: Vec<String>,
     pub metadata: Map<String, Value>,
     pub event_time: Option<DateTime<FixedOffset>>,
 }
@@ -66,6 +74,9 @@ pub fn prepare(
     let mut rendered = cfg.mapping.render(payload);
     // PostgreSQL text and jsonb cannot hold NUL; the raw payload keeps it, derived text drops it.
     strip_nul(&mut rendered.text);
+    for u in &mut rendered.units {
+        strip_nul(&mut u.line);
+    }
     for v in rendered.metadata.values_mut() {
         if let Value::String(s) = v {
             strip_nul(s);
@@ -86,13 +97,32 @@ pub fn prepare(
         &rendered.intent_text,
         &cfg.rules,
     ));
+    let mut units = rendered.units;
+    if cfg.redact {
+        for u in &mut units {
+            if let Cow::Owned(r) = redact(&u.line[u.prefix_len..]) {
+                u.line.truncate(u.prefix_len);
+                u.line.push_str(&r);
+            }
+        }
+        for v in metadata.values_mut() {
+            if let Value::String(s) = v {
+                if let Cow::Owned(r) = redact(s) {
+                    *s = r;
+                }
+            }
+        }
+        metadata.insert("redacted".into(), true.into());
+    }
+    let chunks = chunk(&units, &cfg.chunking);
     metadata.insert("source".into(), cfg.mapping.source_system.clone().into());
     metadata.insert("conversation_id".into(), conversation_id.clone().into());
     metadata.insert("mapping".into(), cfg.mapping_name.clone().into());
+    metadata.insert("chunk_count".into(), chunks.len().into());
     Ok(QueueRow {
         conversation_id,
         source_system: cfg.mapping.source_system.clone(),
-        text: rendered.text,
+        chunks,
         metadata,
         event_time: envelope.event_time,
     })

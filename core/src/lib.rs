@@ -4,16 +4,20 @@
 //! - [`path`]: dot paths into payloads; [`mapping`]: the mapping language;
 //! - [`envelope`]: conversation id, event key (replays), event time; [`timestamp`];
 //! - [`pii`]: PII detection; [`intent`]: intent rules; [`tag`]: `cxone_tag`;
+//! - [`redact`]: `cxone_redact`; [`tokens`]: the models' tokenizers; [`chunk`]: chunking;
 //! - [`ingest`]: the per-payload decisions of the ingest trigger.
 
+pub mod chunk;
 pub mod envelope;
 pub mod ingest;
 pub mod intent;
 pub mod mapping;
 pub mod path;
 pub mod pii;
+pub mod redact;
 pub mod tag;
 pub mod timestamp;
+pub mod tokens;
 
 /// The mapping the extension is seeded with as `default`; handles both CXone fixture shapes.
 pub const DEFAULT_MAPPING: &str = include_str!("../../sql/seed/default_mapping.json");

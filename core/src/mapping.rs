@@ -10,6 +10,7 @@
 //! A mapping is parsed and validated once ([`Mapping::parse`]) and then applied to many payloads
 //! ([`Mapping::render`]); applying never fails.
 
+use crate::chunk::Unit;
 use crate::path::{scalar_text, JsonPath, PathError};
 use crate::timestamp::parse_timestamp;
 use serde::Deserialize;
@@ -139,6 +140,8 @@ pub struct Mapping {
 pub struct Rendered {
     /// Labelled text; empty when no path matched any text.
     pub text: String,
+    /// The same text as labelled units (turns and fields), for chunking.
+    pub units: Vec<Unit>,
     /// Metadata keys from the mapping's `metadata` paths.
     pub metadata: Map<String, Value>,
     /// The text of the turns whose label is in `intent_from`, for intent classification.
@@ -306,41 +309,45 @@ impl Mapping {
 
     /// Applies the mapping to one payload.
     pub fn render(&self, payload: &Value) -> Rendered {
-        let mut parts: Vec<String> = Vec::new();
+        let mut units: Vec<Unit> = Vec::new();
         let mut intent: Vec<&str> = Vec::new();
         for field in &self.fields {
-            let lines: Vec<Line<'_>> = match field {
-                Field::Text { path, label } => path
-                    .resolve(payload)
-                    .into_iter()
-                    .filter_map(text_of)
-                    .map(|text| Line {
-                        label: label.clone(),
-                        text,
-                        stamp: None,
-                    })
-                    .collect(),
-                Field::Turns { path, turns } => turns.lines(path.resolve(payload)),
+            let (lines, include_stamp) = match field {
+                Field::Text { path, label } => (
+                    path.resolve(payload)
+                        .into_iter()
+                        .filter_map(text_of)
+                        .map(|text| Line {
+                            label: label.clone(),
+                            text,
+                            stamp: None,
+                        })
+                        .collect::<Vec<_>>(),
+                    false,
+                ),
+                Field::Turns { path, turns } => {
+                    (turns.lines(path.resolve(payload)), turns.include_timestamp)
+                }
             };
-            if lines.is_empty() {
-                continue;
+            for (i, l) in lines.iter().enumerate() {
+                if self.intent_from.contains(&l.label) {
+                    intent.push(l.text);
+                }
+                let prefix = match (include_stamp, l.stamp) {
+                    (true, Some(s)) => format!("[{s}] {}: ", l.label),
+                    _ => format!("{}: ", l.label),
+                };
+                let sep = match (units.is_empty(), i) {
+                    (true, _) => "",
+                    (false, 0) => &self.separator,
+                    (false, _) => &self.turn_separator,
+                };
+                units.push(Unit {
+                    sep: sep.to_string(),
+                    prefix_len: prefix.len(),
+                    line: prefix + l.text,
+                });
             }
-            let include_stamp =
-                matches!(field, Field::Turns { turns, .. } if turns.include_timestamp);
-            intent.extend(
-                lines
-                    .iter()
-                    .filter(|l| self.intent_from.contains(&l.label))
-                    .map(|l| l.text),
-            );
-            let rendered: Vec<String> = lines
-                .iter()
-                .map(|l| match (include_stamp, l.stamp) {
-                    (true, Some(s)) => format!("[{s}] {}: {}", l.label, l.text),
-                    _ => format!("{}: {}", l.label, l.text),
-                })
-                .collect();
-            parts.push(rendered.join(&self.turn_separator));
         }
         let mut metadata = Map::new();
         for (key, paths) in &self.metadata {
@@ -349,7 +356,8 @@ impl Mapping {
             }
         }
         Rendered {
-            text: parts.join(&self.separator),
+            text: crate::chunk::join(&units),
+            units,
             metadata,
             intent_text: intent.join("\n"),
         }

@@ -1,6 +1,7 @@
 //! The ingest decisions for each payload outcome and the fixture edge cases.
 
 use super::*;
+use crate::chunk::ChunkConfig;
 use crate::mapping::tests::{DFO, SEED};
 use serde_json::json;
 
@@ -9,6 +10,8 @@ fn cfg() -> IngestConfig {
         mapping_name: "default".into(),
         mapping: Mapping::default_mapping(),
         rules: IntentRules::seed(),
+        chunking: ChunkConfig::default(),
+        redact: false,
     }
 }
 
@@ -35,7 +38,10 @@ fn seed_fixture_is_queued_and_tagged() {
     assert_eq!(row.metadata["intent_category"], "billing_dispute");
     assert_eq!(row.metadata["contains_pii"], false);
     assert_eq!(row.metadata["source"], "cxone");
-    assert_eq!(row.metadata["content_length"], row.text.chars().count());
+    assert_eq!(
+        row.metadata["content_length"],
+        row.chunks[0].chars().count()
+    );
 }
 
 #[test]
@@ -82,7 +88,7 @@ fn deep_nesting_is_invalid_not_a_crash() {
 #[test]
 fn nul_escapes_are_text() {
     let (_, row) = run("{\"conversationId\": \"c\", \"data\": {\"subject\": \"a\\u0000b\"}}");
-    assert_eq!(row.unwrap().text, "Subject: ab");
+    assert_eq!(row.unwrap().chunks, vec!["Subject: ab".to_string()]);
 }
 
 #[test]
@@ -114,4 +120,36 @@ fn a_bot_greeting_does_not_decide_the_intent() {
 fn the_dfo_fixture_is_a_billing_dispute() {
     let (_, row) = run(DFO);
     assert_eq!(row.unwrap().metadata["intent_category"], "billing_dispute");
+}
+
+#[test]
+fn with_redaction_no_pii_is_queued_but_it_is_still_tagged() {
+    let mut cfg = cfg();
+    cfg.redact = true;
+    let payload = parse_payload(DFO).unwrap();
+    let env = Envelope::extract(&payload, &cfg.mapping);
+    let row = prepare(&payload, &env, &cfg).unwrap();
+    let text = row.chunks.join("\n");
+    assert!(!text.contains("dana.whitfield@example.org"));
+    assert!(text.contains("My email is [EMAIL] if you need it."));
+    assert_eq!(row.metadata["pii_types"], json!(["email"]));
+    assert_eq!(row.metadata["redacted"], true);
+}
+
+#[test]
+fn a_long_transcript_is_queued_as_chunks() {
+    let turns: Vec<_> = (0..300)
+        .map(|i| json!({"participant": if i % 2 == 0 { "customer" } else { "agent" }, "text": format!("turn {i}: I still have not received my new card after two weeks")}))
+        .collect();
+    let payload = json!({"conversationId": "long", "data": {"transcript": turns}}).to_string();
+    let (_, row) = run(&payload);
+    let row = row.unwrap();
+    assert!(row.chunks.len() > 5);
+    assert_eq!(row.metadata["chunk_count"], row.chunks.len());
+    for i in 0..300 {
+        assert!(
+            row.chunks.iter().any(|c| c.contains(&format!("turn {i}:"))),
+            "turn {i}"
+        );
+    }
 }

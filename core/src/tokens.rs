@@ -1,0 +1,121 @@
+//! Token counting with the embedding model's own tokenizer, so chunks are sized in the units the
+//! model limits: WordPiece for the local all-MiniLM-L6-v2 (its tokenizer.json is compiled in),
+//! cl100k (`tiktoken-rs`) for OpenAI embedding models.
+
+use std::sync::LazyLock;
+
+/// Which tokenizer measures chunks (setting `cxone.chunk_tokenizer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tokenizer {
+    /// all-MiniLM-L6-v2 WordPiece; adds 2 special tokens ([CLS], [SEP]).
+    MiniLm,
+    /// OpenAI cl100k_base (text-embedding-3-*, ada-002); no special tokens.
+    Cl100k,
+}
+
+impl Tokenizer {
+    pub fn parse(name: &str) -> Option<Tokenizer> {
+        match name {
+            "minilm" | "all-MiniLM-L6-v2" | "wordpiece" => Some(Tokenizer::MiniLm),
+            "cl100k" | "cl100k_base" => Some(Tokenizer::Cl100k),
+            _ => None,
+        }
+    }
+
+    /// Tokens the model adds to every input.
+    pub fn special_tokens(self) -> usize {
+        match self {
+            Tokenizer::MiniLm => 2,
+            Tokenizer::Cl100k => 0,
+        }
+    }
+
+    /// Tokens of `text` without special tokens.
+    pub fn count(self, text: &str) -> usize {
+        match self {
+            Tokenizer::MiniLm => MINILM
+                .as_ref()
+                .map(|t| {
+                    t.encode_fast(text, false)
+                        .map(|e| e.len())
+                        .unwrap_or(text.len())
+                })
+                .unwrap_or(text.len()),
+            Tokenizer::Cl100k => CL100K
+                .as_ref()
+                .map_or(text.len(), |b| b.encode_ordinary(text).len()),
+        }
+    }
+
+    /// A cheap upper bound on `count` for ASCII text, to skip tokenizing what is surely short.
+    /// Byte-level BPE (cl100k) emits at least one byte per token. WordPiece emits at least one
+    /// character per token, never a token for whitespace, and maps ASCII one character to one.
+    pub fn upper_bound(self, text: &str) -> Option<usize> {
+        if self == Tokenizer::Cl100k {
+            return Some(text.len());
+        }
+        text.is_ascii().then(|| {
+            text.bytes()
+                .filter(|b| !b.is_ascii_whitespace())
+                .count()
+                .max(1)
+        })
+    }
+
+    /// True when the count of whitespace-joined texts is the sum of their counts (WordPiece
+    /// never merges across whitespace); cl100k may differ by a token per join.
+    pub fn is_additive(self) -> bool {
+        matches!(self, Tokenizer::MiniLm)
+    }
+}
+
+static MINILM: LazyLock<Option<tokenizers::Tokenizer>> = LazyLock::new(|| {
+    let mut t = tokenizers::Tokenizer::from_bytes(include_bytes!(
+        "../assets/all-MiniLM-L6-v2.tokenizer.json"
+    ))
+    .ok()?;
+    // The file pads and truncates to 128; counting needs neither.
+    t.with_padding(None);
+    t.with_truncation(None).ok()?;
+    Some(t)
+});
+
+static CL100K: LazyLock<Option<tiktoken_rs::CoreBPE>> =
+    LazyLock::new(|| tiktoken_rs::cl100k_base().ok());
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_match_the_models() {
+        // all-MiniLM-L6-v2: "hello world" is [CLS] hello world [SEP]; "embeddings" is 'em', '##bed', '##ding', '##s'.
+        assert_eq!(Tokenizer::MiniLm.count("hello world"), 2);
+        assert_eq!(Tokenizer::MiniLm.count("embeddings"), 4);
+        assert_eq!(Tokenizer::Cl100k.count("hello world"), 2);
+        assert_eq!(Tokenizer::MiniLm.count(""), 0);
+    }
+
+    #[test]
+    fn the_ascii_bound_holds() {
+        for text in [
+            "I was charged twice!!",
+            "refund #A-1234-XYZ",
+            "a b c",
+            "supercalifragilistic",
+            "a\n\nb",
+        ] {
+            for t in [Tokenizer::MiniLm, Tokenizer::Cl100k] {
+                assert!(
+                    t.count(text) <= t.upper_bound(text).unwrap(),
+                    "{t:?} {text}"
+                );
+            }
+        }
+        assert_eq!(Tokenizer::MiniLm.upper_bound("café"), None);
+        assert!(
+            Tokenizer::Cl100k.count("a\n\n \nb")
+                <= Tokenizer::Cl100k.upper_bound("a\n\n \nb").unwrap()
+        );
+    }
+}
