@@ -107,3 +107,36 @@ CREATE TRIGGER cxone_intent_rules_changed
 SELECT pg_catalog.pg_extension_config_dump('cxone_payloads', '');
 SELECT pg_catalog.pg_extension_config_dump('_cxone_event_keys', '');
 SELECT pg_catalog.pg_extension_config_dump('conversation_embeddings', '');
+
+-- Who can read what. Raw payloads may hold PII even when cxone.redact is on, so only their
+-- owner (the superuser who created the extension) and members of cxone_admin read them.
+-- Applications that ingest get cxone_ingest: they can INSERT payloads and read back the
+-- outcome columns, not the payload. Analysts and search get cxone_reader: conversation text
+-- (redacted when cxone.redact is on), vectors and metadata, never the raw payloads.
+-- The ingest trigger runs as the extension's owner (SECURITY DEFINER, fixed search_path), so
+-- ingesting needs no rights on the derived tables.
+DO $roles$
+DECLARE
+    r text;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['cxone_reader', 'cxone_ingest', 'cxone_admin'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+            BEGIN
+                EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                NULL; -- created meanwhile by CREATE EXTENSION in another database
+            END;
+        END IF;
+    END LOOP;
+END
+$roles$;
+
+ALTER FUNCTION _cxone_ingest() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON cxone_payloads, _cxone_event_keys, conversation_embeddings, cxone_mappings, cxone_intent_rules FROM PUBLIC;
+-- cxone_tag reads the rules; the mapping registry holds no customer data.
+GRANT SELECT ON cxone_mappings, cxone_intent_rules TO PUBLIC;
+GRANT INSERT ON cxone_payloads TO cxone_ingest;
+GRANT SELECT (id, received_at, source, outcome, reason, conversation_id, event_key, mapping) ON cxone_payloads TO cxone_ingest;
+GRANT SELECT ON conversation_embeddings TO cxone_reader;
+GRANT SELECT, INSERT, UPDATE, DELETE ON cxone_payloads, conversation_embeddings, cxone_mappings, cxone_intent_rules, _cxone_event_keys TO cxone_admin;

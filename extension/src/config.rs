@@ -138,6 +138,8 @@ fn load_ingest_config() -> Result<IngestConfig, String> {
         mapping_name: name,
         mapping,
         rules,
+        chunking: guc::chunking()?,
+        redact: guc::redact(),
     })
 }
 

@@ -35,6 +35,13 @@ fn cxone_tag(text: &str) -> JsonB {
     )))
 }
 
+/// The text with detected PII replaced by typed placeholders ([EMAIL], [PHONE], [SSN], [CARD],
+/// [IBAN], [DOB]).
+#[pg_extern(immutable, strict, parallel_safe)]
+fn cxone_redact(text: &str) -> String {
+    cxone_core::redact::redact(text).into_owned()
+}
+
 /// True for a valid mapping; otherwise an error (22023) naming the bad path. Used by the
 /// CHECK constraint of cxone_mappings so a bad mapping is refused when saved.
 #[pg_extern(immutable, strict, parallel_safe)]

@@ -1,11 +1,19 @@
 //! Every `cxone.*` setting, in one place.
 
+use cxone_core::chunk::ChunkConfig;
+use cxone_core::tokens::Tokenizer;
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
 use std::ffi::CString;
 
 /// Name of the row in `cxone_mappings` that the ingest trigger uses.
 pub static MAPPING: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"default"));
+/// Store and queue only redacted text. Superuser-only, so a session cannot turn it off.
+pub static REDACT: GucSetting<bool> = GucSetting::<bool>::new(false);
+pub static CHUNK_TOKENS: GucSetting<i32> = GucSetting::<i32>::new(256);
+pub static CHUNK_OVERLAP_TURNS: GucSetting<i32> = GucSetting::<i32>::new(0);
+pub static CHUNK_TOKENIZER: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"minilm"));
 
 pub fn init() {
     GucRegistry::define_string_guc(
@@ -16,12 +24,70 @@ pub fn init() {
         GucContext::Userset,
         GucFlags::default(),
     );
+    GucRegistry::define_bool_guc(
+        c"cxone.redact",
+        c"Store and queue only redacted conversation text (PII replaced by [EMAIL], [PHONE], ...).",
+        c"cxone_payloads keeps the original payload; conversation_embeddings and everything sent to an embedding provider get redacted text. Only a superuser can change it, e.g. ALTER DATABASE ... SET cxone.redact = on.",
+        &REDACT,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"cxone.chunk_tokens",
+        c"Token budget of one queued chunk, the model's special tokens included.",
+        c"256 fits all-MiniLM-L6-v2; 8192 fits OpenAI embedding models (with cxone.chunk_tokenizer = 'cl100k'). Longer conversations are split at turn boundaries into several rows.",
+        &CHUNK_TOKENS,
+        32,
+        1_000_000,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"cxone.chunk_overlap_turns",
+        c"Turns of the previous chunk repeated at the start of the next one.",
+        c"Gives each chunk some context; 0 (the default) repeats nothing.",
+        &CHUNK_OVERLAP_TURNS,
+        0,
+        100,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"cxone.chunk_tokenizer",
+        c"Tokenizer that measures chunks: 'minilm' (the local model) or 'cl100k' (OpenAI).",
+        c"Use the tokenizer of the model that will embed the rows.",
+        &CHUNK_TOKENIZER,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+}
+
+fn string(setting: &GucSetting<Option<CString>>, default: &str) -> String {
+    setting
+        .get()
+        .and_then(|s| s.into_string().ok())
+        .unwrap_or_else(|| default.into())
 }
 
 /// The configured mapping name.
 pub fn mapping_name() -> String {
-    MAPPING
-        .get()
-        .and_then(|s| s.into_string().ok())
-        .unwrap_or_else(|| "default".into())
+    string(&MAPPING, "default")
+}
+
+pub fn redact() -> bool {
+    REDACT.get()
+}
+
+/// The chunking settings; Err names the bad setting.
+pub fn chunking() -> Result<ChunkConfig, String> {
+    let name = string(&CHUNK_TOKENIZER, "minilm");
+    let tokenizer = Tokenizer::parse(&name).ok_or_else(|| {
+        format!("cxone.chunk_tokenizer = '{name}' is not one of 'minilm', 'cl100k'; fix the setting, then reprocess")
+    })?;
+    Ok(ChunkConfig {
+        tokenizer,
+        // Bounds are enforced by PostgreSQL when the settings are set.
+        max_tokens: usize::try_from(CHUNK_TOKENS.get()).unwrap_or(256),
+        overlap_units: usize::try_from(CHUNK_OVERLAP_TURNS.get()).unwrap_or(0),
+    })
 }

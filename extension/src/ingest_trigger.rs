@@ -264,7 +264,6 @@ fn claim_event_key(plans: &Plans, key: &str, payload_id: i64) -> Result<Option<i
 fn queue(plans: &Plans, row: &QueueRow, payload_id: i64) -> Result<Option<i64>, SpiError> {
     let event_at = row.event_time.map(|t| t.to_rfc3339());
     let metadata = JsonB(serde_json::Value::Object(row.metadata.clone()));
-    let chunks = vec![row.text.clone()];
     Spi::connect_mut(|c| {
         let result = c.update(
             &plans.queue,
@@ -275,7 +274,7 @@ fn queue(plans: &Plans, row: &QueueRow, payload_id: i64) -> Result<Option<i64>, 
                 row.source_system.as_str().into(),
                 metadata.into(),
                 payload_id.into(),
-                chunks.into(),
+                row.chunks.clone().into(),
             ],
         )?;
         result.first().get_one::<i64>()

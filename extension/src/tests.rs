@@ -225,3 +225,76 @@ fn the_configured_mapping_is_used() {
 fn vector_cannot_be_dropped_while_installed() {
     Spi::run("DROP EXTENSION vector").unwrap();
 }
+
+#[pg_test]
+fn redact_replaces_pii_with_placeholders() {
+    let r = one::<String>("SELECT cxone_redact('mail a.b@example.com or call +1 415 555 2671')");
+    assert_eq!(r.as_deref(), Some("mail [EMAIL] or call [PHONE]"));
+}
+
+#[pg_test]
+fn with_redaction_on_only_redacted_text_is_queued() {
+    Spi::run("SET LOCAL cxone.redact = on").unwrap();
+    let id = insert(&variant(DFO, "redact"));
+    let (text, meta) = Spi::connect(|c| {
+        let row = c
+            .select(
+                "SELECT text_content, semantic_metadata FROM conversation_embeddings WHERE payload_id = $1",
+                None,
+                &[id.into()],
+            )?
+            .first();
+        Ok::<_, pgrx::spi::SpiError>((row.get::<String>(1)?.unwrap(), row.get::<JsonB>(2)?.unwrap().0))
+    })
+    .unwrap();
+    assert!(!text.contains("dana.whitfield@example.org"), "{text}");
+    assert!(text.contains("[EMAIL]"));
+    assert_eq!(meta["redacted"], true);
+    assert_eq!(meta["pii_types"], json!(["email"]));
+    // The raw payload is kept as sent.
+    let raw = Spi::get_one_with_args::<String>("SELECT payload::text FROM cxone_payloads WHERE id = $1", &[id.into()])
+        .unwrap()
+        .unwrap();
+    assert!(raw.contains("dana.whitfield@example.org"));
+}
+
+#[pg_test]
+fn long_conversations_are_queued_as_chunks_under_the_budget() {
+    Spi::run(
+        r#"INSERT INTO cxone_payloads (payload)
+           SELECT json_build_object('conversationId', 'long-1', 'data', json_build_object('transcript',
+                  json_agg(json_build_object('participant', CASE WHEN g % 2 = 0 THEN 'customer' ELSE 'agent' END,
+                                             'text', 'turn ' || g || ': my card has still not arrived and I need it for travel'))))
+             FROM generate_series(1, 200) g"#,
+    )
+    .unwrap();
+    let chunks = Spi::connect(|c| {
+        let mut v = Vec::new();
+        for row in c.select(
+            "SELECT chunk_index, text_content FROM conversation_embeddings WHERE conversation_id = 'long-1' ORDER BY chunk_index",
+            None,
+            &[],
+        )? {
+            v.push((row.get::<i32>(1)?.unwrap(), row.get::<String>(2)?.unwrap()));
+        }
+        Ok::<_, pgrx::spi::SpiError>(v)
+    })
+    .unwrap();
+    assert!(chunks.len() > 5, "{}", chunks.len());
+    for (i, (idx, text)) in chunks.iter().enumerate() {
+        assert_eq!(*idx as usize, i);
+        let tokens = cxone_core::tokens::Tokenizer::MiniLm.count(text) + 2;
+        assert!(tokens <= 256, "chunk {idx} has {tokens} tokens");
+    }
+    for g in 1..=200 {
+        assert!(chunks.iter().any(|(_, t)| t.contains(&format!("turn {g}: "))), "turn {g}");
+    }
+}
+
+#[pg_test]
+fn a_bad_tokenizer_setting_records_payloads_invalid() {
+    Spi::run("SET LOCAL cxone.chunk_tokenizer = 'gpt2'").unwrap();
+    let (o, reason) = outcome(insert(&variant(SEED, "tokenizer")));
+    assert_eq!(o, "invalid");
+    assert!(reason.unwrap_or_default().contains("cxone.chunk_tokenizer"));
+}
