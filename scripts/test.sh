@@ -19,8 +19,9 @@ cargo fmt --all --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "unit tests"
+step "unit tests (with the PII corpus score)"
 cargo test -p cxone_core -p cxone-sidecar
+cargo test -q -p cxone_core --lib corpus_precision_and_recall -- --nocapture 2>&1 | grep -E "^PII corpus"
 
 step "pgrx tests (extension inside PostgreSQL)"
 if [ "$(id -u)" -eq 0 ]; then

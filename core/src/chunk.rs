@@ -155,7 +155,11 @@ fn split_unit(u: &Unit, tk: Tokenizer, budget: usize) -> Vec<(Unit, usize)> {
         pieces.push(&body[start..]);
     }
     // Later pieces start a new line with the label again, whatever separated the unit itself.
-    let next_sep = if u.sep.is_empty() { "\n".to_string() } else { u.sep.clone() };
+    let next_sep = if u.sep.is_empty() {
+        "\n".to_string()
+    } else {
+        u.sep.clone()
+    };
     let mut out = Vec::with_capacity(pieces.len());
     for (i, part) in pieces.into_iter().enumerate() {
         let line = format!("{prefix}{}", part.trim_end());

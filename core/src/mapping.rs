@@ -160,6 +160,8 @@ const RESERVED_METADATA: &[&str] = &[
     "intent_category",
     "intent_matches",
     "intent_rule",
+    "chunk_count",
+    "redacted",
 ];
 const DEFAULT_CONVERSATION_ID: &[&str] = &["conversationId", "data.case.id"];
 const DEFAULT_EVENT_ID: &[&str] = &["eventId"];

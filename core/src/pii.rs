@@ -232,4 +232,6 @@ fn ssn_valid(area: &str, group: &str, serial: &str) -> bool {
 }
 
 #[cfg(test)]
+mod corpus;
+#[cfg(test)]
 mod tests;

@@ -113,7 +113,10 @@ fn a_turn_longer_than_the_budget_is_split_never_dropped() {
             .filter_map(|l| l.strip_prefix("Agent: "))
             .collect();
         assert!(agent.len() > 1);
-        assert!(squash(&agent.join(" ")) == squash(&long), "the pieces do not rebuild the turn");
+        assert!(
+            squash(&agent.join(" ")) == squash(&long),
+            "the pieces do not rebuild the turn"
+        );
     }
 }
 

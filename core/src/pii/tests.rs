@@ -1,6 +1,54 @@
-//! Table of realistic positive and negative cases for PII detection.
+//! Table of realistic positive and negative cases for PII detection, and the corpus score.
 
+use super::corpus::{NEGATIVES, POSITIVES};
 use super::*;
+
+/// Precision and recall over the corpus, per PII item (kind and count per text). Printed so the
+/// test output shows them (`scripts/test.sh` runs this test with --nocapture).
+#[test]
+fn corpus_precision_and_recall() {
+    assert!(POSITIVES.len() >= 60 && NEGATIVES.len() >= 60);
+    let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+    let mut misses = Vec::new();
+    let cases = POSITIVES
+        .iter()
+        .map(|(t, k)| (*t, *k))
+        .chain(NEGATIVES.iter().map(|t| (*t, &[][..])));
+    for (text, want) in cases {
+        let mut got: Vec<PiiKind> = find_pii(text).iter().map(|m| m.kind).collect();
+        let mut want = want.to_vec();
+        got.sort();
+        want.sort();
+        let mut matched = 0;
+        let mut remaining = got.clone();
+        for w in &want {
+            if let Some(i) = remaining.iter().position(|g| g == w) {
+                remaining.remove(i);
+                matched += 1;
+            }
+        }
+        tp += matched;
+        fp += got.len() - matched;
+        fn_ += want.len() - matched;
+        if got != want {
+            misses.push(format!("  {text:?}: want {want:?}, got {got:?}"));
+        }
+    }
+    let precision = tp as f64 / (tp + fp).max(1) as f64;
+    let recall = tp as f64 / (tp + fn_).max(1) as f64;
+    println!(
+        "PII corpus: {} positive and {} negative texts; precision {precision:.3}, recall {recall:.3} (tp {tp}, fp {fp}, fn {fn_})",
+        POSITIVES.len(),
+        NEGATIVES.len()
+    );
+    for m in &misses {
+        println!("{m}");
+    }
+    assert!(
+        precision >= 0.95 && recall >= 0.95,
+        "precision {precision:.3}, recall {recall:.3}"
+    );
+}
 
 /// (text, the kinds that must be found, in order)
 const CASES: &[(&str, &[PiiKind])] = {

@@ -21,7 +21,10 @@ fn key_value(url: &str) -> String {
     let (auth_host, db) = rest.split_once('/').unwrap();
     let host_port = auth_host.rsplit('@').next().unwrap();
     let (host, port) = host_port.split_once(':').unwrap();
-    format!("host={host} port={port} dbname={}", db.split('?').next().unwrap())
+    format!(
+        "host={host} port={port} dbname={}",
+        db.split('?').next().unwrap()
+    )
 }
 
 #[test]
@@ -31,14 +34,22 @@ fn ingest_role_inserts_and_reads_outcomes_but_not_payloads() {
     let role = format!("{}_ingest", db.name);
     let mut app = login_as(&db, &mut admin, &role, "cxone_ingest");
     let id = insert(&mut app, &fixture("dfo_case_closed_with_transcript.json"));
-    let row = app.query_one("SELECT outcome FROM cxone_payloads WHERE id = $1", &[&id]).unwrap();
+    let row = app
+        .query_one("SELECT outcome FROM cxone_payloads WHERE id = $1", &[&id])
+        .unwrap();
     assert_eq!(row.get::<_, String>(0), "queued");
-    let err = app.query("SELECT payload FROM cxone_payloads", &[]).unwrap_err();
+    let err = app
+        .query("SELECT payload FROM cxone_payloads", &[])
+        .unwrap_err();
     assert_eq!(err.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
-    let err = app.query("SELECT text_content FROM conversation_embeddings", &[]).unwrap_err();
+    let err = app
+        .query("SELECT text_content FROM conversation_embeddings", &[])
+        .unwrap_err();
     assert_eq!(err.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
     drop(app);
-    admin.batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}")).unwrap();
+    admin
+        .batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
+        .unwrap();
 }
 
 #[test]
@@ -48,23 +59,40 @@ fn reader_role_reads_conversations_never_raw_payloads() {
     insert(&mut admin, &fixture("seed_conversation_completed.json"));
     let role = format!("{}_reader", db.name);
     let mut reader = login_as(&db, &mut admin, &role, "cxone_reader");
-    let n: i64 = reader.query_one("SELECT count(*) FROM conversation_embeddings", &[]).unwrap().get(0);
+    let n: i64 = reader
+        .query_one("SELECT count(*) FROM conversation_embeddings", &[])
+        .unwrap()
+        .get(0);
     assert_eq!(n, 1);
-    let tag: serde_json::Value = reader.query_one("SELECT cxone_tag('refund please')", &[]).unwrap().get(0);
+    let tag: serde_json::Value = reader
+        .query_one("SELECT cxone_tag('refund please')", &[])
+        .unwrap()
+        .get(0);
     assert_eq!(tag["intent_category"], "billing_dispute");
-    let err = reader.query("SELECT id FROM cxone_payloads", &[]).unwrap_err();
+    let err = reader
+        .query("SELECT id FROM cxone_payloads", &[])
+        .unwrap_err();
     assert_eq!(err.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
-    let err = reader.execute("INSERT INTO cxone_intent_rules (category, pattern) VALUES ('x', 'y')", &[]).unwrap_err();
+    let err = reader
+        .execute(
+            "INSERT INTO cxone_intent_rules (category, pattern) VALUES ('x', 'y')",
+            &[],
+        )
+        .unwrap_err();
     assert_eq!(err.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
     drop(reader);
-    admin.batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}")).unwrap();
+    admin
+        .batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
+        .unwrap();
 }
 
 #[test]
 fn redaction_set_for_the_database_cannot_be_turned_off_by_a_session() {
     let db = TestDb::new();
     let mut admin = db.connect();
-    admin.batch_execute(&format!("ALTER DATABASE {} SET cxone.redact = on", db.name)).unwrap();
+    admin
+        .batch_execute(&format!("ALTER DATABASE {} SET cxone.redact = on", db.name))
+        .unwrap();
     let role = format!("{}_app", db.name);
     let mut app = login_as(&db, &mut admin, &role, "cxone_ingest");
     // Before the library is loaded in this session the setting is only a placeholder and the
@@ -75,10 +103,21 @@ fn redaction_set_for_the_database_cannot_be_turned_off_by_a_session() {
     let err = app.batch_execute("SET cxone.redact = off").unwrap_err();
     assert_eq!(err.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
     drop(app);
-    let text: String = admin.query_one("SELECT text_content FROM conversation_embeddings", &[]).unwrap().get(0);
+    let text: String = admin
+        .query_one("SELECT text_content FROM conversation_embeddings", &[])
+        .unwrap()
+        .get(0);
     assert!(!text.contains("dana.whitfield@example.org"));
     assert!(text.contains("[EMAIL]"));
-    let raw: String = admin.query_one("SELECT payload::text FROM cxone_payloads", &[]).unwrap().get(0);
-    assert!(raw.contains("dana.whitfield@example.org"), "the raw payload is kept as sent");
-    admin.batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}")).unwrap();
+    let raw: String = admin
+        .query_one("SELECT payload::text FROM cxone_payloads", &[])
+        .unwrap()
+        .get(0);
+    assert!(
+        raw.contains("dana.whitfield@example.org"),
+        "the raw payload is kept as sent"
+    );
+    admin
+        .batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
+        .unwrap();
 }
