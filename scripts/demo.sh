@@ -48,9 +48,30 @@ psql -P pager=off -c "SELECT count(*) FILTER (WHERE semantic_metadata->>'intent_
                              count(*) FILTER (WHERE (semantic_metadata->>'contains_pii')::boolean) AS with_pii
                         FROM conversation_embeddings WHERE status <> 'superseded'"
 
+step "embed everything pending with the local model (cxone-sidecar backfill)"
+cargo build -q -p cxone-sidecar
+DATABASE_URL="$URL" ./target/debug/cxone-sidecar backfill
+
+step "semantic neighbours: conversations closest to the DFO fixture ('I was charged twice ...')"
+psql -P pager=off -c "WITH q AS (SELECT embedding, model FROM conversation_embeddings WHERE conversation_id = '131988342510' AND status = 'embedded' LIMIT 1)
+                      SELECT e.conversation_id, round((1 - (e.embedding <=> q.embedding))::numeric, 3) AS similarity,
+                             left(split_part(e.text_content, E'\n', 2), 70) AS customer_said
+                        FROM conversation_embeddings e, q
+                       WHERE e.status = 'embedded' AND e.model = q.model AND e.conversation_id <> '131988342510'
+                       ORDER BY e.embedding <=> q.embedding LIMIT 5"
+
+step "the same, with an exact metadata filter (channel = SMS)"
+psql -P pager=off -c "WITH q AS (SELECT embedding, model FROM conversation_embeddings WHERE conversation_id = '131988342510' AND status = 'embedded' LIMIT 1)
+                      SELECT e.conversation_id, round((1 - (e.embedding <=> q.embedding))::numeric, 3) AS similarity,
+                             left(split_part(e.text_content, E'\n', 2), 70) AS customer_said
+                        FROM conversation_embeddings e, q
+                       WHERE e.status = 'embedded' AND e.model = q.model AND e.semantic_metadata @> '{\"channel\": \"SMS\"}'
+                       ORDER BY e.embedding <=> q.embedding LIMIT 5"
+
 cat <<MSG
 
-Rows wait in status 'pending' for the sidecar (cxone-sidecar), which embeds them.
+Everything is embedded. To keep embedding new payloads as they arrive, run the sidecar:
+  DATABASE_URL=$URL ./target/debug/cxone-sidecar run
 
 Connect:  psql -h /tmp -p $PORT -U postgres cxone      (or: psql $URL)
 Stop:     scripts/cluster.sh stop $PORT

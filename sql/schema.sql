@@ -53,6 +53,9 @@ CREATE TABLE conversation_embeddings (
     model             text,
     next_attempt_at   timestamptz NOT NULL DEFAULT now(),
     lease_until       timestamptz,
+    -- backend pid of the sidecar connection holding the lease: a lease whose holder is gone
+    -- (the sidecar was killed) is reclaimed at once, not only when it expires
+    leased_by         integer,
     embedded_at       timestamptz,
     CONSTRAINT conversation_embeddings_pending_has_no_vector CHECK (status <> 'pending' OR embedding IS NULL),
     CONSTRAINT conversation_embeddings_embedded_has_vector CHECK (status <> 'embedded' OR (embedding IS NOT NULL AND model IS NOT NULL)),
@@ -63,6 +66,8 @@ COMMENT ON TABLE conversation_embeddings IS 'Conversation text, metadata and vec
 CREATE INDEX conversation_embeddings_pending_idx ON conversation_embeddings (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX conversation_embeddings_conversation_idx ON conversation_embeddings (conversation_id);
 CREATE INDEX conversation_embeddings_payload_idx ON conversation_embeddings (payload_id);
+-- Identical text already embedded with the same model is reused without a provider call.
+CREATE INDEX conversation_embeddings_reuse_idx ON conversation_embeddings (model, md5(text_content)) WHERE status = 'embedded';
 
 -- Named mappings; the trigger applies the one named by the setting cxone.mapping.
 CREATE TABLE cxone_mappings (

@@ -234,7 +234,7 @@ fn queue_sql(s: &str) -> String {
              WHERE conversation_id = $1 AND status <> 'superseded' AND event_at > $2::timestamptz
              LIMIT 1),
          old AS (
-            UPDATE {s}.conversation_embeddings SET status = 'superseded', lease_until = NULL
+            UPDATE {s}.conversation_embeddings SET status = 'superseded', lease_until = NULL, leased_by = NULL
              WHERE conversation_id = $1 AND status IN ('pending', 'failed')
                AND NOT EXISTS (SELECT 1 FROM newer)
             RETURNING 1),

@@ -1,7 +1,11 @@
-//! Command line and configuration: every setting is a flag and an environment variable (a
-//! `.env` file in the working directory is read too, once the worker lands).
+//! Command line and configuration. Every setting is a flag and an environment variable; a `.env`
+//! file in the working directory is read first (real environment variables win). Secrets are
+//! never printed: `--help` hides their values and `Debug` redacts them.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -12,12 +16,13 @@ use clap::{Parser, Subcommand};
                   The extension's trigger turns raw CXone payloads into pending rows of \
                   conversation_embeddings and NOTIFYs the channel cxone_vector_pending; the \
                   sidecar claims those rows, embeds them with the local all-MiniLM-L6-v2 model \
-                  (default) or an OpenAI-compatible API, and writes the vectors back."
+                  (default) or an OpenAI-compatible API, and writes the vectors back.\n\n\
+                  Every option can also be set by the environment variable shown, or in a .env \
+                  file in the working directory."
 )]
 pub struct Cli {
-    /// PostgreSQL connection string of the database where cxone_vector is installed.
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
-    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub config: Config,
 
     #[command(subcommand)]
     pub command: Command,
@@ -25,21 +30,249 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the embedding worker and the HTTP server (webhooks, embeddings, health, metrics).
+    /// Run the embedding worker and the HTTP server (health, readiness, metrics).
     Run,
-    /// Check the database, the extension version, the provider and CXone credentials.
+    /// Check the database, the extension version, the provider and CXone credentials; exit
+    /// non-zero with a message saying what to fix.
     Check,
-    /// Embed (or re-embed with another model) everything pending, with a progress bar.
+    /// Embed everything pending now, showing progress, and exit when the queue is empty.
     Backfill,
 }
 
-impl Command {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Command::Run => "run",
-            Command::Check => "check",
-            Command::Backfill => "backfill",
-        }
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProviderKind {
+    /// all-MiniLM-L6-v2 on the CPU with candle (384 dimensions), offline.
+    Local,
+    /// Any OpenAI-compatible /embeddings endpoint (OpenAI, Azure OpenAI, vLLM, Ollama, ...).
+    Openai,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CxoneAuth {
+    /// The real CXone flow: token endpoint from OpenID discovery, grant_type=password with the
+    /// access key id and secret, the client id and secret as HTTP Basic.
+    Password,
+    /// client_credentials against --cxone-token-url (the original design's form).
+    ClientCredentials,
+}
+
+#[derive(Clone, Args)]
+pub struct Config {
+    /// PostgreSQL connection string of the database where cxone_vector is installed.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Embedding provider.
+    #[arg(
+        long,
+        env = "CXONE_PROVIDER",
+        value_enum,
+        default_value = "local",
+        global = true
+    )]
+    pub provider: ProviderKind,
+
+    /// Directory with config.json, tokenizer.json and model.safetensors of all-MiniLM-L6-v2
+    /// (scripts/setup.sh puts them here).
+    #[arg(
+        long,
+        env = "CXONE_MODEL_DIR",
+        default_value = "models/all-MiniLM-L6-v2",
+        global = true
+    )]
+    pub model_dir: PathBuf,
+
+    /// Base URL of the OpenAI-compatible API (for Azure: the deployment URL,
+    /// https://RESOURCE.openai.azure.com/openai/deployments/DEPLOYMENT).
+    #[arg(
+        long,
+        env = "OPENAI_BASE_URL",
+        default_value = "https://api.openai.com/v1",
+        global = true
+    )]
+    pub openai_base_url: String,
+
+    /// API key (sent as Bearer, or as the api-key header with --openai-azure).
+    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true, global = true)]
+    pub openai_api_key: Option<String>,
+
+    /// Embedding model name sent to the API and recorded with every vector.
+    #[arg(
+        long,
+        env = "OPENAI_MODEL",
+        default_value = "text-embedding-3-small",
+        global = true
+    )]
+    pub openai_model: String,
+
+    /// Requested dimensions (text-embedding-3-* can shorten vectors); the response must match.
+    #[arg(long, env = "OPENAI_DIMENSIONS", global = true)]
+    pub openai_dimensions: Option<usize>,
+
+    /// Use Azure OpenAI's form: the api-key header and an api-version query parameter.
+    #[arg(long, env = "OPENAI_AZURE", global = true)]
+    pub openai_azure: bool,
+
+    /// Azure OpenAI api-version.
+    #[arg(
+        long,
+        env = "OPENAI_API_VERSION",
+        default_value = "2024-10-21",
+        global = true
+    )]
+    pub openai_api_version: String,
+
+    /// Inputs per request (OpenAI allows 2048; the local model works in batches of 32).
+    #[arg(long, env = "CXONE_MAX_INPUTS_PER_REQUEST", global = true)]
+    pub max_inputs_per_request: Option<usize>,
+
+    /// Tokens per request, summed over its inputs (OpenAI: 300000).
+    #[arg(
+        long,
+        env = "CXONE_MAX_TOKENS_PER_REQUEST",
+        default_value_t = 300_000,
+        global = true
+    )]
+    pub max_tokens_per_request: usize,
+
+    /// Tokens per input (OpenAI: 8192; the local model truncates at 256 as sentence-transformers does).
+    #[arg(long, env = "CXONE_MAX_TOKENS_PER_INPUT", global = true)]
+    pub max_tokens_per_input: Option<usize>,
+
+    /// Provider requests in flight at once.
+    #[arg(
+        long,
+        env = "CXONE_REQUESTS_IN_FLIGHT",
+        default_value_t = 4,
+        global = true
+    )]
+    pub requests_in_flight: usize,
+
+    /// Timeout of one provider request, in seconds.
+    #[arg(
+        long,
+        env = "CXONE_REQUEST_TIMEOUT_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub request_timeout_secs: u64,
+
+    /// Tries of one request on 429, 5xx, timeouts and connection errors before its rows go
+    /// back to the queue for a later attempt.
+    #[arg(
+        long,
+        env = "CXONE_REQUEST_RETRIES",
+        default_value_t = 6,
+        global = true
+    )]
+    pub request_retries: u32,
+
+    /// Attempts per row (claims) before it is marked failed.
+    #[arg(long, env = "CXONE_MAX_ATTEMPTS", default_value_t = 5, global = true)]
+    pub max_attempts: i32,
+
+    /// Rows claimed per transaction.
+    #[arg(long, env = "CXONE_CLAIM_BATCH", default_value_t = 2048, global = true)]
+    pub claim_batch: i64,
+
+    /// Seconds a claim holds its rows; a lease of a sidecar that is gone is reclaimed at once.
+    #[arg(long, env = "CXONE_LEASE_SECS", default_value_t = 300, global = true)]
+    pub lease_secs: i64,
+
+    /// Seconds between polls when no NOTIFY arrives.
+    #[arg(long, env = "CXONE_POLL_SECS", default_value_t = 5, global = true)]
+    pub poll_secs: u64,
+
+    /// Address of the HTTP server (/healthz, /readyz, /metrics).
+    #[arg(
+        long,
+        env = "CXONE_HTTP_ADDR",
+        default_value = "127.0.0.1:8088",
+        global = true
+    )]
+    pub http_addr: SocketAddr,
+
+    /// CXone OpenID issuer, e.g. https://cxone.niceincontact.com (enables the credential check).
+    #[arg(long, env = "CXONE_ISSUER", global = true)]
+    pub cxone_issuer: Option<String>,
+
+    /// CXone authentication flow.
+    #[arg(
+        long,
+        env = "CXONE_AUTH",
+        value_enum,
+        default_value = "password",
+        global = true
+    )]
+    pub cxone_auth: CxoneAuth,
+
+    /// Token URL for --cxone-auth client-credentials.
+    #[arg(long, env = "CXONE_TOKEN_URL", global = true)]
+    pub cxone_token_url: Option<String>,
+
+    /// Registered client id (HTTP Basic user).
+    #[arg(long, env = "CXONE_CLIENT_ID", hide_env_values = true, global = true)]
+    pub cxone_client_id: Option<String>,
+
+    /// Registered client secret (HTTP Basic password).
+    #[arg(
+        long,
+        env = "CXONE_CLIENT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub cxone_client_secret: Option<String>,
+
+    /// Access key id (the password grant's username).
+    #[arg(
+        long,
+        env = "CXONE_ACCESS_KEY_ID",
+        hide_env_values = true,
+        global = true
+    )]
+    pub cxone_access_key_id: Option<String>,
+
+    /// Access key secret (the password grant's password).
+    #[arg(
+        long,
+        env = "CXONE_ACCESS_KEY_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub cxone_access_key_secret: Option<String>,
+}
+
+impl Config {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    /// The database URL, or an error that says how to give it.
+    pub fn database_url(&self) -> Result<&str, String> {
+        self.database_url
+            .as_deref()
+            .ok_or_else(|| "no database: set DATABASE_URL (or --database-url), e.g. postgres://postgres@127.0.0.1:5499/cxone".into())
+    }
+}
+
+/// Secrets stay out of logs and panics: Debug shows only whether they are set.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |o: &Option<String>| if o.is_some() { "<set>" } else { "<unset>" };
+        f.debug_struct("Config")
+            .field("database_url", &set(&self.database_url))
+            .field("provider", &self.provider)
+            .field("model_dir", &self.model_dir)
+            .field("openai_base_url", &self.openai_base_url)
+            .field("openai_api_key", &set(&self.openai_api_key))
+            .field("openai_model", &self.openai_model)
+            .field("openai_dimensions", &self.openai_dimensions)
+            .field("cxone_client_secret", &set(&self.cxone_client_secret))
+            .field(
+                "cxone_access_key_secret",
+                &set(&self.cxone_access_key_secret),
+            )
+            .finish_non_exhaustive()
     }
 }
 
@@ -54,9 +287,22 @@ mod tests {
     }
 
     #[test]
-    fn database_url_comes_from_flag() {
-        let cli = Cli::parse_from(["cxone-sidecar", "--database-url", "postgres://x", "check"]);
-        assert_eq!(cli.database_url.as_deref(), Some("postgres://x"));
-        assert_eq!(cli.command.name(), "check");
+    fn flags_parse_and_secrets_stay_out_of_debug() {
+        let cli = Cli::parse_from([
+            "cxone-sidecar",
+            "--database-url",
+            "postgres://u:hunter2@h/db",
+            "--provider",
+            "openai",
+            "--openai-api-key",
+            "sk-secret",
+            "check",
+        ]);
+        assert_eq!(cli.config.provider, ProviderKind::Openai);
+        let debug = format!("{:?}", cli.config);
+        assert!(
+            !debug.contains("hunter2") && !debug.contains("sk-secret"),
+            "{debug}"
+        );
     }
 }

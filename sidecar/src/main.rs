@@ -1,21 +1,150 @@
 //! `cxone-sidecar`: the thin process beside PostgreSQL that does what a database backend should
-//! not: long HTTP calls to an embedding model, and receiving CXone webhooks.
+//! not: long HTTP calls to an embedding model (and, soon, receiving CXone webhooks).
 //!
-//! This is the command-line skeleton; the worker, the HTTP server and the providers land with
-//! the sidecar issue. Every subcommand that is not built yet says so and exits with status 2.
+//! `cli` (settings), `worker` (claim → embed → write back), `queue` (the SQL of claiming),
+//! `batch` (batch sizing), `retry` (backoff), `provider/` (local model, OpenAI-compatible),
+//! `http` (health, readiness, metrics), `cxone_auth` (CXone tokens), `check`.
 
+mod batch;
+mod check;
 mod cli;
+mod cxone_auth;
+mod db;
+mod http;
+mod provider;
+mod queue;
+mod retry;
+mod worker;
 
 use clap::Parser;
+use metrics_exporter_prometheus::PrometheusBuilder;
+use provider::AnyProvider;
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tokio::sync::watch;
+use worker::{Mode, State, Worker};
 
 fn main() -> ExitCode {
+    // .env first; variables already in the environment win.
+    let _ = dotenvy::dotenv();
     let cli = cli::Cli::parse();
-    eprintln!(
-        "cxone-sidecar {}: '{}' is not implemented yet in this version; the extension's ingest \
-         trigger queues rows in conversation_embeddings meanwhile (status 'pending').",
-        env!("CARGO_PKG_VERSION"),
-        cli.command.name()
-    );
-    ExitCode::from(2)
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CXONE_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cxone-sidecar: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            cli::Command::Check => check::run(&cli.config).await,
+            cli::Command::Run => run(cli.config, Mode::Forever).await,
+            cli::Command::Backfill => run(cli.config, Mode::UntilEmpty).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cxone-sidecar: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cfg: cli::Config, mode: Mode) -> Result<(), String> {
+    cfg.database_url()?;
+    let metrics = PrometheusBuilder::new()
+        .set_buckets(&[
+            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+        ])
+        .map_err(|e| e.to_string())?
+        .install_recorder()
+        .map_err(|e| format!("metrics: {e}"))?;
+    let provider = Arc::new(AnyProvider::from_config(&cfg)?);
+    tracing::info!(provider = ?cfg.provider, model = provider::Provider::model(&*provider), "starting");
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: no new claims; finishing the batches in flight");
+        let _ = stop_tx.send(true);
+    });
+    let state = Arc::new(State::default());
+    let server = if mode == Mode::Forever {
+        let listener = tokio::net::TcpListener::bind(cfg.http_addr)
+            .await
+            .map_err(|e| format!("cannot listen on {} (CXONE_HTTP_ADDR): {e}", cfg.http_addr))?;
+        tracing::info!(addr = %cfg.http_addr, "HTTP server listening");
+        let app = http::app(http::AppState {
+            worker: state.clone(),
+            metrics: Some(metrics),
+        });
+        let mut stop = stop_rx.clone();
+        Some(tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await;
+        }))
+    } else {
+        None
+    };
+    let progress = (mode == Mode::UntilEmpty).then(|| spawn_progress(state.clone()));
+    let mut worker = Worker {
+        cfg,
+        provider,
+        state: state.clone(),
+        shutdown: stop_rx,
+    };
+    let result = worker.run(mode).await;
+    if let Some(p) = progress {
+        p.abort();
+        eprintln!(
+            "\rembedded {} rows, {} failed",
+            state.embedded.load(Ordering::Relaxed),
+            state.failed.load(Ordering::Relaxed)
+        );
+    }
+    if let Some(s) = server {
+        let _ = s.await;
+    }
+    result
+}
+
+fn spawn_progress(state: Arc<State>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            let n = state.embedded.load(Ordering::Relaxed);
+            let rate = n as f64 / started.elapsed().as_secs_f64().max(0.001);
+            eprint!(
+                "\rembedded {n} rows ({rate:.0}/s), {} failed   ",
+                state.failed.load(Ordering::Relaxed)
+            );
+        }
+    })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

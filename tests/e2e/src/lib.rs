@@ -1,7 +1,11 @@
 //! Helpers for the end-to-end tests: each test gets its own database with the extension
 //! installed, on the cluster that `scripts/test.sh` starts (CXONE_TEST_DATABASE_URL).
 
+pub mod cxone_double;
+pub mod openai_double;
+
 use postgres::{Client, NoTls};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub use postgres;
@@ -115,4 +119,105 @@ pub fn outcome(client: &mut Client, id: i64) -> (String, Option<String>) {
         )
         .expect("payload row");
     (row.get(0), row.get(1))
+}
+
+/// Inserts `n` CXone-shaped (DFO) conversations built from Banking77 utterances in one statement;
+/// returns their count. `tag` keeps event ids apart between calls.
+pub fn ingest_banking77(client: &mut Client, n: usize, tag: &str) -> usize {
+    let csv = std::fs::read_to_string(format!(
+        "{}/../../data/banking77/train.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let payloads: Vec<String> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.rsplit_once(','))
+        .take(n)
+        .enumerate()
+        .map(|(i, (text, category))| {
+            serde_json::json!({
+                "eventId": format!("{tag}-{i}"),
+                "createdAt": "2024-03-06T08:06:04+00:00",
+                "data": {
+                    "case": {"id": format!("{tag}-case-{i}"), "status": "closed"},
+                    "transcript": [
+                        {"participant": "bot", "text": "Hi! What can I help with today?"},
+                        {"participant": "customer", "text": text.trim_matches('"')},
+                        {"participant": "agent", "text": format!("Thanks, let me look into {}.", category.replace('_', " "))}
+                    ]
+                }
+            })
+            .to_string()
+        })
+        .collect();
+    client
+        .execute(
+            "INSERT INTO cxone_payloads (payload) SELECT p::json FROM unnest($1::text[]) AS p",
+            &[&payloads],
+        )
+        .unwrap();
+    payloads.len()
+}
+
+/// The real sidecar binary (built by scripts/test.sh; CXONE_SIDECAR_BIN points at it).
+pub fn sidecar() -> Command {
+    let bin = std::env::var("CXONE_SIDECAR_BIN").unwrap_or_else(|_| {
+        format!(
+            "{}/../../target/debug/cxone-sidecar",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    });
+    let mut c = Command::new(bin);
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env(
+            "CXONE_MODEL_DIR",
+            format!(
+                "{}/../../models/all-MiniLM-L6-v2",
+                env!("CARGO_MANIFEST_DIR")
+            ),
+        )
+        .env("CXONE_LOG", "info");
+    c
+}
+
+/// Sidecar settings for the OpenAI double.
+pub fn with_double(c: &mut Command, db: &TestDb, double: &openai_double::OpenAiDouble) {
+    c.env("DATABASE_URL", db.url())
+        .env("CXONE_PROVIDER", "openai")
+        .env("OPENAI_BASE_URL", double.base_url())
+        .env("OPENAI_API_KEY", &double.key)
+        .env("OPENAI_MODEL", "text-embedding-3-small")
+        .env("CXONE_POLL_SECS", "1")
+        .env("CXONE_LEASE_SECS", "30");
+}
+
+/// Runs the sidecar to completion, capturing its output.
+pub fn run_to_end(c: &mut Command) -> Output {
+    c.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run cxone-sidecar")
+}
+
+/// Starts the sidecar in the background.
+pub fn spawn(c: &mut Command) -> Child {
+    c.stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start cxone-sidecar")
+}
+
+/// Counts of conversation_embeddings rows by status.
+pub fn status_counts(client: &mut Client) -> std::collections::BTreeMap<String, i64> {
+    client
+        .query(
+            "SELECT status, count(*) FROM conversation_embeddings GROUP BY status",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
 }

@@ -1,0 +1,58 @@
+//! `cxone-sidecar check`: database, extension version, provider (and its dimensions), CXone
+//! credentials. Each line says what was checked; the first failure says what to fix.
+
+use crate::cli::Config;
+use crate::cxone_auth::TokenManager;
+use crate::db;
+use crate::provider::{AnyProvider, Provider};
+
+pub async fn run(cfg: &Config) -> Result<(), String> {
+    let url = cfg.database_url()?;
+    let conn = db::connect(url, false).await?;
+    println!("ok   database: connected");
+    let version: Option<String> = conn
+        .client
+        .query_opt(
+            "SELECT extversion FROM pg_extension WHERE extname = 'cxone_vector'",
+            &[],
+        )
+        .await
+        .map_err(|e| format!("cannot read pg_extension: {e}"))?
+        .map(|r| r.get(0));
+    let want = env!("CARGO_PKG_VERSION");
+    match version {
+        None => return Err("the extension is not installed in this database: run CREATE EXTENSION cxone_vector CASCADE".into()),
+        Some(v) if v != want => {
+            return Err(format!("extension cxone_vector is version {v}, this sidecar is {want}: run ALTER EXTENSION cxone_vector UPDATE (or use the matching sidecar)"))
+        }
+        Some(v) => println!("ok   extension: cxone_vector {v}"),
+    }
+    let provider = AnyProvider::from_config(cfg)?;
+    let v = provider
+        .embed(vec!["cxone-sidecar check".into()])
+        .await
+        .map_err(|e| format!("provider {}: {e}", provider.model()))?;
+    let dims = v.first().map_or(0, Vec::len);
+    if let Some(want) = provider.dimensions() {
+        if dims != want {
+            return Err(format!(
+                "provider {} returned {dims} dimensions, expected {want}",
+                provider.model()
+            ));
+        }
+    }
+    println!(
+        "ok   provider: {} answers with {dims} dimensions",
+        provider.model()
+    );
+    if cfg.cxone_issuer.is_some() || cfg.cxone_token_url.is_some() {
+        TokenManager::new(cfg)
+            .token()
+            .await
+            .map_err(|e| e.to_string())?;
+        println!("ok   CXone: token obtained");
+    } else {
+        println!("skip CXone: no CXONE_ISSUER (or CXONE_TOKEN_URL) configured");
+    }
+    Ok(())
+}

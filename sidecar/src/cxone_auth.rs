@@ -1,0 +1,149 @@
+//! CXone credentials: a token manager for the real platform flow (OpenID discovery, then
+//! `grant_type=password` with the access key, the client as HTTP Basic) or the original
+//! client-credentials form. Tokens are cached and refreshed 60 s before they expire.
+
+use crate::cli::{Config, CxoneAuth};
+use serde::Deserialize;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum AuthError {
+    #[error("CXone credentials are not configured: {0}")]
+    NotConfigured(String),
+    #[error("CXone refused the credentials ({status}): fix {which}")]
+    Refused { status: u16, which: &'static str },
+    #[error("CXone token request failed: {0}")]
+    Failed(String),
+}
+
+#[derive(Deserialize)]
+struct Discovery {
+    token_endpoint: String,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+pub struct TokenManager {
+    http: reqwest::Client,
+    cfg: Config,
+    cached: Mutex<Option<(String, Instant)>>,
+}
+
+/// Refresh this long before the token expires.
+const EARLY: Duration = Duration::from_secs(60);
+
+impl TokenManager {
+    pub fn new(cfg: &Config) -> Self {
+        TokenManager {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .unwrap_or_default(),
+            cfg: cfg.clone(),
+            cached: Mutex::new(None),
+        }
+    }
+
+    /// A valid access token, from the cache or freshly requested.
+    pub async fn token(&self) -> Result<String, AuthError> {
+        let mut cached = self.cached.lock().await;
+        if let Some((token, until)) = cached.as_ref() {
+            if Instant::now() + EARLY < *until {
+                return Ok(token.clone());
+            }
+        }
+        let (token, lifetime) = self.fetch().await?;
+        *cached = Some((token.clone(), Instant::now() + lifetime));
+        Ok(token)
+    }
+
+    fn need(v: &Option<String>, name: &str) -> Result<String, AuthError> {
+        v.clone()
+            .ok_or_else(|| AuthError::NotConfigured(format!("set {name}")))
+    }
+
+    async fn fetch(&self) -> Result<(String, Duration), AuthError> {
+        let c = &self.cfg;
+        let client_id = Self::need(&c.cxone_client_id, "CXONE_CLIENT_ID")?;
+        let client_secret = Self::need(&c.cxone_client_secret, "CXONE_CLIENT_SECRET")?;
+        let (url, form, which): (String, Vec<(&str, String)>, &'static str) = match c.cxone_auth {
+            CxoneAuth::Password => {
+                let issuer = Self::need(&c.cxone_issuer, "CXONE_ISSUER")?;
+                let url = format!(
+                    "{}/.well-known/openid-configuration",
+                    issuer.trim_end_matches('/')
+                );
+                let d: Discovery = self.get_json(&url).await?;
+                let form = vec![
+                    ("grant_type", "password".to_string()),
+                    (
+                        "username",
+                        Self::need(&c.cxone_access_key_id, "CXONE_ACCESS_KEY_ID")?,
+                    ),
+                    (
+                        "password",
+                        Self::need(&c.cxone_access_key_secret, "CXONE_ACCESS_KEY_SECRET")?,
+                    ),
+                ];
+                (d.token_endpoint, form, "CXONE_ACCESS_KEY_ID/CXONE_ACCESS_KEY_SECRET (the access key) or CXONE_CLIENT_ID/CXONE_CLIENT_SECRET (the registered client)")
+            }
+            CxoneAuth::ClientCredentials => {
+                let url = Self::need(&c.cxone_token_url, "CXONE_TOKEN_URL")?;
+                (
+                    url,
+                    vec![("grant_type", "client_credentials".to_string())],
+                    "CXONE_CLIENT_ID/CXONE_CLIENT_SECRET",
+                )
+            }
+        };
+        let resp = self
+            .http
+            .post(&url)
+            .basic_auth(client_id, Some(client_secret))
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| AuthError::Failed(e.to_string()))?;
+        let status = resp.status().as_u16();
+        if status == 400 || status == 401 || status == 403 {
+            return Err(AuthError::Refused { status, which });
+        }
+        if !resp.status().is_success() {
+            return Err(AuthError::Failed(format!(
+                "token endpoint answered {status}"
+            )));
+        }
+        let t: TokenResponse = resp
+            .json()
+            .await
+            .map_err(|e| AuthError::Failed(format!("bad token response: {e}")))?;
+        Ok((
+            t.access_token,
+            Duration::from_secs(t.expires_in.unwrap_or(3600)),
+        ))
+    }
+
+    async fn get_json<T: for<'de> Deserialize<'de>>(&self, url: &str) -> Result<T, AuthError> {
+        let resp = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| AuthError::Failed(format!("{url}: {e}")))?;
+        if !resp.status().is_success() {
+            return Err(AuthError::Failed(format!(
+                "{url} answered {}; check CXONE_ISSUER",
+                resp.status()
+            )));
+        }
+        resp.json()
+            .await
+            .map_err(|e| AuthError::Failed(format!("{url}: {e}")))
+    }
+}

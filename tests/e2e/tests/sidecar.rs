@@ -1,0 +1,377 @@
+//! The real sidecar binary against the real cluster, with the OpenAI and CXone doubles.
+
+use cxone_e2e::openai_double::{Faults, OpenAiDouble};
+use cxone_e2e::{ingest_banking77, run_to_end, sidecar, spawn, status_counts, with_double, TestDb};
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+#[test]
+fn help_lists_commands_and_settings() {
+    let out = sidecar()
+        .arg("--help")
+        .output()
+        .expect("run cxone-sidecar --help (build it first)");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for word in [
+        "run",
+        "check",
+        "backfill",
+        "DATABASE_URL",
+        "OPENAI_API_KEY",
+        "CXONE_PROVIDER",
+        "CXONE_CLIENT_SECRET",
+    ] {
+        assert!(help.contains(word), "--help lacks {word}:\n{help}");
+    }
+}
+
+#[test]
+fn local_model_embeds_a_thousand_banking77_conversations() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let n = ingest_banking77(&mut c, 1000, "local");
+    let out = run_to_end(sidecar().env("DATABASE_URL", db.url()).arg("backfill"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let row = c
+        .query_one(
+            "SELECT count(*), count(DISTINCT model), min(vector_dims(embedding)), max(vector_dims(embedding))
+               FROM conversation_embeddings WHERE status = 'embedded'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), n as i64);
+    assert_eq!(row.get::<_, i64>(1), 1);
+    assert_eq!(row.get::<_, i32>(2), 384);
+    assert_eq!(row.get::<_, i32>(3), 384);
+    // Nearest neighbours make sense: a card-arrival question finds card-arrival conversations.
+    let hits: i64 = c
+        .query_one(
+            "WITH q AS (SELECT embedding FROM conversation_embeddings WHERE text_content LIKE '%I am still waiting on my card?%' LIMIT 1)
+             SELECT count(*) FROM (SELECT text_content FROM conversation_embeddings, q
+                                    ORDER BY conversation_embeddings.embedding <=> q.embedding LIMIT 5) s
+              WHERE text_content LIKE '%card arrival%'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(
+        hits >= 4,
+        "only {hits} of 5 neighbours are about card arrival"
+    );
+}
+
+#[test]
+fn provider_failures_are_retried_and_nothing_is_embedded_twice() {
+    let double = OpenAiDouble::start(Faults {
+        fail_rate: 0.2,
+        retry_after_ms: 300,
+        ..Faults::default()
+    });
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let n = ingest_banking77(&mut c, 600, "faults");
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "25")
+        .arg("backfill");
+    let out = run_to_end(&mut cmd);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(status_counts(&mut c).get("embedded"), Some(&(n as i64)));
+    let log = double.log();
+    assert!(
+        log.iter().any(|r| r.status == 429) && log.iter().any(|r| r.status >= 500),
+        "faults were injected"
+    );
+    // No text was successfully embedded twice.
+    let mut seen = HashSet::new();
+    for r in log.iter().filter(|r| r.status == 200) {
+        for t in &r.inputs {
+            assert!(seen.insert(t.clone()), "embedded twice: {t}");
+        }
+    }
+    assert_eq!(seen.len(), n);
+    // No retry came before the Retry-After it was given.
+    for (i, r) in log.iter().enumerate().filter(|(_, r)| r.status == 429) {
+        if let Some(next) = log[i + 1..].iter().find(|x| x.inputs == r.inputs) {
+            let waited = next.at.duration_since(r.at);
+            assert!(
+                waited >= r.retry_after.unwrap(),
+                "retried after {waited:?}, asked {:?}",
+                r.retry_after
+            );
+        }
+    }
+    for r in &log {
+        assert!(r.inputs.len() <= 25);
+    }
+}
+
+#[test]
+fn wrong_dimensions_leave_rows_failed_with_the_reason() {
+    let double = OpenAiDouble::start(Faults {
+        wrong_dimensions: Some(12),
+        ..Faults::default()
+    });
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let n = ingest_banking77(&mut c, 20, "dims");
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    let out = run_to_end(cmd.arg("backfill"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(status_counts(&mut c).get("failed"), Some(&(n as i64)));
+    let reason: String = c
+        .query_one("SELECT min(last_error) FROM conversation_embeddings", &[])
+        .unwrap()
+        .get(0);
+    assert!(
+        reason.contains("dimension mismatch") && reason.contains("12"),
+        "{reason}"
+    );
+    let written: i64 = c
+        .query_one(
+            "SELECT count(*) FROM conversation_embeddings WHERE embedding IS NOT NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(written, 0);
+}
+
+#[test]
+fn reordered_and_short_responses_are_never_misassigned() {
+    let double = OpenAiDouble::start(Faults {
+        reorder: true,
+        fewer_rate: 0.3,
+        malformed_rate: 0.1,
+        ..Faults::default()
+    });
+    let db = TestDb::new();
+    let mut c = db.connect();
+    ingest_banking77(&mut c, 200, "order");
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "20");
+    let out = run_to_end(cmd.arg("backfill"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Every stored vector is the one the double computes for that row's text.
+    let rows = c
+        .query(
+            "SELECT text_content, embedding::text FROM conversation_embeddings",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(rows.len(), 200);
+    for r in rows {
+        let text: String = r.get(0);
+        let stored: Vec<f32> = r
+            .get::<_, String>(1)
+            .trim_matches(|c| c == '[' || c == ']')
+            .split(',')
+            .map(|x| x.parse().unwrap())
+            .collect();
+        let want = cxone_e2e::openai_double::vector_for(&text, 1536);
+        let dot: f32 = stored.iter().zip(&want).map(|(a, b)| a * b).sum();
+        assert!(dot > 0.9999, "row got another row's vector");
+    }
+}
+
+#[test]
+fn kill_9_mid_batch_then_restart_leaves_exactly_one_embedding_each() {
+    let double = OpenAiDouble::start(Faults {
+        stall: Duration::from_millis(700),
+        ..Faults::default()
+    });
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let n = ingest_banking77(&mut c, 300, "kill");
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "20")
+        .env("CXONE_REQUESTS_IN_FLIGHT", "2")
+        .env("CXONE_HTTP_ADDR", "127.0.0.1:0");
+    let mut child = spawn(cmd.arg("run"));
+    let started = Instant::now();
+    while double.arrivals().len() < 4 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before_kill: Vec<Vec<String>> = double.arrivals();
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "20");
+    double.set_faults(Faults::default());
+    let out = run_to_end(cmd.arg("backfill"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let row = c.query_one("SELECT count(*), count(embedding) FROM conversation_embeddings WHERE status = 'embedded'", &[]).unwrap();
+    assert_eq!(row.get::<_, i64>(0), n as i64);
+    assert_eq!(row.get::<_, i64>(1), n as i64);
+    // Sent again: only texts whose first request was in flight (answered after the kill or never).
+    let mut times: HashMap<String, usize> = HashMap::new();
+    for r in double.log().iter().filter(|r| r.status == 200) {
+        for t in &r.inputs {
+            *times.entry(t.clone()).or_default() += 1;
+        }
+    }
+    let in_flight: HashSet<String> = before_kill.into_iter().flatten().collect();
+    let resent: Vec<&String> = times
+        .iter()
+        .filter(|(_, &k)| k > 1)
+        .map(|(t, _)| t)
+        .collect();
+    for t in &resent {
+        assert!(
+            in_flight.contains(*t),
+            "sent again although not in flight at the kill: {t}"
+        );
+    }
+    assert!(
+        resent.len() <= 2 * 20 * 2,
+        "{} texts sent again",
+        resent.len()
+    );
+    println!(
+        "kill -9: {} texts were in flight and sent again",
+        resent.len()
+    );
+}
+
+#[test]
+fn sigterm_finishes_and_exits_zero() {
+    let double = OpenAiDouble::start(Faults {
+        stall: Duration::from_millis(300),
+        ..Faults::default()
+    });
+    let db = TestDb::new();
+    let mut c = db.connect();
+    ingest_banking77(&mut c, 100, "term");
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "10")
+        .env("CXONE_HTTP_ADDR", "127.0.0.1:0");
+    let child = spawn(cmd.arg("run"));
+    std::thread::sleep(Duration::from_millis(1500));
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Nothing is left leased: what was not embedded is pending for the next sidecar.
+    let leased: i64 = c
+        .query_one(
+            "SELECT count(*) FROM conversation_embeddings WHERE leased_by IS NOT NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(leased, 0);
+}
+
+#[test]
+fn logs_hold_no_secrets() {
+    let double = OpenAiDouble::start(Faults {
+        fail_rate: 0.5,
+        retry_after_ms: 50,
+        ..Faults::default()
+    });
+    let db = TestDb::new();
+    let mut c = db.connect();
+    ingest_banking77(&mut c, 30, "secrets");
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_LOG", "debug");
+    let out = run_to_end(cmd.arg("backfill"));
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(!logs.contains(&double.key), "the API key is in the logs");
+}
+
+#[test]
+fn check_reports_each_part_and_names_what_to_fix() {
+    let double = OpenAiDouble::start(Faults::default());
+    let cx = cxone_e2e::cxone_double::CxoneDouble::start();
+    let db = TestDb::new();
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_ISSUER", cx.issuer())
+        .env("CXONE_CLIENT_ID", cxone_e2e::cxone_double::CLIENT_ID)
+        .env(
+            "CXONE_CLIENT_SECRET",
+            cxone_e2e::cxone_double::CLIENT_SECRET,
+        )
+        .env(
+            "CXONE_ACCESS_KEY_ID",
+            cxone_e2e::cxone_double::ACCESS_KEY_ID,
+        )
+        .env(
+            "CXONE_ACCESS_KEY_SECRET",
+            cxone_e2e::cxone_double::ACCESS_KEY_SECRET,
+        );
+    let out = run_to_end(cmd.arg("check"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("1536 dimensions") && stdout.contains("CXone: token obtained"),
+        "{stdout}"
+    );
+
+    // A wrong access key secret: non-zero, and the message says which credential to fix.
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_ISSUER", cx.issuer())
+        .env("CXONE_CLIENT_ID", cxone_e2e::cxone_double::CLIENT_ID)
+        .env(
+            "CXONE_CLIENT_SECRET",
+            cxone_e2e::cxone_double::CLIENT_SECRET,
+        )
+        .env(
+            "CXONE_ACCESS_KEY_ID",
+            cxone_e2e::cxone_double::ACCESS_KEY_ID,
+        )
+        .env("CXONE_ACCESS_KEY_SECRET", "wrong");
+    let out = run_to_end(cmd.arg("check"));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("CXONE_ACCESS_KEY"), "{err}");
+    assert!(!err.contains("wrong") || err.contains("CXONE"), "{err}");
+
+    // A wrong API key: non-zero, naming OPENAI_API_KEY.
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("OPENAI_API_KEY", "sk-wrong");
+    let out = run_to_end(cmd.arg("check"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("OPENAI_API_KEY"));
+}
