@@ -139,14 +139,10 @@ pub struct Config {
     #[arg(long, env = "CXONE_MAX_TOKENS_PER_INPUT", global = true)]
     pub max_tokens_per_input: Option<usize>,
 
-    /// Provider requests in flight at once.
-    #[arg(
-        long,
-        env = "CXONE_REQUESTS_IN_FLIGHT",
-        default_value_t = 4,
-        global = true
-    )]
-    pub requests_in_flight: usize,
+    /// Provider requests in flight at once (default: 4 for openai; 1 for local, whose batches
+    /// already use every core and whose memory grows with each batch in flight).
+    #[arg(long, env = "CXONE_REQUESTS_IN_FLIGHT", global = true)]
+    pub requests_in_flight: Option<usize>,
 
     /// Timeout of one provider request, in seconds.
     #[arg(
@@ -243,6 +239,14 @@ pub struct Config {
 }
 
 impl Config {
+    pub fn requests_in_flight(&self) -> usize {
+        let default = match self.provider {
+            ProviderKind::Local => 1,
+            ProviderKind::Openai => 4,
+        };
+        self.requests_in_flight.unwrap_or(default).max(1)
+    }
+
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
     }

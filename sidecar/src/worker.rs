@@ -90,7 +90,7 @@ impl<P: Provider> Worker<P> {
             .min(
                 (limits
                     .max_inputs
-                    .saturating_mul(self.cfg.requests_in_flight.max(1))) as i64,
+                    .saturating_mul(self.cfg.requests_in_flight())) as i64,
             )
             .max(1);
         loop {
@@ -180,7 +180,7 @@ impl<P: Provider> Worker<P> {
         let groups = &groups;
         let results: Vec<DbResult<()>> = stream::iter(p.batches)
             .map(|batch| self.run_batch(db, groups, batch, &model))
-            .buffer_unordered(self.cfg.requests_in_flight.max(1))
+            .buffer_unordered(self.cfg.requests_in_flight())
             .collect()
             .await;
         results.into_iter().collect()

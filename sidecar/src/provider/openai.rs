@@ -50,7 +50,7 @@ impl OpenAiProvider {
     pub fn new(cfg: &Config) -> Result<Self, String> {
         let client = reqwest::Client::builder()
             .timeout(cfg.request_timeout())
-            .pool_max_idle_per_host(cfg.requests_in_flight.max(1))
+            .pool_max_idle_per_host(cfg.requests_in_flight())
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let base = cfg.openai_base_url.trim_end_matches('/');

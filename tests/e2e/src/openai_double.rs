@@ -151,11 +151,14 @@ async fn embeddings(
             retry_after,
         });
     };
-    let auth = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if auth != format!("Bearer {key}") {
+    // OpenAI sends the key as Bearer; Azure OpenAI as the api-key header.
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
+    if header("authorization") != format!("Bearer {key}") && header("api-key") != key {
         record(vec![], 401, None);
         return error(StatusCode::UNAUTHORIZED, "Incorrect API key provided");
     }

@@ -375,3 +375,216 @@ fn check_reports_each_part_and_names_what_to_fix() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("OPENAI_API_KEY"));
 }
+
+/// A free port on 127.0.0.1 for a sidecar's HTTP server.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// GET over plain HTTP/1.1 on 127.0.0.1; (status, body).
+fn get(port: u16, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return (0, String::new());
+    };
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn run_wakes_on_notify_and_serves_health_readiness_and_metrics() {
+    let double = OpenAiDouble::start(Faults::default());
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let port = free_port();
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    // A long poll interval: only NOTIFY can wake it quickly.
+    cmd.env("CXONE_POLL_SECS", "60")
+        .env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"));
+    let mut child = spawn(cmd.arg("run"));
+    let started = Instant::now();
+    while get(port, "/readyz").0 != 200 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(get(port, "/healthz").0, 200);
+    assert_eq!(get(port, "/readyz").0, 200);
+    std::thread::sleep(Duration::from_millis(300)); // past the first, empty claim
+    let t0 = Instant::now();
+    cxone_e2e::insert(
+        &mut c,
+        &cxone_e2e::fixture("dfo_case_closed_with_transcript.json"),
+    );
+    loop {
+        let n: i64 = c
+            .query_one(
+                "SELECT count(*) FROM conversation_embeddings WHERE status = 'embedded'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if n == 1 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "not embedded within 5 s of the INSERT: NOTIFY did not wake the sidecar"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!("INSERT to embedded: {:?}", t0.elapsed());
+    let (status, metrics) = get(port, "/metrics");
+    assert_eq!(status, 200);
+    for name in [
+        "cxone_embedded_total",
+        "cxone_batch_size",
+        "cxone_provider_latency_seconds",
+    ] {
+        assert!(metrics.contains(name), "/metrics lacks {name}:\n{metrics}");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn two_sidecars_never_embed_the_same_row() {
+    let double = OpenAiDouble::start(Faults {
+        stall: Duration::from_millis(50),
+        ..Faults::default()
+    });
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let n = ingest_banking77(&mut c, 800, "pair");
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let mut cmd = sidecar();
+            with_double(&mut cmd, &db, &double);
+            cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "20")
+                .env("CXONE_REQUESTS_IN_FLIGHT", "2")
+                .arg("backfill");
+            std::thread::spawn(move || run_to_end(&mut cmd))
+        })
+        .collect();
+    for r in runs {
+        let out = r.join().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(status_counts(&mut c).get("embedded"), Some(&(n as i64)));
+    let mut seen = HashSet::new();
+    for r in double.log().iter().filter(|r| r.status == 200) {
+        for t in &r.inputs {
+            assert!(seen.insert(t.clone()), "sent by both sidecars: {t}");
+        }
+    }
+}
+
+#[test]
+fn stalls_beyond_the_timeout_are_retried_then_failed_with_the_reason() {
+    let double = OpenAiDouble::start(Faults {
+        stall: Duration::from_millis(2500),
+        ..Faults::default()
+    });
+    let db = TestDb::new();
+    let mut c = db.connect();
+    ingest_banking77(&mut c, 5, "stall");
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_REQUEST_TIMEOUT_SECS", "1")
+        .env("CXONE_REQUEST_RETRIES", "2")
+        .env("CXONE_MAX_ATTEMPTS", "1");
+    let out = run_to_end(cmd.arg("backfill"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let row = c
+        .query_one(
+            "SELECT count(*), min(last_error) FROM conversation_embeddings WHERE status = 'failed'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 5);
+    let reason: String = row.get(1);
+    assert!(
+        reason.contains("gave up after 1 attempts") && reason.contains("embeddings request failed"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn identical_text_is_embedded_once_and_reused() {
+    let double = OpenAiDouble::start(Faults::default());
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let payload = |conv: &str| {
+        format!(r#"{{"conversationId": "{conv}", "data": {{"subject": "Where is my card?"}}}}"#)
+    };
+    cxone_e2e::insert(&mut c, &payload("a"));
+    cxone_e2e::insert(&mut c, &payload("b"));
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    assert!(run_to_end(cmd.arg("backfill")).status.success());
+    // A later conversation with the same text reuses the stored vector.
+    cxone_e2e::insert(&mut c, &payload("c"));
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    assert!(run_to_end(cmd.arg("backfill")).status.success());
+    assert_eq!(status_counts(&mut c).get("embedded"), Some(&3));
+    let sent: usize = double
+        .log()
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(|r| r.inputs.len())
+        .sum();
+    assert_eq!(sent, 1, "the text was sent {sent} times");
+}
+
+#[test]
+fn azure_form_uses_the_api_key_header() {
+    let double = OpenAiDouble::start(Faults::default());
+    let db = TestDb::new();
+    let mut c = db.connect();
+    ingest_banking77(&mut c, 10, "azure");
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("OPENAI_AZURE", "true");
+    let out = run_to_end(cmd.arg("backfill"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let errors: Option<String> = c
+        .query_one("SELECT min(last_error) FROM conversation_embeddings", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        status_counts(&mut c).get("embedded"),
+        Some(&10),
+        "{errors:?}"
+    );
+}
