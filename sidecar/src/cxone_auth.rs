@@ -147,3 +147,73 @@ impl TokenManager {
             .map_err(|e| AuthError::Failed(format!("{url}: {e}")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::post;
+    use axum::{Json, Router};
+    use clap::Parser;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    /// A token endpoint that counts requests and grants tokens of the given lifetime.
+    async fn token_server(lifetime: u64) -> (String, Arc<AtomicU32>) {
+        let count = Arc::new(AtomicU32::new(0));
+        let c = count.clone();
+        let app = Router::new().route(
+            "/token",
+            post(move || {
+                let n = c.fetch_add(1, Ordering::SeqCst);
+                async move { Json(serde_json::json!({"access_token": format!("t{n}"), "expires_in": lifetime})) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (format!("http://{addr}/token"), count)
+    }
+
+    fn manager(url: &str) -> TokenManager {
+        let cli = crate::cli::Cli::parse_from([
+            "cxone-sidecar",
+            "--cxone-auth",
+            "client-credentials",
+            "--cxone-token-url",
+            url,
+            "--cxone-client-id",
+            "id",
+            "--cxone-client-secret",
+            "secret",
+            "check",
+        ]);
+        TokenManager::new(&cli.config)
+    }
+
+    #[tokio::test]
+    async fn tokens_are_cached_and_refreshed_a_minute_early() {
+        let (url, count) = token_server(3600).await;
+        let m = manager(&url);
+        assert_eq!(m.token().await.unwrap(), "t0");
+        assert_eq!(m.token().await.unwrap(), "t0");
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        // A token with less than a minute left is refreshed before use.
+        let (url, count) = token_server(45).await;
+        let m = manager(&url);
+        m.token().await.unwrap();
+        m.token().await.unwrap();
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn missing_settings_name_the_variable() {
+        let cli = crate::cli::Cli::parse_from([
+            "cxone-sidecar",
+            "--cxone-auth",
+            "client-credentials",
+            "check",
+        ]);
+        let err = TokenManager::new(&cli.config).token().await.unwrap_err();
+        assert!(err.to_string().contains("CXONE_CLIENT_ID"), "{err}");
+    }
+}

@@ -588,3 +588,29 @@ fn azure_form_uses_the_api_key_header() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn settings_come_from_a_dot_env_file() {
+    let double = OpenAiDouble::start(Faults::default());
+    let db = TestDb::new();
+    let dir = std::env::temp_dir().join(format!("cxone-dotenv-{}", db.name));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(".env"),
+        format!(
+            "DATABASE_URL={}\nCXONE_PROVIDER=openai\nOPENAI_BASE_URL={}\nOPENAI_API_KEY={}\n",
+            db.url(),
+            double.base_url(),
+            double.key
+        ),
+    )
+    .unwrap();
+    let out = run_to_end(sidecar().current_dir(&dir).arg("check"));
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1536 dimensions"));
+}
