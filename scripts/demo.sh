@@ -4,11 +4,22 @@
 #! database made of them. Running it again is safe (replays are recorded as duplicates).
 #!   scripts/demo.sh            # 1,000 Banking77 conversations + the CXone fixtures
 #!   DEMO_CONVERSATIONS=5000 scripts/demo.sh
+#!   scripts/demo.sh stop       # stops the demo's sidecar and cluster
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PGC=/usr/lib/postgresql/15/bin/pg_config
 PORT="${CXONE_PG_PORT:-5499}"
 N="${DEMO_CONVERSATIONS:-1000}"
+HTTP_PORT="${CXONE_DEMO_HTTP_PORT:-8088}"
+SIDECAR_PID=/tmp/cxone-demo-sidecar.pid
+SIDECAR_LOG=/tmp/cxone-demo-sidecar.log
+
+if [ "${1:-}" = "stop" ]; then
+  if [ -f "$SIDECAR_PID" ]; then kill "$(cat "$SIDECAR_PID")" 2>/dev/null || true; rm -f "$SIDECAR_PID"; fi
+  ./scripts/cluster.sh stop "$PORT"
+  echo "stopped the demo sidecar and cluster (data kept in ${CXONE_PGDATA:-/tmp/cxone-pgdata})"
+  exit 0
+fi
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "set-up (skips what is present)"
@@ -52,27 +63,39 @@ step "embed everything pending with the local model (cxone-sidecar backfill)"
 cargo build -q -p cxone-sidecar
 DATABASE_URL="$URL" ./target/debug/cxone-sidecar backfill
 
-step "semantic neighbours: conversations closest to the DFO fixture ('I was charged twice ...')"
-psql -P pager=off -c "WITH q AS (SELECT embedding, model FROM conversation_embeddings WHERE conversation_id = '131988342510' AND status = 'embedded' LIMIT 1)
-                      SELECT e.conversation_id, round((1 - (e.embedding <=> q.embedding))::numeric, 3) AS similarity,
-                             left(split_part(e.text_content, E'\n', 2), 70) AS customer_said
-                        FROM conversation_embeddings e, q
-                       WHERE e.status = 'embedded' AND e.model = q.model AND e.conversation_id <> '131988342510'
-                       ORDER BY e.embedding <=> q.embedding LIMIT 5"
+step "start the sidecar for new payloads and query embeddings (http://127.0.0.1:$HTTP_PORT)"
+if curl -fs "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null 2>&1; then
+  echo "a sidecar is already running on port $HTTP_PORT"
+else
+  DATABASE_URL="$URL" CXONE_HTTP_ADDR="127.0.0.1:$HTTP_PORT" CXONE_LOG=warn \
+    nohup ./target/debug/cxone-sidecar run >"$SIDECAR_LOG" 2>&1 &
+  echo $! >"$SIDECAR_PID"
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+fi
+psql -c "ALTER DATABASE cxone SET cxone.embeddings_url = 'http://127.0.0.1:$HTTP_PORT/v1/embeddings'"
 
-step "the same, with an exact metadata filter (channel = SMS)"
-psql -P pager=off -c "WITH q AS (SELECT embedding, model FROM conversation_embeddings WHERE conversation_id = '131988342510' AND status = 'embedded' LIMIT 1)
-                      SELECT e.conversation_id, round((1 - (e.embedding <=> q.embedding))::numeric, 3) AS similarity,
-                             left(split_part(e.text_content, E'\n', 2), 70) AS customer_said
-                        FROM conversation_embeddings e, q
-                       WHERE e.status = 'embedded' AND e.model = q.model AND e.semantic_metadata @> '{\"channel\": \"SMS\"}'
-                       ORDER BY e.embedding <=> q.embedding LIMIT 5"
+search() {
+  printf '\n\033[1m%s\033[0m\n' "$1"
+  psql -P pager=off -c "SELECT conversation_id, round(similarity::numeric, 3) AS similarity,
+                               semantic_metadata->>'channel' AS channel,
+                               left(split_part(text_content, E'\\n', 2), 72) AS customer_said
+                          FROM cxone_search($2)"
+}
+step "semantic search from SQL"
+search "cxone_search('I was charged twice', 5)" "'I was charged twice', 5"
+search "cxone_search('my card still has not arrived', 5)" "'my card still has not arrived', 5"
+search "cxone_search('the exchange rate looks wrong', 5, '{\"channel\": \"SMS\"}')  -- with an exact metadata filter" \
+       "'the exchange rate looks wrong', 5, '{\"channel\": \"SMS\"}'"
+
+psql -P pager=off -c "SELECT * FROM cxone_status" -x
 
 cat <<MSG
 
-Everything is embedded. To keep embedding new payloads as they arrive, run the sidecar:
-  DATABASE_URL=$URL ./target/debug/cxone-sidecar run
+The sidecar keeps running: INSERT more payloads (or POST them to
+http://127.0.0.1:$HTTP_PORT/v1/webhooks/cxone after setting CXONE_WEBHOOK_TOKEN) and they are searchable
+within a second or two. Its log: $SIDECAR_LOG
 
 Connect:  psql -h /tmp -p $PORT -U postgres cxone      (or: psql $URL)
-Stop:     scripts/cluster.sh stop $PORT
+          then e.g.  SELECT * FROM cxone_search('refund for a damaged item', 5);
+Stop:     scripts/demo.sh stop
 MSG

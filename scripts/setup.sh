@@ -23,7 +23,7 @@ fi
 
 # 1. System packages. sudo is needed by pgrx's --runas even when we are root.
 PKGS=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libclang-dev clang pkg-config libssl-dev
-      build-essential sudo python3-pip)
+      build-essential sudo python3-pip curl)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -15,7 +15,49 @@ pub static CHUNK_OVERLAP_TURNS: GucSetting<i32> = GucSetting::<i32>::new(0);
 pub static CHUNK_TOKENIZER: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"minilm"));
 
+pub static EMBEDDINGS_URL: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"http://127.0.0.1:8088/v1/embeddings"));
+pub static EMBEDDING_MODEL: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"all-MiniLM-L6-v2"));
+pub static EMBEDDINGS_API_KEY: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(None);
+pub static EMBED_TIMEOUT_MS: GucSetting<i32> = GucSetting::<i32>::new(10_000);
+
 pub fn init() {
+    GucRegistry::define_string_guc(
+        c"cxone.embeddings_url",
+        c"OpenAI-compatible /embeddings URL that cxone_embed and cxone_search call for query embeddings.",
+        c"The default reaches a sidecar started with its default settings on this machine.",
+        &EMBEDDINGS_URL,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"cxone.embedding_model",
+        c"Model of the query embeddings; searches read the rows embedded with this model.",
+        c"Must be the model the sidecar embeds with (all-MiniLM-L6-v2 for the local default).",
+        &EMBEDDING_MODEL,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"cxone.embeddings_api_key",
+        c"Bearer key for cxone.embeddings_url, if it needs one.",
+        c"Superuser-only: it can neither be read nor set by other roles.",
+        &EMBEDDINGS_API_KEY,
+        GucContext::Suset,
+        GucFlags::SUPERUSER_ONLY | GucFlags::NO_SHOW_ALL,
+    );
+    GucRegistry::define_int_guc(
+        c"cxone.embed_timeout_ms",
+        c"Timeout of one query-embedding request, in milliseconds.",
+        c"A backend cannot be cancelled while it waits, so keep it short.",
+        &EMBED_TIMEOUT_MS,
+        100,
+        600_000,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
     GucRegistry::define_string_guc(
         c"cxone.mapping",
         c"Name of the cxone_mappings row that the ingest trigger applies.",
@@ -90,4 +132,23 @@ pub fn chunking() -> Result<ChunkConfig, String> {
         max_tokens: usize::try_from(CHUNK_TOKENS.get()).unwrap_or(256),
         overlap_units: usize::try_from(CHUNK_OVERLAP_TURNS.get()).unwrap_or(0),
     })
+}
+
+pub fn embeddings_url() -> String {
+    string(&EMBEDDINGS_URL, "http://127.0.0.1:8088/v1/embeddings")
+}
+
+pub fn embedding_model() -> String {
+    string(&EMBEDDING_MODEL, "all-MiniLM-L6-v2")
+}
+
+pub fn embeddings_api_key() -> Option<String> {
+    EMBEDDINGS_API_KEY
+        .get()
+        .and_then(|s| s.into_string().ok())
+        .filter(|s| !s.is_empty())
+}
+
+pub fn embed_timeout_ms() -> u64 {
+    u64::try_from(EMBED_TIMEOUT_MS.get()).unwrap_or(10_000)
 }

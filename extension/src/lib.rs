@@ -3,6 +3,7 @@
 //! - [`functions`]: `cxone_map`, `cxone_tag`, validation helpers;
 //! - [`ingest_trigger`]: the trigger that turns a raw payload into a queued row;
 //! - [`config`]: the mapping and intent rules in force, loaded once per statement;
+//! - [`embed`]: `cxone_embed`, the query embedding over HTTP;
 //! - [`guc`]: every `cxone.*` setting.
 //!
 //! The tables, trigger and seeds are in `sql/*.sql` at the repository root.
@@ -10,6 +11,7 @@
 use pgrx::prelude::*;
 
 mod config;
+mod embed;
 mod functions;
 mod guc;
 mod ingest_trigger;
@@ -26,6 +28,12 @@ pgrx::extension_sql_file!(
         ingest_trigger::_cxone_ingest,
         config::_cxone_config_changed,
     ]
+);
+
+pgrx::extension_sql_file!(
+    "../../sql/search.sql",
+    name = "search",
+    requires = ["schema", embed::_cxone_embed_array]
 );
 
 #[pg_guard]

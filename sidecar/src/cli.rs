@@ -30,7 +30,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the embedding worker and the HTTP server (health, readiness, metrics).
+    /// Run the embedding worker and the HTTP server (webhooks, embeddings, health, metrics).
     Run,
     /// Check the database, the extension version, the provider and CXone credentials; exit
     /// non-zero with a message saying what to fix.
@@ -179,7 +179,7 @@ pub struct Config {
     #[arg(long, env = "CXONE_POLL_SECS", default_value_t = 5, global = true)]
     pub poll_secs: u64,
 
-    /// Address of the HTTP server (/healthz, /readyz, /metrics).
+    /// Address of the HTTP server (/v1/webhooks/cxone, /v1/embeddings, /healthz, /readyz, /metrics).
     #[arg(
         long,
         env = "CXONE_HTTP_ADDR",
@@ -187,6 +187,38 @@ pub struct Config {
         global = true
     )]
     pub http_addr: SocketAddr,
+
+    /// Shared secret for POST /v1/webhooks/cxone, sent as `Authorization: Bearer <secret>`.
+    #[arg(
+        long,
+        env = "CXONE_WEBHOOK_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub webhook_token: Option<String>,
+
+    /// HMAC-SHA256 secret for webhook signatures: `X-Nexus-Signature-256: sha256=hex(HMAC(secret,
+    /// timestamp + "." + body))` with `X-Nexus-Timestamp` (unix seconds), as CXone Expert signs.
+    #[arg(
+        long,
+        env = "CXONE_WEBHOOK_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub webhook_secret: Option<String>,
+
+    /// Seconds a signed webhook's timestamp may differ from now; a signature is accepted once.
+    #[arg(
+        long,
+        env = "CXONE_WEBHOOK_TOLERANCE_SECS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub webhook_tolerance_secs: u64,
+
+    /// Largest webhook body accepted, in bytes (larger gets 413).
+    #[arg(long, env = "CXONE_WEBHOOK_MAX_BYTES", default_value_t = 16 * 1024 * 1024, global = true)]
+    pub webhook_max_bytes: usize,
 
     /// CXone OpenID issuer, e.g. https://cxone.niceincontact.com (enables the credential check).
     #[arg(long, env = "CXONE_ISSUER", global = true)]
@@ -272,6 +304,8 @@ impl std::fmt::Debug for Config {
             .field("openai_model", &self.openai_model)
             .field("openai_dimensions", &self.openai_dimensions)
             .field("cxone_client_secret", &set(&self.cxone_client_secret))
+            .field("webhook_token", &set(&self.webhook_token))
+            .field("webhook_secret", &set(&self.webhook_secret))
             .field(
                 "cxone_access_key_secret",
                 &set(&self.cxone_access_key_secret),

@@ -1,9 +1,10 @@
 //! `cxone-sidecar`: the thin process beside PostgreSQL that does what a database backend should
-//! not: long HTTP calls to an embedding model (and, soon, receiving CXone webhooks).
+//! not: long HTTP calls to an embedding model, and receiving CXone webhooks.
 //!
 //! `cli` (settings), `worker` (claim → embed → write back), `queue` (the SQL of claiming),
 //! `batch` (batch sizing), `retry` (backoff), `provider/` (local model, OpenAI-compatible),
-//! `http` (health, readiness, metrics), `cxone_auth` (CXone tokens), `check`.
+//! `http` (webhooks, embeddings, health, readiness, metrics), `webhook` (its checks),
+//! `cxone_auth` (CXone tokens), `check`.
 
 mod batch;
 mod check;
@@ -14,6 +15,7 @@ mod http;
 mod provider;
 mod queue;
 mod retry;
+mod webhook;
 mod worker;
 
 use clap::Parser;
@@ -82,10 +84,15 @@ async fn run(cfg: cli::Config, mode: Mode) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot listen on {} (CXONE_HTTP_ADDR): {e}", cfg.http_addr))?;
         tracing::info!(addr = %cfg.http_addr, "HTTP server listening");
-        let app = http::app(http::AppState {
-            worker: state.clone(),
-            metrics: Some(metrics),
-        });
+        let app = http::app(
+            http::AppState {
+                worker: state.clone(),
+                metrics: Some(metrics),
+                provider: Some(provider.clone()),
+                webhook: Arc::new(webhook::WebhookAuth::new(&cfg)),
+            },
+            cfg.webhook_max_bytes,
+        );
         let mut stop = stop_rx.clone();
         Some(tokio::spawn(async move {
             let _ = axum::serve(listener, app)

@@ -35,6 +35,9 @@ SELECT 'demo', json_build_object(
                               'timestamp', to_char(t0 + interval '80 seconds', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
             json_build_object('participant', 'customer', 'text', 'Thank you.',
                               'timestamp', to_char(t0 + interval '150 seconds', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')))))
-FROM (SELECT row_number() OVER () AS n, utterance, category,
-             timestamp '2024-03-01 08:00' + (row_number() OVER ()) * interval '7 minutes' AS t0
-        FROM banking77 LIMIT :n) s;
+FROM (SELECT row_number() OVER (ORDER BY per_category, category) AS n, utterance, category,
+             timestamp '2024-03-01 08:00' + (row_number() OVER (ORDER BY per_category, category)) * interval '7 minutes' AS t0
+        -- the same number of conversations from each of the 77 intents
+        FROM (SELECT b.*, row_number() OVER (PARTITION BY category ORDER BY utterance) AS per_category FROM banking77 b) b
+       ORDER BY per_category, category
+       LIMIT :n) s;

@@ -221,3 +221,84 @@ pub fn status_counts(client: &mut Client) -> std::collections::BTreeMap<String, 
         .map(|r| (r.get(0), r.get(1)))
         .collect()
 }
+
+/// A free port on 127.0.0.1 for a sidecar's HTTP server.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A plain HTTP/1.1 request to 127.0.0.1:port; (status, body). Status 0: no connection.
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return (0, String::new());
+    };
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    if s.write_all(req.as_bytes())
+        .and_then(|_| s.write_all(body))
+        .is_err()
+    {
+        return (0, String::new());
+    }
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let out = String::from_utf8_lossy(&out).to_string();
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Waits until GET /readyz answers 200 (or panics after 60 s).
+pub fn wait_ready(port: u16) {
+    let started = std::time::Instant::now();
+    while http(port, "GET", "/readyz", &[], b"").0 != 200 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "sidecar not ready on port {port}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Waits until no row is pending (or panics after `secs`).
+pub fn wait_embedded(client: &mut Client, secs: u64) {
+    let started = std::time::Instant::now();
+    loop {
+        let pending: i64 = client
+            .query_one(
+                "SELECT count(*) FROM conversation_embeddings WHERE status = 'pending'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if pending == 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(secs),
+            "{pending} rows still pending"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

@@ -376,38 +376,8 @@ fn check_reports_each_part_and_names_what_to_fix() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("OPENAI_API_KEY"));
 }
 
-/// A free port on 127.0.0.1 for a sidecar's HTTP server.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// GET over plain HTTP/1.1 on 127.0.0.1; (status, body).
 fn get(port: u16, path: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return (0, String::new());
-    };
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    let status = out
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = out
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    cxone_e2e::http(port, "GET", path, &[], b"")
 }
 
 #[test]
@@ -415,7 +385,7 @@ fn run_wakes_on_notify_and_serves_health_readiness_and_metrics() {
     let double = OpenAiDouble::start(Faults::default());
     let db = TestDb::new();
     let mut c = db.connect();
-    let port = free_port();
+    let port = cxone_e2e::free_port();
     let mut cmd = sidecar();
     with_double(&mut cmd, &db, &double);
     // A long poll interval: only NOTIFY can wake it quickly.

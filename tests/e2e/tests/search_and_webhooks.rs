@@ -1,0 +1,299 @@
+//! Search from SQL through the running sidecar's /v1/embeddings (local model), the status view
+//! and maintenance functions, and CXone webhooks into the database.
+
+use cxone_e2e::{
+    fixture, free_port, http, ingest_banking77, insert, sidecar, spawn, wait_embedded, wait_ready,
+    TestDb,
+};
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+use std::process::Child;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `cxone-sidecar run` with the local model on a free port, and the database pointed at it.
+fn start_local(db: &TestDb, extra: &[(&str, &str)]) -> (Running, u16) {
+    let port = free_port();
+    let mut cmd = sidecar();
+    cmd.env("DATABASE_URL", db.url())
+        .env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("CXONE_POLL_SECS", "1");
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let child = Running(spawn(cmd.arg("run")));
+    db.connect()
+        .batch_execute(&format!(
+            "ALTER DATABASE {} SET cxone.embeddings_url = 'http://127.0.0.1:{port}/v1/embeddings'",
+            db.name
+        ))
+        .unwrap();
+    wait_ready(port);
+    (child, port)
+}
+
+#[test]
+fn search_from_sql_finds_duplicate_charges_first() {
+    let db = TestDb::new();
+    let (_sidecar, _port) = start_local(&db, &[]);
+    let mut c = db.connect();
+    ingest_banking77(&mut c, 1500, "search");
+    insert(&mut c, &fixture("dfo_case_closed_with_transcript.json"));
+    wait_embedded(&mut c, 240);
+    let mut c = db.connect(); // picks up cxone.embeddings_url
+    let rows = c.query("SELECT conversation_id, text_content, similarity FROM cxone_search('I was charged twice', 5)", &[]).unwrap();
+    assert_eq!(rows.len(), 5);
+    let texts: Vec<String> = rows
+        .iter()
+        .map(|r| r.get::<_, String>(1).to_lowercase())
+        .collect();
+    assert!(
+        texts[0].contains("charged twice")
+            || texts[0].contains("twice")
+            || texts[0].contains("duplicate"),
+        "{texts:?}"
+    );
+    let sims: Vec<f64> = rows.iter().map(|r| r.get(2)).collect();
+    assert!(sims.windows(2).all(|w| w[0] >= w[1]), "ranked: {sims:?}");
+    // With a selective metadata filter, still k results, all matching.
+    let filtered = c
+        .query("SELECT semantic_metadata FROM cxone_search('card arrived?', 10, '{\"intent_category\": \"billing_dispute\"}')", &[])
+        .unwrap();
+    assert!(!filtered.is_empty());
+    for r in &filtered {
+        assert_eq!(r.get::<_, Value>(0)["intent_category"], "billing_dispute");
+    }
+    // cxone_similar excludes the conversation itself.
+    let similar = c
+        .query(
+            "SELECT conversation_id FROM cxone_similar('131988342510', 3)",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(similar.len(), 3);
+    assert!(similar
+        .iter()
+        .all(|r| r.get::<_, String>(0) != "131988342510"));
+    // The HNSW index is what answers.
+    let plan: Vec<String> = c
+        .query(
+            "EXPLAIN SELECT id FROM conversation_embeddings e WHERE e.model = 'all-MiniLM-L6-v2' AND e.status = 'embedded'
+              ORDER BY e.embedding::vector(384) <=> (SELECT embedding FROM conversation_embeddings LIMIT 1)::vector(384) LIMIT 5",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(plan.iter().any(|l| l.contains("hnsw")), "{plan:?}");
+}
+
+#[test]
+fn status_view_retry_and_forget() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    insert(&mut c, &fixture("seed_conversation_completed.json"));
+    insert(&mut c, &fixture("dfo_case_closed_with_transcript.json"));
+    c.batch_execute("UPDATE conversation_embeddings SET status = 'failed', last_error = 'boom' WHERE conversation_id = 'conv-8842-abc'").unwrap();
+    let status: Value = c
+        .query_one("SELECT to_jsonb(s) FROM cxone_status s", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(status["rows_by_status"]["failed"], 1);
+    assert_eq!(status["rows_by_status"]["pending"], 1);
+    assert_eq!(status["last_errors"][0]["error"], "boom");
+    assert!(status["oldest_pending_age"].is_string());
+    let retried: i64 = c
+        .query_one("SELECT cxone_retry_failed()", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(retried, 1);
+    let forgot: Value = c
+        .query_one("SELECT cxone_forget('131988342510', true)", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(forgot["conversation_rows"], 1);
+    assert_eq!(forgot["payloads"], 1);
+    let left: i64 = c
+        .query_one(
+            "SELECT count(*) FROM cxone_payloads WHERE conversation_id = '131988342510'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+    // After forgetting, the same event can be ingested again.
+    let again = insert(&mut c, &fixture("dfo_case_closed_with_transcript.json"));
+    assert_eq!(cxone_e2e::outcome(&mut c, again).0, "queued");
+}
+
+#[test]
+fn search_says_what_to_do_when_the_sidecar_is_not_running() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    c.batch_execute(&format!(
+        "ALTER DATABASE {} SET cxone.embeddings_url = 'http://127.0.0.1:{}/v1/embeddings'",
+        db.name,
+        free_port()
+    ))
+    .unwrap();
+    let mut c = db.connect();
+    let err = c
+        .query("SELECT * FROM cxone_search('hello')", &[])
+        .unwrap_err();
+    let msg = err.as_db_error().unwrap().message().to_string();
+    assert!(msg.contains("is the sidecar running"), "{msg}");
+}
+
+fn sign(secret: &str, ts: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(ts.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[test]
+fn signed_webhooks_are_stored_and_searchable_bad_ones_refused() {
+    let db = TestDb::new();
+    let (_sidecar, port) = start_local(
+        &db,
+        &[
+            ("CXONE_WEBHOOK_SECRET", "whsec"),
+            ("CXONE_WEBHOOK_MAX_BYTES", "200000"),
+        ],
+    );
+    let mut c = db.connect();
+    let body = fixture("dfo_case_closed_with_transcript.json");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let post = |sig: &str, ts: &str, ct: &str, body: &[u8]| {
+        http(
+            port,
+            "POST",
+            "/v1/webhooks/cxone",
+            &[
+                ("Content-Type", ct),
+                ("X-Nexus-Signature-256", sig),
+                ("X-Nexus-Timestamp", ts),
+            ],
+            body,
+        )
+    };
+    // A bad signature: 401, nothing stored.
+    let (status, _) = post(
+        &sign("wrong", &now, body.as_bytes()),
+        &now,
+        "application/json",
+        body.as_bytes(),
+    );
+    assert_eq!(status, 401);
+    let stored: i64 = c
+        .query_one("SELECT count(*) FROM cxone_payloads", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, 0);
+    // A good one: stored exactly as sent, queued, and embedded within a couple of seconds.
+    let t0 = Instant::now();
+    let sig = sign("whsec", &now, body.as_bytes());
+    let (status, reply) = post(&sig, &now, "application/json", body.as_bytes());
+    assert_eq!(status, 200, "{reply}");
+    let reply: Value = serde_json::from_str(&reply).unwrap();
+    assert_eq!(reply["payloads"][0]["outcome"], "queued");
+    let raw: String = c
+        .query_one("SELECT payload::text FROM cxone_payloads", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(raw, body);
+    wait_embedded(&mut c, 10);
+    println!("webhook to embedded: {:?}", t0.elapsed());
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    // The same signed request again: refused as a replay.
+    assert_eq!(post(&sig, &now, "application/json", body.as_bytes()).0, 401);
+    // The same event re-sent with a fresh signature: accepted, recorded as a duplicate.
+    let later = (now.parse::<u64>().unwrap() + 1).to_string();
+    let (status, reply) = post(
+        &sign("whsec", &later, body.as_bytes()),
+        &later,
+        "application/json",
+        body.as_bytes(),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&reply).unwrap()["payloads"][0]["outcome"],
+        "duplicate"
+    );
+    // An array of events, a wrong content type, an oversized body, invalid JSON.
+    let array = br#"[{"conversationId": "w1", "data": {"subject": "Refund"}}, {"conversationId": "w2", "data": {"subject": "Hi"}}]"#;
+    let (status, reply) = post(
+        &sign("whsec", &later, array),
+        &later,
+        "application/json",
+        array,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&reply).unwrap()["received"],
+        2
+    );
+    assert_eq!(
+        post(&sign("whsec", &later, b"{}"), &later, "text/plain", b"{}").0,
+        415
+    );
+    let big = vec![b' '; 300_000];
+    assert_eq!(
+        post(
+            &sign("whsec", &later, &big),
+            &later,
+            "application/json",
+            &big
+        )
+        .0,
+        413
+    );
+    let (status, reply) = post(
+        &sign("whsec", &later, b"{nope"),
+        &later,
+        "application/json",
+        b"{nope",
+    );
+    assert_eq!(status, 400, "{reply}");
+}
+
+#[test]
+fn embeddings_endpoint_is_openai_compatible() {
+    let db = TestDb::new();
+    let (_sidecar, port) = start_local(&db, &[]);
+    let (status, body) = http(
+        port,
+        "POST",
+        "/v1/embeddings",
+        &[("Content-Type", "application/json")],
+        br#"{"model": "all-MiniLM-L6-v2", "input": ["hello", "world"]}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["data"].as_array().unwrap().len(), 2);
+    assert_eq!(v["data"][1]["index"], 1);
+    assert_eq!(v["data"][0]["embedding"].as_array().unwrap().len(), 384);
+    let (status, _) = http(
+        port,
+        "POST",
+        "/v1/embeddings",
+        &[],
+        br#"{"model": "other", "input": "x"}"#,
+    );
+    assert_eq!(status, 404);
+}
