@@ -45,6 +45,8 @@ CREATE TABLE conversation_embeddings (
     payload_id        bigint NOT NULL,
     chunk_index       integer NOT NULL DEFAULT 0,
     event_at          timestamptz,
+    -- the model this row is to be embedded with (one row per model in cxone_models)
+    target_model      text NOT NULL,
     -- queue state
     status            text NOT NULL DEFAULT 'pending'
                       CHECK (status IN ('pending', 'embedded', 'failed', 'superseded')),
@@ -68,6 +70,19 @@ CREATE INDEX conversation_embeddings_conversation_idx ON conversation_embeddings
 CREATE INDEX conversation_embeddings_payload_idx ON conversation_embeddings (payload_id);
 -- Identical text already embedded with the same model is reused without a provider call.
 CREATE INDEX conversation_embeddings_reuse_idx ON conversation_embeddings (model, md5(text_content)) WHERE status = 'embedded';
+
+-- The embedding models: one 'active' (searched, and queued for), any 'building' (being filled
+-- by cxone_reembed, and queued for), and 'retired' ones (replaced, still searchable until
+-- cxone_drop_model). The switch happens when a building model has nothing left pending.
+CREATE TABLE cxone_models (
+    model        text PRIMARY KEY,
+    state        text NOT NULL CHECK (state IN ('active', 'building', 'retired')),
+    dims         integer NOT NULL CHECK (dims > 0),
+    started_at   timestamptz NOT NULL DEFAULT now(),
+    completed_at timestamptz
+);
+CREATE UNIQUE INDEX cxone_models_one_active ON cxone_models ((true)) WHERE state = 'active';
+INSERT INTO cxone_models (model, state, dims, completed_at) VALUES ('all-MiniLM-L6-v2', 'active', 384, now());
 
 -- Named mappings; the trigger applies the one named by the setting cxone.mapping.
 CREATE TABLE cxone_mappings (
@@ -138,10 +153,10 @@ $roles$;
 
 ALTER FUNCTION _cxone_ingest() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
-REVOKE ALL ON cxone_payloads, _cxone_event_keys, conversation_embeddings, cxone_mappings, cxone_intent_rules FROM PUBLIC;
--- cxone_tag reads the rules; the mapping registry holds no customer data.
-GRANT SELECT ON cxone_mappings, cxone_intent_rules TO PUBLIC;
+REVOKE ALL ON cxone_payloads, _cxone_event_keys, conversation_embeddings, cxone_mappings, cxone_intent_rules, cxone_models FROM PUBLIC;
+-- cxone_tag reads the rules; search reads the active model; neither holds customer data.
+GRANT SELECT ON cxone_mappings, cxone_intent_rules, cxone_models TO PUBLIC;
 GRANT INSERT ON cxone_payloads TO cxone_ingest;
 GRANT SELECT (id, received_at, source, outcome, reason, conversation_id, event_key, mapping) ON cxone_payloads TO cxone_ingest;
 GRANT SELECT ON conversation_embeddings TO cxone_reader;
-GRANT SELECT, INSERT, UPDATE, DELETE ON cxone_payloads, conversation_embeddings, cxone_mappings, cxone_intent_rules, _cxone_event_keys TO cxone_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON cxone_payloads, conversation_embeddings, cxone_mappings, cxone_intent_rules, _cxone_event_keys, cxone_models TO cxone_admin;

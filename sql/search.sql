@@ -1,9 +1,10 @@
 -- cxone_vector: search, status and maintenance functions.
 
--- The embedding of a text from cxone.embeddings_url (by default the local sidecar).
+-- The embedding of a text by the active model, from cxone.embeddings_url (by default the
+-- local sidecar).
 CREATE FUNCTION cxone_embed(text) RETURNS vector
 LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
-AS $$ SELECT _cxone_embed_array($1)::vector $$;
+AS $$ SELECT @extschema@._cxone_embed_array($1, (SELECT model FROM @extschema@.cxone_models WHERE state = 'active'))::vector $$;
 
 -- HNSW cosine index for the local default model. Each model has its own partial index on a
 -- cast to its dimension (the column itself has none); cxone_create_index adds one for another.
@@ -40,9 +41,29 @@ SET hnsw.iterative_scan = 'relaxed_order'
 SET hnsw.ef_search = 100
 AS $$
 DECLARE
-    q vector := @extschema@.cxone_embed(query);
+    m record;
+    q vector;
+    used text;
+    refusal text;
 BEGIN
-    RETURN QUERY SELECT * FROM @extschema@._cxone_nearest(q, k, filter, NULL);
+    -- The active model; right after a switch (cxone_reembed), while cxone.embeddings_url still
+    -- points at a service for the previous model, that retired model keeps answering.
+    FOR m IN SELECT c.model FROM @extschema@.cxone_models c WHERE c.state IN ('active', 'retired')
+              ORDER BY c.state = 'active' DESC, c.completed_at DESC LOOP
+        BEGIN
+            q := @extschema@._cxone_embed_array(query, m.model)::vector;
+            used := m.model;
+            EXIT;
+        EXCEPTION WHEN undefined_object THEN
+            refusal := SQLERRM;
+        END;
+    END LOOP;
+    IF used IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '42704',
+            MESSAGE = coalesce(refusal, 'no active model in cxone_models'),
+            HINT = 'point cxone.embeddings_url at a service for the active model (SELECT * FROM cxone_models)';
+    END IF;
+    RETURN QUERY SELECT * FROM @extschema@._cxone_nearest(q, k, filter, NULL, used);
 END
 $$;
 
@@ -57,7 +78,7 @@ SET hnsw.ef_search = 100
 AS $$
 DECLARE
     q vector;
-    active_model text := coalesce(current_setting('cxone.embedding_model', true), 'all-MiniLM-L6-v2');
+    active_model text := (SELECT m.model FROM @extschema@.cxone_models m WHERE m.state = 'active');
 BEGIN
     SELECT e.embedding INTO q FROM @extschema@.conversation_embeddings e
      WHERE e.conversation_id = cxone_similar.conversation AND e.model = active_model AND e.status = 'embedded'
@@ -66,19 +87,19 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '22023',
             MESSAGE = format('conversation %L has no embedded row for model %L', cxone_similar.conversation, active_model);
     END IF;
-    RETURN QUERY SELECT * FROM @extschema@._cxone_nearest(q, k, '{}', cxone_similar.conversation);
+    RETURN QUERY SELECT * FROM @extschema@._cxone_nearest(q, k, '{}', cxone_similar.conversation, active_model);
 END
 $$;
 
--- The nearest rows to q for the active model, best chunk per conversation, strictly ordered.
-CREATE FUNCTION _cxone_nearest(q vector, k integer, filter jsonb, exclude text)
+-- The nearest rows to q among those embedded by `model`, best chunk per conversation, strictly
+-- ordered.
+CREATE FUNCTION _cxone_nearest(q vector, k integer, filter jsonb, exclude text, model text)
 RETURNS TABLE (conversation_id text, text_content text, similarity double precision,
                semantic_metadata jsonb, chunk_index integer, id uuid)
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
     dims integer := vector_dims(q);
-    active_model text := coalesce(current_setting('cxone.embedding_model', true), 'all-MiniLM-L6-v2');
 BEGIN
     IF k < 1 OR k > 1000 THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('k must be between 1 and 1000, not %s', k);
@@ -98,8 +119,86 @@ BEGIN
             SELECT DISTINCT ON (h.conversation_id) h.* FROM hits h ORDER BY h.conversation_id, h.distance)
         SELECT b.conversation_id, b.text_content, 1 - b.distance, b.semantic_metadata, b.chunk_index, b.id
           FROM best b ORDER BY b.distance LIMIT $3
-        $q$, dims, active_model)
+        $q$, dims, model)
     USING q, filter, k, exclude;
+END
+$$;
+
+-- Switches embedding models without downtime. Registers `model` (vectors of `dims`) as being
+-- built, creates its HNSW index, and queues every current conversation row again for it; new
+-- payloads are queued for both models meanwhile. A sidecar running that model fills it in while
+-- searches keep using the active model; when nothing is left pending for it, the sidecar calls
+-- _cxone_finish_building and the switch happens in one transaction. Returns the rows queued.
+CREATE FUNCTION cxone_reembed(model text, dims integer) RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+AS $$
+DECLARE
+    active text;
+    queued bigint;
+BEGIN
+    -- Hold off ingest for the copy, so no payload is queued for one model only.
+    LOCK TABLE @extschema@.conversation_embeddings IN SHARE MODE;
+    IF EXISTS (SELECT 1 FROM @extschema@.cxone_models m WHERE m.model = cxone_reembed.model) THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = format('model %L is already active or being built; see SELECT * FROM cxone_models', cxone_reembed.model);
+    END IF;
+    SELECT m.model INTO active FROM @extschema@.cxone_models m WHERE m.state = 'active';
+    PERFORM @extschema@.cxone_create_index(cxone_reembed.model, dims);
+    INSERT INTO @extschema@.cxone_models (model, state, dims) VALUES (cxone_reembed.model, 'building', dims);
+    INSERT INTO @extschema@.conversation_embeddings
+           (source_system, conversation_id, text_content, semantic_metadata, payload_id, chunk_index, event_at, created_at, target_model)
+    SELECT e.source_system, e.conversation_id, e.text_content, e.semantic_metadata, e.payload_id, e.chunk_index, e.event_at, e.created_at, cxone_reembed.model
+      FROM @extschema@.conversation_embeddings e
+     WHERE e.target_model = active AND e.status IN ('pending', 'embedded', 'failed');
+    GET DIAGNOSTICS queued = ROW_COUNT;
+    RETURN queued;
+END
+$$;
+
+-- Makes a model that is being built the active one once nothing is pending for it: the old
+-- model's rows become superseded and searches use the new one from the next query on.
+CREATE FUNCTION _cxone_finish_building(model text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    old text;
+BEGIN
+    PERFORM 1 FROM @extschema@.cxone_models m WHERE m.model = _cxone_finish_building.model AND m.state = 'building' FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.conversation_embeddings e
+                WHERE e.target_model = _cxone_finish_building.model AND e.status = 'pending') THEN
+        RETURN false;
+    END IF;
+    SELECT m.model INTO old FROM @extschema@.cxone_models m WHERE m.state = 'active' FOR UPDATE;
+    -- The old model gets no more work, but its vectors stay searchable until cxone_drop_model,
+    -- so searches answer while query embeddings still come from a service for it.
+    UPDATE @extschema@.conversation_embeddings SET status = 'superseded', lease_until = NULL, leased_by = NULL
+     WHERE target_model = old AND status IN ('pending', 'failed');
+    UPDATE @extschema@.cxone_models SET state = 'retired' WHERE state = 'active';
+    UPDATE @extschema@.cxone_models SET state = 'active', completed_at = now() WHERE cxone_models.model = _cxone_finish_building.model;
+    RETURN true;
+END
+$$;
+
+-- Removes a retired model: its rows become superseded and it leaves cxone_models.
+CREATE FUNCTION cxone_drop_model(model text) RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.cxone_models m WHERE m.model = cxone_drop_model.model AND m.state = 'retired') THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = format('model %L is not retired; only a model replaced by cxone_reembed can be dropped', cxone_drop_model.model);
+    END IF;
+    UPDATE @extschema@.conversation_embeddings SET status = 'superseded'
+     WHERE target_model = cxone_drop_model.model AND status <> 'superseded';
+    GET DIAGNOSTICS n = ROW_COUNT;
+    DELETE FROM @extschema@.cxone_models m WHERE m.model = cxone_drop_model.model;
+    RETURN n;
 END
 $$;
 
@@ -114,6 +213,11 @@ SELECT
     (SELECT now() - min(created_at) FROM conversation_embeddings WHERE status = 'pending') AS oldest_pending_age,
     (SELECT round(count(*) / 5.0, 1) FROM conversation_embeddings
       WHERE status = 'embedded' AND embedded_at > now() - interval '5 minutes') AS embedded_per_minute_5m,
+    (SELECT jsonb_agg(jsonb_build_object('model', m.model, 'state', m.state, 'dims', m.dims,
+                                         'embedded', (SELECT count(*) FROM conversation_embeddings e WHERE e.target_model = m.model AND e.status = 'embedded'),
+                                         'pending', (SELECT count(*) FROM conversation_embeddings e WHERE e.target_model = m.model AND e.status = 'pending'))
+                      ORDER BY m.state, m.model)
+       FROM cxone_models m) AS models,
     (SELECT coalesce(jsonb_agg(jsonb_build_object('error', last_error, 'rows', n, 'last_seen', at) ORDER BY at DESC), '[]')
        FROM (SELECT last_error, count(*) AS n, max(next_attempt_at) AS at FROM conversation_embeddings
               WHERE status = 'failed' GROUP BY last_error ORDER BY max(next_attempt_at) DESC LIMIT 5) f) AS last_errors;
@@ -154,6 +258,8 @@ BEGIN
 END
 $$;
 
-REVOKE EXECUTE ON FUNCTION cxone_retry_failed(text), cxone_forget(text, boolean), cxone_create_index(text, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION cxone_retry_failed(text), cxone_forget(text, boolean), cxone_create_index(text, integer) TO cxone_admin;
+REVOKE EXECUTE ON FUNCTION cxone_retry_failed(text), cxone_forget(text, boolean), cxone_create_index(text, integer),
+    cxone_reembed(text, integer), cxone_drop_model(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cxone_retry_failed(text), cxone_forget(text, boolean), cxone_create_index(text, integer),
+    cxone_reembed(text, integer), cxone_drop_model(text) TO cxone_admin;
 GRANT SELECT ON cxone_status TO cxone_reader, cxone_admin;

@@ -27,11 +27,12 @@ fn client() -> &'static reqwest::blocking::Client {
     })
 }
 
-/// The embedding of `text` as real[] (cast to vector by the SQL wrapper `cxone_embed`).
+/// The embedding of `text` by `model` as real[] (cast to vector by the SQL wrappers). A service
+/// that answers 404 (it does not serve that model) raises 42704, so a search can try the
+/// model it does serve.
 #[pg_extern(volatile, strict, parallel_unsafe)]
-fn _cxone_embed_array(text: &str) -> Vec<f32> {
+fn _cxone_embed_array(text: &str, model: &str) -> Vec<f32> {
     let url = guc::embeddings_url();
-    let model = guc::embedding_model();
     let mut req = client()
         .post(&url)
         .timeout(Duration::from_millis(guc::embed_timeout_ms()))
@@ -62,6 +63,12 @@ fn _cxone_embed_array(text: &str) -> Vec<f32> {
     });
     if !status.is_success() {
         let msg = body["error"]["message"].as_str().unwrap_or("no message");
+        if status.as_u16() == 404 {
+            fail(
+                PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+                format!("cxone_embed: {url} does not serve model {model}: {msg}"),
+            );
+        }
         fail(
             PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE,
             format!("cxone_embed: {url} answered {status}: {msg}"),

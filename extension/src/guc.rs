@@ -17,8 +17,6 @@ pub static CHUNK_TOKENIZER: GucSetting<Option<CString>> =
 
 pub static EMBEDDINGS_URL: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"http://127.0.0.1:8088/v1/embeddings"));
-pub static EMBEDDING_MODEL: GucSetting<Option<CString>> =
-    GucSetting::<Option<CString>>::new(Some(c"all-MiniLM-L6-v2"));
 pub static EMBEDDINGS_API_KEY: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(None);
 pub static EMBED_TIMEOUT_MS: GucSetting<i32> = GucSetting::<i32>::new(10_000);
@@ -30,14 +28,6 @@ pub fn init() {
         c"The default reaches a sidecar started with its default settings on this machine.",
         &EMBEDDINGS_URL,
         GucContext::Suset,
-        GucFlags::default(),
-    );
-    GucRegistry::define_string_guc(
-        c"cxone.embedding_model",
-        c"Model of the query embeddings; searches read the rows embedded with this model.",
-        c"Must be the model the sidecar embeds with (all-MiniLM-L6-v2 for the local default).",
-        &EMBEDDING_MODEL,
-        GucContext::Userset,
         GucFlags::default(),
     );
     GucRegistry::define_string_guc(
@@ -136,10 +126,6 @@ pub fn chunking() -> Result<ChunkConfig, String> {
 
 pub fn embeddings_url() -> String {
     string(&EMBEDDINGS_URL, "http://127.0.0.1:8088/v1/embeddings")
-}
-
-pub fn embedding_model() -> String {
-    string(&EMBEDDING_MODEL, "all-MiniLM-L6-v2")
 }
 
 pub fn embeddings_api_key() -> Option<String> {

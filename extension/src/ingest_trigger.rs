@@ -226,7 +226,8 @@ fn plans() -> Result<Rc<Plans>, SpiError> {
 
 /// One round trip: if the conversation already has a row from a newer event, queue nothing and
 /// return that payload id; otherwise supersede its older rows that were never embedded and
-/// queue the new text. (Older *embedded* rows stay searchable until the new row is embedded.)
+/// queue the new text, once per model in cxone_models (the active one, and any being built by
+/// cxone_reembed). Older *embedded* rows stay searchable until the new row is embedded.
 fn queue_sql(s: &str) -> String {
     format!(
         "WITH newer AS (
@@ -240,10 +241,10 @@ fn queue_sql(s: &str) -> String {
             RETURNING 1),
          ins AS (
             INSERT INTO {s}.conversation_embeddings
-                   (source_system, conversation_id, text_content, semantic_metadata, payload_id, chunk_index, event_at)
-            SELECT $3, $1, t.chunk, $4, $5, (t.n - 1)::int, $2::timestamptz
-              FROM unnest($6::text[]) WITH ORDINALITY AS t(chunk, n)
-             WHERE NOT EXISTS (SELECT 1 FROM newer)
+                   (source_system, conversation_id, text_content, semantic_metadata, payload_id, chunk_index, event_at, target_model)
+            SELECT $3, $1, t.chunk, $4, $5, (t.n - 1)::int, $2::timestamptz, m.model
+              FROM unnest($6::text[]) WITH ORDINALITY AS t(chunk, n) CROSS JOIN {s}.cxone_models m
+             WHERE m.state IN ('active', 'building') AND NOT EXISTS (SELECT 1 FROM newer)
             RETURNING 1)
          SELECT (SELECT payload_id FROM newer) AS newer, (SELECT count(*) FROM old) AS superseded, (SELECT count(*) FROM ins) AS queued"
     )

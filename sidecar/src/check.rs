@@ -45,6 +45,25 @@ pub async fn run(cfg: &Config) -> Result<(), String> {
         "ok   provider: {} answers with {dims} dimensions",
         provider.model()
     );
+    let state: Option<String> = conn
+        .client
+        .query_opt(
+            "SELECT state FROM cxone_models WHERE model = $1",
+            &[&provider.model()],
+        )
+        .await
+        .map_err(|e| format!("cannot read cxone_models: {e}"))?
+        .map(|r| r.get(0));
+    match state {
+        Some(s) => println!("ok   model {} is {s} in cxone_models", provider.model()),
+        None => {
+            return Err(format!(
+                "model {} is neither active nor being built, so no rows are queued for it: run SELECT cxone_reembed('{}', {dims}) to switch to it",
+                provider.model(),
+                provider.model()
+            ))
+        }
+    }
     if cfg.cxone_issuer.is_some() || cfg.cxone_token_url.is_some() {
         TokenManager::new(cfg)
             .token()

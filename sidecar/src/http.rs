@@ -96,7 +96,7 @@ async fn embeddings(Extract(s): Extract<AppState>, body: Bytes) -> Response {
         return error(
             StatusCode::NOT_FOUND,
             format!(
-                "this sidecar serves model {}, not {m}; set cxone.embedding_model to match",
+                "this sidecar serves model {}, not {m}; point cxone.embeddings_url at a sidecar or API that serves {m}",
                 provider.model()
             ),
         );

@@ -18,7 +18,7 @@ pub struct Claimed {
 const CLAIM: &str = "
 WITH c AS (
     SELECT e.id FROM conversation_embeddings e
-     WHERE e.status = 'pending' AND e.next_attempt_at <= now()
+     WHERE e.status = 'pending' AND e.target_model = $3 AND e.next_attempt_at <= now()
        AND (e.lease_until IS NULL OR e.lease_until < now()
             OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid = e.leased_by))
      ORDER BY e.next_attempt_at
@@ -30,12 +30,16 @@ UPDATE conversation_embeddings e
   FROM c WHERE e.id = c.id
 RETURNING e.id, e.text_content";
 
+/// Claims up to `limit` pending rows meant for `model`.
 pub async fn claim(
     db: &Client,
     limit: i64,
     lease_secs: i64,
+    model: &str,
 ) -> Result<Vec<Claimed>, tokio_postgres::Error> {
-    let rows = db.query(CLAIM, &[&limit, &(lease_secs as f64)]).await?;
+    let rows = db
+        .query(CLAIM, &[&limit, &(lease_secs as f64), &model])
+        .await?;
     Ok(rows
         .iter()
         .map(|r| Claimed {
@@ -87,7 +91,7 @@ pub async fn write_back(
                 UPDATE conversation_embeddings o SET status = 'superseded'
                   FROM done
                  WHERE o.conversation_id = done.conversation_id AND o.payload_id <> done.payload_id
-                   AND o.status = 'embedded'
+                   AND o.status = 'embedded' AND o.target_model = $3
                 RETURNING 1)
              SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM old)",
             &[&ids, &vectors, &model],
@@ -132,12 +136,22 @@ pub async fn release(db: &Client, ids: &[Uuid]) -> Result<u64, tokio_postgres::E
     .await
 }
 
-pub async fn pending_count(db: &Client) -> Result<i64, tokio_postgres::Error> {
+/// Rows pending for `model`.
+pub async fn pending_count(db: &Client, model: &str) -> Result<i64, tokio_postgres::Error> {
     Ok(db
         .query_one(
-            "SELECT count(*) FROM conversation_embeddings WHERE status = 'pending'",
-            &[],
+            "SELECT count(*) FROM conversation_embeddings WHERE status = 'pending' AND target_model = $1",
+            &[&model],
         )
+        .await?
+        .get(0))
+}
+
+/// When `model` is being built (cxone_reembed) and nothing is left pending for it, makes it the
+/// active model. Returns true when the switch happened now.
+pub async fn finish_building(db: &Client, model: &str) -> Result<bool, tokio_postgres::Error> {
+    Ok(db
+        .query_one("SELECT _cxone_finish_building($1)", &[&model])
         .await?
         .get(0))
 }

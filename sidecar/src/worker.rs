@@ -97,9 +97,16 @@ impl<P: Provider> Worker<P> {
             if self.stopping() {
                 return Ok(());
             }
-            let claimed = queue::claim(&client, claim_size, self.cfg.lease_secs).await?;
+            let model = self.provider.model().to_string();
+            let claimed = queue::claim(&client, claim_size, self.cfg.lease_secs, &model).await?;
             if claimed.is_empty() {
-                let depth = queue::pending_count(&client).await?;
+                let depth = queue::pending_count(&client, &model).await?;
+                if depth == 0 && queue::finish_building(&client, &model).await? {
+                    tracing::info!(
+                        model,
+                        "re-embedding complete: {model} is now the model searches use"
+                    );
+                }
                 metrics::gauge!("cxone_queue_depth").set(depth as f64);
                 if mode == Mode::UntilEmpty && depth == 0 {
                     return Ok(());

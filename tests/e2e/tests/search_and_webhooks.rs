@@ -297,3 +297,111 @@ fn embeddings_endpoint_is_openai_compatible() {
     );
     assert_eq!(status, 404);
 }
+
+#[test]
+fn reembed_switches_models_while_search_keeps_answering() {
+    use cxone_e2e::openai_double::{Faults, OpenAiDouble};
+    let db = TestDb::new();
+    let (_local, _port) = start_local(&db, &[]);
+    let mut c = db.connect();
+    ingest_banking77(&mut c, 300, "switch");
+    wait_embedded(&mut c, 120);
+    let queued: i64 = c
+        .query_one("SELECT cxone_reembed('text-embedding-3-small', 1536)", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(queued, 300);
+    // New payloads during the switch are queued for both models.
+    insert(&mut c, &fixture("dfo_case_closed_with_transcript.json"));
+    let double = OpenAiDouble::start(Faults {
+        stall: Duration::from_millis(100),
+        ..Faults::default()
+    });
+    let mut cmd = sidecar();
+    cxone_e2e::with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "20")
+        .arg("backfill");
+    let filling = std::thread::spawn(move || cxone_e2e::run_to_end(&mut cmd));
+    // Searches keep answering from the active (local) model the whole time.
+    let mut s = db.connect();
+    let mut searches = 0;
+    while !filling.is_finished() {
+        let n = s
+            .query(
+                "SELECT * FROM cxone_search('my card has not arrived', 3)",
+                &[],
+            )
+            .unwrap()
+            .len();
+        assert_eq!(n, 3);
+        searches += 1;
+    }
+    let out = filling.join().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(searches > 0);
+    let active: String = c
+        .query_one("SELECT model FROM cxone_models WHERE state = 'active'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(active, "text-embedding-3-small");
+    let live: i64 = c
+        .query_one("SELECT count(*) FROM conversation_embeddings WHERE status = 'embedded' AND model = 'text-embedding-3-small'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(live, 301);
+    // The retired model's vectors still answer searches until it is dropped.
+    let retired: String = c
+        .query_one(
+            "SELECT state FROM cxone_models WHERE model = 'all-MiniLM-L6-v2'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(retired, "retired");
+    let mut s = db.connect();
+    assert_eq!(
+        s.query(
+            "SELECT * FROM cxone_search('my card has not arrived', 3)",
+            &[]
+        )
+        .unwrap()
+        .len(),
+        3
+    );
+    // Point query embeddings at the new model's API: search answers from 1536-dim vectors.
+    c.batch_execute(&format!(
+        "ALTER DATABASE {} SET cxone.embeddings_url = '{}/embeddings'; ALTER DATABASE {} SET cxone.embeddings_api_key = '{}'",
+        db.name,
+        double.base_url(),
+        db.name,
+        double.key
+    ))
+    .unwrap();
+    let mut s = db.connect();
+    assert_eq!(
+        s.query(
+            "SELECT * FROM cxone_search('my card has not arrived', 3)",
+            &[]
+        )
+        .unwrap()
+        .len(),
+        3
+    );
+    let dropped: i64 = c
+        .query_one("SELECT cxone_drop_model('all-MiniLM-L6-v2')", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(dropped, 301);
+    let old_live: i64 = c
+        .query_one(
+            "SELECT count(*) FROM conversation_embeddings WHERE status <> 'superseded' AND target_model = 'all-MiniLM-L6-v2'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(old_live, 0);
+}

@@ -5,6 +5,18 @@ use cxone_e2e::{ingest_banking77, run_to_end, sidecar, spawn, status_counts, wit
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+/// A test database whose active model is the double's (rows are queued for the active model).
+fn openai_db() -> TestDb {
+    let db = TestDb::new();
+    db.connect()
+        .batch_execute(
+            "UPDATE cxone_models SET model = 'text-embedding-3-small', dims = 1536;
+             SELECT cxone_create_index('text-embedding-3-small', 1536);",
+        )
+        .unwrap();
+    db
+}
+
 #[test]
 fn help_lists_commands_and_settings() {
     let out = sidecar()
@@ -72,7 +84,7 @@ fn provider_failures_are_retried_and_nothing_is_embedded_twice() {
         retry_after_ms: 300,
         ..Faults::default()
     });
-    let db = TestDb::new();
+    let db = openai_db();
     let mut c = db.connect();
     let n = ingest_banking77(&mut c, 600, "faults");
     let mut cmd = sidecar();
@@ -121,7 +133,7 @@ fn wrong_dimensions_leave_rows_failed_with_the_reason() {
         wrong_dimensions: Some(12),
         ..Faults::default()
     });
-    let db = TestDb::new();
+    let db = openai_db();
     let mut c = db.connect();
     let n = ingest_banking77(&mut c, 20, "dims");
     let mut cmd = sidecar();
@@ -159,7 +171,7 @@ fn reordered_and_short_responses_are_never_misassigned() {
         malformed_rate: 0.1,
         ..Faults::default()
     });
-    let db = TestDb::new();
+    let db = openai_db();
     let mut c = db.connect();
     ingest_banking77(&mut c, 200, "order");
     let mut cmd = sidecar();
@@ -199,7 +211,7 @@ fn kill_9_mid_batch_then_restart_leaves_exactly_one_embedding_each() {
         stall: Duration::from_millis(700),
         ..Faults::default()
     });
-    let db = TestDb::new();
+    let db = openai_db();
     let mut c = db.connect();
     let n = ingest_banking77(&mut c, 300, "kill");
     let mut cmd = sidecar();
@@ -264,7 +276,7 @@ fn sigterm_finishes_and_exits_zero() {
         stall: Duration::from_millis(300),
         ..Faults::default()
     });
-    let db = TestDb::new();
+    let db = openai_db();
     let mut c = db.connect();
     ingest_banking77(&mut c, 100, "term");
     let mut cmd = sidecar();
@@ -303,7 +315,7 @@ fn logs_hold_no_secrets() {
         retry_after_ms: 50,
         ..Faults::default()
     });
-    let db = TestDb::new();
+    let db = openai_db();
     let mut c = db.connect();
     ingest_banking77(&mut c, 30, "secrets");
     let mut cmd = sidecar();
@@ -318,7 +330,7 @@ fn logs_hold_no_secrets() {
 fn check_reports_each_part_and_names_what_to_fix() {
     let double = OpenAiDouble::start(Faults::default());
     let cx = cxone_e2e::cxone_double::CxoneDouble::start();
-    let db = TestDb::new();
+    let db = openai_db();
     let mut cmd = sidecar();
     with_double(&mut cmd, &db, &double);
     cmd.env("CXONE_ISSUER", cx.issuer())
@@ -383,7 +395,7 @@ fn get(port: u16, path: &str) -> (u16, String) {
 #[test]
 fn run_wakes_on_notify_and_serves_health_readiness_and_metrics() {
     let double = OpenAiDouble::start(Faults::default());
-    let db = TestDb::new();
+    let db = openai_db();
     let mut c = db.connect();
     let port = cxone_e2e::free_port();
     let mut cmd = sidecar();
@@ -441,7 +453,7 @@ fn two_sidecars_never_embed_the_same_row() {
         stall: Duration::from_millis(50),
         ..Faults::default()
     });
-    let db = TestDb::new();
+    let db = openai_db();
     let mut c = db.connect();
     let n = ingest_banking77(&mut c, 800, "pair");
     let runs: Vec<_> = (0..2)
@@ -477,7 +489,7 @@ fn stalls_beyond_the_timeout_are_retried_then_failed_with_the_reason() {
         stall: Duration::from_millis(2500),
         ..Faults::default()
     });
-    let db = TestDb::new();
+    let db = openai_db();
     let mut c = db.connect();
     ingest_banking77(&mut c, 5, "stall");
     let mut cmd = sidecar();
@@ -508,7 +520,7 @@ fn stalls_beyond_the_timeout_are_retried_then_failed_with_the_reason() {
 #[test]
 fn identical_text_is_embedded_once_and_reused() {
     let double = OpenAiDouble::start(Faults::default());
-    let db = TestDb::new();
+    let db = openai_db();
     let mut c = db.connect();
     let payload = |conv: &str| {
         format!(r#"{{"conversationId": "{conv}", "data": {{"subject": "Where is my card?"}}}}"#)
@@ -536,7 +548,7 @@ fn identical_text_is_embedded_once_and_reused() {
 #[test]
 fn azure_form_uses_the_api_key_header() {
     let double = OpenAiDouble::start(Faults::default());
-    let db = TestDb::new();
+    let db = openai_db();
     let mut c = db.connect();
     ingest_banking77(&mut c, 10, "azure");
     let mut cmd = sidecar();
@@ -562,7 +574,7 @@ fn azure_form_uses_the_api_key_header() {
 #[test]
 fn settings_come_from_a_dot_env_file() {
     let double = OpenAiDouble::start(Faults::default());
-    let db = TestDb::new();
+    let db = openai_db();
     let dir = std::env::temp_dir().join(format!("cxone-dotenv-{}", db.name));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
