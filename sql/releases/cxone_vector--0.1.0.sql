@@ -7,7 +7,19 @@ The ordering of items is not stable, it is driven by a dependency graph.
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- extension/src/functions.rs:60
+-- extension/src/embed.rs:33
+-- cxone_vector::embed::_cxone_embed_array
+CREATE  FUNCTION "_cxone_embed_array"(
+	"text" TEXT, /* & str */
+	"model" TEXT /* & str */
+) RETURNS real[] /* Vec < f32 > */
+STRICT VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', '_cxone_embed_array_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- extension/src/functions.rs:67
 -- cxone_vector::functions::_cxone_seed
 CREATE  FUNCTION "_cxone_seed"(
 	"name" TEXT /* & str */
@@ -18,7 +30,7 @@ AS 'MODULE_PATHNAME', '_cxone_seed_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- extension/src/functions.rs:47
+-- extension/src/functions.rs:54
 -- cxone_vector::functions::cxone_intent_pattern_check
 CREATE  FUNCTION "cxone_intent_pattern_check"(
 	"pattern" TEXT /* & str */
@@ -41,7 +53,7 @@ AS 'MODULE_PATHNAME', 'cxone_map_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- extension/src/functions.rs:40
+-- extension/src/functions.rs:47
 -- cxone_vector::functions::cxone_mapping_check
 CREATE  FUNCTION "cxone_mapping_check"(
 	"mapping" jsonb /* JsonB */
@@ -49,6 +61,17 @@ CREATE  FUNCTION "cxone_mapping_check"(
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'cxone_mapping_check_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- extension/src/functions.rs:40
+-- cxone_vector::functions::cxone_redact
+CREATE  FUNCTION "cxone_redact"(
+	"text" TEXT /* & str */
+) RETURNS TEXT /* String */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'cxone_redact_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -63,7 +86,7 @@ AS 'MODULE_PATHNAME', 'cxone_tag_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- extension/src/config.rs:146
+-- extension/src/config.rs:148
 -- cxone_vector::config::_cxone_config_changed
 CREATE FUNCTION "_cxone_config_changed"()
 	RETURNS TRIGGER
@@ -81,7 +104,7 @@ CREATE FUNCTION "_cxone_ingest"()
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- extension/src/lib.rs:19
+-- extension/src/lib.rs:21
 -- requires:
 --   functions::cxone_mapping_check
 --   functions::cxone_intent_pattern_check
@@ -136,6 +159,8 @@ CREATE TABLE conversation_embeddings (
     payload_id        bigint NOT NULL,
     chunk_index       integer NOT NULL DEFAULT 0,
     event_at          timestamptz,
+    -- the model this row is to be embedded with (one row per model in cxone_models)
+    target_model      text NOT NULL,
     -- queue state
     status            text NOT NULL DEFAULT 'pending'
                       CHECK (status IN ('pending', 'embedded', 'failed', 'superseded')),
@@ -144,6 +169,9 @@ CREATE TABLE conversation_embeddings (
     model             text,
     next_attempt_at   timestamptz NOT NULL DEFAULT now(),
     lease_until       timestamptz,
+    -- backend pid of the sidecar connection holding the lease: a lease whose holder is gone
+    -- (the sidecar was killed) is reclaimed at once, not only when it expires
+    leased_by         integer,
     embedded_at       timestamptz,
     CONSTRAINT conversation_embeddings_pending_has_no_vector CHECK (status <> 'pending' OR embedding IS NULL),
     CONSTRAINT conversation_embeddings_embedded_has_vector CHECK (status <> 'embedded' OR (embedding IS NOT NULL AND model IS NOT NULL)),
@@ -154,6 +182,21 @@ COMMENT ON TABLE conversation_embeddings IS 'Conversation text, metadata and vec
 CREATE INDEX conversation_embeddings_pending_idx ON conversation_embeddings (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX conversation_embeddings_conversation_idx ON conversation_embeddings (conversation_id);
 CREATE INDEX conversation_embeddings_payload_idx ON conversation_embeddings (payload_id);
+-- Identical text already embedded with the same model is reused without a provider call.
+CREATE INDEX conversation_embeddings_reuse_idx ON conversation_embeddings (model, md5(text_content)) WHERE status = 'embedded';
+
+-- The embedding models: one 'active' (searched, and queued for), any 'building' (being filled
+-- by cxone_reembed, and queued for), and 'retired' ones (replaced, still searchable until
+-- cxone_drop_model). The switch happens when a building model has nothing left pending.
+CREATE TABLE cxone_models (
+    model        text PRIMARY KEY,
+    state        text NOT NULL CHECK (state IN ('active', 'building', 'retired')),
+    dims         integer NOT NULL CHECK (dims > 0),
+    started_at   timestamptz NOT NULL DEFAULT now(),
+    completed_at timestamptz
+);
+CREATE UNIQUE INDEX cxone_models_one_active ON cxone_models ((true)) WHERE state = 'active';
+INSERT INTO cxone_models (model, state, dims, completed_at) VALUES ('all-MiniLM-L6-v2', 'active', 384, now());
 
 -- Named mappings; the trigger applies the one named by the setting cxone.mapping.
 CREATE TABLE cxone_mappings (
@@ -198,5 +241,311 @@ CREATE TRIGGER cxone_intent_rules_changed
 SELECT pg_catalog.pg_extension_config_dump('cxone_payloads', '');
 SELECT pg_catalog.pg_extension_config_dump('_cxone_event_keys', '');
 SELECT pg_catalog.pg_extension_config_dump('conversation_embeddings', '');
+
+-- Who can read what. Raw payloads may hold PII even when cxone.redact is on, so only their
+-- owner (the superuser who created the extension) and members of cxone_admin read them.
+-- Applications that ingest get cxone_ingest: they can INSERT payloads and read back the
+-- outcome columns, not the payload. Analysts and search get cxone_reader: conversation text
+-- (redacted when cxone.redact is on), vectors and metadata, never the raw payloads.
+-- The ingest trigger runs as the extension's owner (SECURITY DEFINER, fixed search_path), so
+-- ingesting needs no rights on the derived tables.
+DO $roles$
+DECLARE
+    r text;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['cxone_reader', 'cxone_ingest', 'cxone_admin'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+            BEGIN
+                EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                NULL; -- created meanwhile by CREATE EXTENSION in another database
+            END;
+        END IF;
+    END LOOP;
+END
+$roles$;
+
+ALTER FUNCTION _cxone_ingest() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON cxone_payloads, _cxone_event_keys, conversation_embeddings, cxone_mappings, cxone_intent_rules, cxone_models FROM PUBLIC;
+-- cxone_tag reads the rules; search reads the active model; neither holds customer data.
+GRANT SELECT ON cxone_mappings, cxone_intent_rules, cxone_models TO PUBLIC;
+GRANT INSERT ON cxone_payloads TO cxone_ingest;
+GRANT SELECT (id, received_at, source, outcome, reason, conversation_id, event_key, mapping) ON cxone_payloads TO cxone_ingest;
+GRANT SELECT ON conversation_embeddings TO cxone_reader;
+GRANT SELECT, INSERT, UPDATE, DELETE ON cxone_payloads, conversation_embeddings, cxone_mappings, cxone_intent_rules, _cxone_event_keys, cxone_models TO cxone_admin;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- extension/src/lib.rs:33
+-- requires:
+--   schema
+--   embed::_cxone_embed_array
+
+-- cxone_vector: search, status and maintenance functions.
+
+-- The embedding of a text by the active model, from cxone.embeddings_url (by default the
+-- local sidecar).
+CREATE FUNCTION cxone_embed(text) RETURNS vector
+LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
+AS $$ SELECT @extschema@._cxone_embed_array($1, (SELECT model FROM @extschema@.cxone_models WHERE state = 'active'))::vector $$;
+
+-- HNSW cosine index for the local default model. Each model has its own partial index on a
+-- cast to its dimension (the column itself has none); cxone_create_index adds one for another.
+CREATE INDEX conversation_embeddings_hnsw_all_minilm_l6_v2 ON conversation_embeddings
+    USING hnsw ((embedding::vector(384)) vector_cosine_ops)
+    WHERE model = 'all-MiniLM-L6-v2' AND status = 'embedded';
+
+-- Creates the HNSW index that search uses for `model` (vectors of `dims` dimensions).
+CREATE FUNCTION cxone_create_index(model text, dims integer) RETURNS text
+LANGUAGE plpgsql VOLATILE STRICT
+AS $$
+DECLARE
+    name text := 'conversation_embeddings_hnsw_' || substr(md5(model), 1, 12);
+BEGIN
+    IF dims < 1 OR dims > 2000 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = format('HNSW indexes take 1 to 2000 dimensions, not %s (use halfvec for larger models)', dims);
+    END IF;
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON @extschema@.conversation_embeddings
+                    USING hnsw ((embedding::vector(%s)) vector_cosine_ops)
+                    WHERE model = %L AND status = ''embedded''', name, dims, model);
+    RETURN name;
+END
+$$;
+
+-- The k conversations closest in meaning to `query` (one row per conversation: its best
+-- chunk), among rows whose semantic_metadata contains `filter`. Uses the model's HNSW index;
+-- iterative scans keep k results even under a selective filter.
+CREATE FUNCTION cxone_search(query text, k integer DEFAULT 10, filter jsonb DEFAULT '{}')
+RETURNS TABLE (conversation_id text, text_content text, similarity double precision,
+               semantic_metadata jsonb, chunk_index integer, id uuid)
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET hnsw.iterative_scan = 'relaxed_order'
+SET hnsw.ef_search = 100
+AS $$
+DECLARE
+    m record;
+    q vector;
+    used text;
+    refusal text;
+BEGIN
+    -- The active model; right after a switch (cxone_reembed), while cxone.embeddings_url still
+    -- points at a service for the previous model, that retired model keeps answering.
+    FOR m IN SELECT c.model FROM @extschema@.cxone_models c WHERE c.state IN ('active', 'retired')
+              ORDER BY c.state = 'active' DESC, c.completed_at DESC LOOP
+        BEGIN
+            q := @extschema@._cxone_embed_array(query, m.model)::vector;
+            used := m.model;
+            EXIT;
+        EXCEPTION WHEN undefined_object THEN
+            refusal := SQLERRM;
+        END;
+    END LOOP;
+    IF used IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '42704',
+            MESSAGE = coalesce(refusal, 'no active model in cxone_models'),
+            HINT = 'point cxone.embeddings_url at a service for the active model (SELECT * FROM cxone_models)';
+    END IF;
+    RETURN QUERY SELECT * FROM @extschema@._cxone_nearest(q, k, filter, NULL, used);
+END
+$$;
+
+-- The k conversations closest to a stored conversation (by its first chunk). The argument is
+-- named `conversation` because `conversation_id` is a result column.
+CREATE FUNCTION cxone_similar(conversation text, k integer DEFAULT 10)
+RETURNS TABLE (conversation_id text, text_content text, similarity double precision,
+               semantic_metadata jsonb, chunk_index integer, id uuid)
+LANGUAGE plpgsql STABLE STRICT
+SET hnsw.iterative_scan = 'relaxed_order'
+SET hnsw.ef_search = 100
+AS $$
+DECLARE
+    q vector;
+    active_model text := (SELECT m.model FROM @extschema@.cxone_models m WHERE m.state = 'active');
+BEGIN
+    SELECT e.embedding INTO q FROM @extschema@.conversation_embeddings e
+     WHERE e.conversation_id = cxone_similar.conversation AND e.model = active_model AND e.status = 'embedded'
+     ORDER BY e.chunk_index LIMIT 1;
+    IF q IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = format('conversation %L has no embedded row for model %L', cxone_similar.conversation, active_model);
+    END IF;
+    RETURN QUERY SELECT * FROM @extschema@._cxone_nearest(q, k, '{}', cxone_similar.conversation, active_model);
+END
+$$;
+
+-- The nearest rows to q among those embedded by `model`, best chunk per conversation, strictly
+-- ordered.
+CREATE FUNCTION _cxone_nearest(q vector, k integer, filter jsonb, exclude text, model text)
+RETURNS TABLE (conversation_id text, text_content text, similarity double precision,
+               semantic_metadata jsonb, chunk_index integer, id uuid)
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    dims integer := vector_dims(q);
+BEGIN
+    IF k < 1 OR k > 1000 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('k must be between 1 and 1000, not %s', k);
+    END IF;
+    -- The dimension and model are literals so that the planner matches the model's partial
+    -- index; the query vector and filter stay parameters.
+    RETURN QUERY EXECUTE format($q$
+        WITH hits AS MATERIALIZED (
+            SELECT e.id, e.conversation_id, e.text_content, e.semantic_metadata, e.chunk_index,
+                   e.embedding::vector(%1$s) <=> $1::vector(%1$s) AS distance
+              FROM @extschema@.conversation_embeddings e
+             WHERE e.model = %2$L AND e.status = 'embedded' AND e.semantic_metadata @> $2
+               AND ($4::text IS NULL OR e.conversation_id <> $4)
+             ORDER BY e.embedding::vector(%1$s) <=> $1::vector(%1$s)
+             LIMIT $3 * 4),
+        best AS (
+            SELECT DISTINCT ON (h.conversation_id) h.* FROM hits h ORDER BY h.conversation_id, h.distance)
+        SELECT b.conversation_id, b.text_content, 1 - b.distance, b.semantic_metadata, b.chunk_index, b.id
+          FROM best b ORDER BY b.distance LIMIT $3
+        $q$, dims, model)
+    USING q, filter, k, exclude;
+END
+$$;
+
+-- Switches embedding models without downtime. Registers `model` (vectors of `dims`) as being
+-- built, creates its HNSW index, and queues every current conversation row again for it; new
+-- payloads are queued for both models meanwhile. A sidecar running that model fills it in while
+-- searches keep using the active model; when nothing is left pending for it, the sidecar calls
+-- _cxone_finish_building and the switch happens in one transaction. Returns the rows queued.
+CREATE FUNCTION cxone_reembed(model text, dims integer) RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+AS $$
+DECLARE
+    active text;
+    queued bigint;
+BEGIN
+    -- Hold off ingest for the copy, so no payload is queued for one model only.
+    LOCK TABLE @extschema@.conversation_embeddings IN SHARE MODE;
+    IF EXISTS (SELECT 1 FROM @extschema@.cxone_models m WHERE m.model = cxone_reembed.model) THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = format('model %L is already active or being built; see SELECT * FROM cxone_models', cxone_reembed.model);
+    END IF;
+    SELECT m.model INTO active FROM @extschema@.cxone_models m WHERE m.state = 'active';
+    PERFORM @extschema@.cxone_create_index(cxone_reembed.model, dims);
+    INSERT INTO @extschema@.cxone_models (model, state, dims) VALUES (cxone_reembed.model, 'building', dims);
+    INSERT INTO @extschema@.conversation_embeddings
+           (source_system, conversation_id, text_content, semantic_metadata, payload_id, chunk_index, event_at, created_at, target_model)
+    SELECT e.source_system, e.conversation_id, e.text_content, e.semantic_metadata, e.payload_id, e.chunk_index, e.event_at, e.created_at, cxone_reembed.model
+      FROM @extschema@.conversation_embeddings e
+     WHERE e.target_model = active AND e.status IN ('pending', 'embedded', 'failed');
+    GET DIAGNOSTICS queued = ROW_COUNT;
+    RETURN queued;
+END
+$$;
+
+-- Makes a model that is being built the active one once nothing is pending for it: the old
+-- model's rows become superseded and searches use the new one from the next query on.
+CREATE FUNCTION _cxone_finish_building(model text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    old text;
+BEGIN
+    PERFORM 1 FROM @extschema@.cxone_models m WHERE m.model = _cxone_finish_building.model AND m.state = 'building' FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.conversation_embeddings e
+                WHERE e.target_model = _cxone_finish_building.model AND e.status = 'pending') THEN
+        RETURN false;
+    END IF;
+    SELECT m.model INTO old FROM @extschema@.cxone_models m WHERE m.state = 'active' FOR UPDATE;
+    -- The old model gets no more work, but its vectors stay searchable until cxone_drop_model,
+    -- so searches answer while query embeddings still come from a service for it.
+    UPDATE @extschema@.conversation_embeddings SET status = 'superseded', lease_until = NULL, leased_by = NULL
+     WHERE target_model = old AND status IN ('pending', 'failed');
+    UPDATE @extschema@.cxone_models SET state = 'retired' WHERE state = 'active';
+    UPDATE @extschema@.cxone_models SET state = 'active', completed_at = now() WHERE cxone_models.model = _cxone_finish_building.model;
+    RETURN true;
+END
+$$;
+
+-- Removes a retired model: its rows become superseded and it leaves cxone_models.
+CREATE FUNCTION cxone_drop_model(model text) RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.cxone_models m WHERE m.model = cxone_drop_model.model AND m.state = 'retired') THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = format('model %L is not retired; only a model replaced by cxone_reembed can be dropped', cxone_drop_model.model);
+    END IF;
+    UPDATE @extschema@.conversation_embeddings SET status = 'superseded'
+     WHERE target_model = cxone_drop_model.model AND status <> 'superseded';
+    GET DIAGNOSTICS n = ROW_COUNT;
+    DELETE FROM @extschema@.cxone_models m WHERE m.model = cxone_drop_model.model;
+    RETURN n;
+END
+$$;
+
+-- One look at the pipeline: rows per status, the oldest pending row, recent throughput, and the
+-- most recent errors.
+CREATE VIEW cxone_status AS
+SELECT
+    (SELECT coalesce(jsonb_object_agg(status, n), '{}') FROM
+        (SELECT status, count(*) AS n FROM conversation_embeddings GROUP BY status) s) AS rows_by_status,
+    (SELECT coalesce(jsonb_object_agg(outcome, n), '{}') FROM
+        (SELECT coalesce(outcome, 'unprocessed') AS outcome, count(*) AS n FROM cxone_payloads GROUP BY 1) p) AS payloads_by_outcome,
+    (SELECT now() - min(created_at) FROM conversation_embeddings WHERE status = 'pending') AS oldest_pending_age,
+    (SELECT round(count(*) / 5.0, 1) FROM conversation_embeddings
+      WHERE status = 'embedded' AND embedded_at > now() - interval '5 minutes') AS embedded_per_minute_5m,
+    (SELECT jsonb_agg(jsonb_build_object('model', m.model, 'state', m.state, 'dims', m.dims,
+                                         'embedded', (SELECT count(*) FROM conversation_embeddings e WHERE e.target_model = m.model AND e.status = 'embedded'),
+                                         'pending', (SELECT count(*) FROM conversation_embeddings e WHERE e.target_model = m.model AND e.status = 'pending'))
+                      ORDER BY m.state, m.model)
+       FROM cxone_models m) AS models,
+    (SELECT coalesce(jsonb_agg(jsonb_build_object('error', last_error, 'rows', n, 'last_seen', at) ORDER BY at DESC), '[]')
+       FROM (SELECT last_error, count(*) AS n, max(next_attempt_at) AS at FROM conversation_embeddings
+              WHERE status = 'failed' GROUP BY last_error ORDER BY max(next_attempt_at) DESC LIMIT 5) f) AS last_errors;
+
+-- Puts failed rows back in the queue (all, or those whose error contains `matching`).
+CREATE FUNCTION cxone_retry_failed(matching text DEFAULT NULL) RETURNS bigint
+LANGUAGE sql VOLATILE
+AS $$
+    WITH r AS (
+        UPDATE @extschema@.conversation_embeddings
+           SET status = 'pending', attempts = 0, next_attempt_at = now(), lease_until = NULL, leased_by = NULL
+         WHERE status = 'failed' AND (matching IS NULL OR strpos(last_error, matching) > 0)
+        RETURNING 1)
+    SELECT count(*) FROM r
+$$;
+
+-- Removes everything derived from a conversation (rows, vectors, replay keys) and, with
+-- with_payloads, its raw payloads too. Returns what was deleted.
+CREATE FUNCTION cxone_forget(conversation_id text, with_payloads boolean DEFAULT false) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE STRICT
+AS $$
+DECLARE
+    rows_deleted bigint;
+    keys_deleted bigint := 0;
+    payloads_deleted bigint := 0;
+BEGIN
+    DELETE FROM @extschema@.conversation_embeddings e WHERE e.conversation_id = cxone_forget.conversation_id;
+    GET DIAGNOSTICS rows_deleted = ROW_COUNT;
+    IF with_payloads THEN
+        DELETE FROM @extschema@._cxone_event_keys k
+         USING @extschema@.cxone_payloads p
+         WHERE k.payload_id = p.id AND p.conversation_id = cxone_forget.conversation_id;
+        GET DIAGNOSTICS keys_deleted = ROW_COUNT;
+        DELETE FROM @extschema@.cxone_payloads p WHERE p.conversation_id = cxone_forget.conversation_id;
+        GET DIAGNOSTICS payloads_deleted = ROW_COUNT;
+    END IF;
+    RETURN jsonb_build_object('conversation_rows', rows_deleted, 'event_keys', keys_deleted, 'payloads', payloads_deleted);
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION cxone_retry_failed(text), cxone_forget(text, boolean), cxone_create_index(text, integer),
+    cxone_reembed(text, integer), cxone_drop_model(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cxone_retry_failed(text), cxone_forget(text, boolean), cxone_create_index(text, integer),
+    cxone_reembed(text, integer), cxone_drop_model(text) TO cxone_admin;
+GRANT SELECT ON cxone_status TO cxone_reader, cxone_admin;
 /* </end connected objects> */
 
