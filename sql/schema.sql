@@ -130,6 +130,7 @@ SELECT pg_catalog.pg_extension_config_dump('conversation_embeddings', '');
 
 -- Who can read what. Raw payloads may hold PII even when cxone.redact is on, so only their
 -- owner (the superuser who created the extension) and members of cxone_admin read them.
+-- The sidecar connects as a member of cxone_sidecar (only what it needs, below).
 -- Applications that ingest get cxone_ingest: they can INSERT payloads and read back the
 -- outcome columns, not the payload. Analysts and search get cxone_reader: conversation text
 -- (redacted when cxone.redact is on), vectors and metadata, never the raw payloads.
@@ -139,7 +140,7 @@ DO $roles$
 DECLARE
     r text;
 BEGIN
-    FOREACH r IN ARRAY ARRAY['cxone_reader', 'cxone_ingest', 'cxone_admin'] LOOP
+    FOREACH r IN ARRAY ARRAY['cxone_reader', 'cxone_ingest', 'cxone_admin', 'cxone_sidecar'] LOOP
         IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = r) THEN
             BEGIN
                 EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
@@ -159,4 +160,9 @@ GRANT SELECT ON cxone_mappings, cxone_intent_rules, cxone_models TO PUBLIC;
 GRANT INSERT ON cxone_payloads TO cxone_ingest;
 GRANT SELECT (id, received_at, source, outcome, reason, conversation_id, event_key, mapping) ON cxone_payloads TO cxone_ingest;
 GRANT SELECT ON conversation_embeddings TO cxone_reader;
+-- The sidecar: claim, write back and read the queue; store webhook payloads and read their
+-- outcomes (not other payloads' content).
+GRANT SELECT, UPDATE ON conversation_embeddings TO cxone_sidecar;
+GRANT INSERT ON cxone_payloads TO cxone_sidecar;
+GRANT SELECT (id, outcome, reason) ON cxone_payloads TO cxone_sidecar;
 GRANT SELECT, INSERT, UPDATE, DELETE ON cxone_payloads, conversation_embeddings, cxone_mappings, cxone_intent_rules, _cxone_event_keys, cxone_models TO cxone_admin;

@@ -244,6 +244,7 @@ SELECT pg_catalog.pg_extension_config_dump('conversation_embeddings', '');
 
 -- Who can read what. Raw payloads may hold PII even when cxone.redact is on, so only their
 -- owner (the superuser who created the extension) and members of cxone_admin read them.
+-- The sidecar connects as a member of cxone_sidecar (only what it needs, below).
 -- Applications that ingest get cxone_ingest: they can INSERT payloads and read back the
 -- outcome columns, not the payload. Analysts and search get cxone_reader: conversation text
 -- (redacted when cxone.redact is on), vectors and metadata, never the raw payloads.
@@ -253,7 +254,7 @@ DO $roles$
 DECLARE
     r text;
 BEGIN
-    FOREACH r IN ARRAY ARRAY['cxone_reader', 'cxone_ingest', 'cxone_admin'] LOOP
+    FOREACH r IN ARRAY ARRAY['cxone_reader', 'cxone_ingest', 'cxone_admin', 'cxone_sidecar'] LOOP
         IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = r) THEN
             BEGIN
                 EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
@@ -273,6 +274,11 @@ GRANT SELECT ON cxone_mappings, cxone_intent_rules, cxone_models TO PUBLIC;
 GRANT INSERT ON cxone_payloads TO cxone_ingest;
 GRANT SELECT (id, received_at, source, outcome, reason, conversation_id, event_key, mapping) ON cxone_payloads TO cxone_ingest;
 GRANT SELECT ON conversation_embeddings TO cxone_reader;
+-- The sidecar: claim, write back and read the queue; store webhook payloads and read their
+-- outcomes (not other payloads' content).
+GRANT SELECT, UPDATE ON conversation_embeddings TO cxone_sidecar;
+GRANT INSERT ON cxone_payloads TO cxone_sidecar;
+GRANT SELECT (id, outcome, reason) ON cxone_payloads TO cxone_sidecar;
 GRANT SELECT, INSERT, UPDATE, DELETE ON cxone_payloads, conversation_embeddings, cxone_mappings, cxone_intent_rules, _cxone_event_keys, cxone_models TO cxone_admin;
 /* </end connected objects> */
 
@@ -292,8 +298,11 @@ AS $$ SELECT @extschema@._cxone_embed_array($1, (SELECT model FROM @extschema@.c
 
 -- HNSW cosine index for the local default model. Each model has its own partial index on a
 -- cast to its dimension (the column itself has none); cxone_create_index adds one for another.
+-- Indexes hold half-precision copies (halfvec): measured with bench/halfvec.sh (BENCHMARKS.md),
+-- half the size for the same recall and latency, and up to 4,000 dimensions instead of 2,000.
+-- The table keeps full-precision vectors.
 CREATE INDEX conversation_embeddings_hnsw_all_minilm_l6_v2 ON conversation_embeddings
-    USING hnsw ((embedding::vector(384)) vector_cosine_ops)
+    USING hnsw ((embedding::halfvec(384)) halfvec_cosine_ops)
     WHERE model = 'all-MiniLM-L6-v2' AND status = 'embedded';
 
 -- Creates the HNSW index that search uses for `model` (vectors of `dims` dimensions).
@@ -303,12 +312,12 @@ AS $$
 DECLARE
     name text := 'conversation_embeddings_hnsw_' || substr(md5(model), 1, 12);
 BEGIN
-    IF dims < 1 OR dims > 2000 THEN
+    IF dims < 1 OR dims > 4000 THEN
         RAISE EXCEPTION USING ERRCODE = '22023',
-            MESSAGE = format('HNSW indexes take 1 to 2000 dimensions, not %s (use halfvec for larger models)', dims);
+            MESSAGE = format('HNSW indexes on halfvec take 1 to 4000 dimensions, not %s', dims);
     END IF;
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON @extschema@.conversation_embeddings
-                    USING hnsw ((embedding::vector(%s)) vector_cosine_ops)
+                    USING hnsw ((embedding::halfvec(%s)) halfvec_cosine_ops)
                     WHERE model = %L AND status = ''embedded''', name, dims, model);
     RETURN name;
 END
@@ -393,11 +402,11 @@ BEGIN
     RETURN QUERY EXECUTE format($q$
         WITH hits AS MATERIALIZED (
             SELECT e.id, e.conversation_id, e.text_content, e.semantic_metadata, e.chunk_index,
-                   e.embedding::vector(%1$s) <=> $1::vector(%1$s) AS distance
+                   e.embedding::halfvec(%1$s) <=> $1::halfvec(%1$s) AS distance
               FROM @extschema@.conversation_embeddings e
              WHERE e.model = %2$L AND e.status = 'embedded' AND e.semantic_metadata @> $2
                AND ($4::text IS NULL OR e.conversation_id <> $4)
-             ORDER BY e.embedding::vector(%1$s) <=> $1::vector(%1$s)
+             ORDER BY e.embedding::halfvec(%1$s) <=> $1::halfvec(%1$s)
              LIMIT $3 * 4),
         best AS (
             SELECT DISTINCT ON (h.conversation_id) h.* FROM hits h ORDER BY h.conversation_id, h.distance)

@@ -87,7 +87,7 @@ fn search_from_sql_finds_duplicate_charges_first() {
     let plan: Vec<String> = c
         .query(
             "EXPLAIN SELECT id FROM conversation_embeddings e WHERE e.model = 'all-MiniLM-L6-v2' AND e.status = 'embedded'
-              ORDER BY e.embedding::vector(384) <=> (SELECT embedding FROM conversation_embeddings LIMIT 1)::vector(384) LIMIT 5",
+              ORDER BY e.embedding::halfvec(384) <=> (SELECT embedding FROM conversation_embeddings LIMIT 1)::halfvec(384) LIMIT 5",
             &[],
         )
         .unwrap()

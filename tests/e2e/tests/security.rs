@@ -121,3 +121,50 @@ fn redaction_set_for_the_database_cannot_be_turned_off_by_a_session() {
         .batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
         .unwrap();
 }
+
+#[test]
+fn the_sidecar_works_as_a_least_privilege_role() {
+    use cxone_e2e::openai_double::{Faults, OpenAiDouble};
+    let double = OpenAiDouble::start(Faults::default());
+    let db = TestDb::new();
+    let mut admin = db.connect();
+    admin
+        .batch_execute("UPDATE cxone_models SET model = 'text-embedding-3-small', dims = 1536")
+        .unwrap();
+    cxone_e2e::ingest_banking77(&mut admin, 40, "least");
+    let role = format!("{}_sidecar", db.name);
+    let mut as_role = login_as(&db, &mut admin, &role, "cxone_sidecar");
+    let err = as_role
+        .query("SELECT payload FROM cxone_payloads", &[])
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
+    let err = as_role
+        .execute("DELETE FROM conversation_embeddings", &[])
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
+    drop(as_role);
+    let url = format!(
+        "postgres://{role}@{}",
+        db.url()
+            .trim_start_matches("postgres://")
+            .split_once('@')
+            .unwrap()
+            .1
+    );
+    let mut cmd = cxone_e2e::sidecar();
+    cxone_e2e::with_double(&mut cmd, &db, &double);
+    cmd.env("DATABASE_URL", &url).arg("backfill");
+    let out = cxone_e2e::run_to_end(&mut cmd);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        cxone_e2e::status_counts(&mut admin).get("embedded"),
+        Some(&40)
+    );
+    admin
+        .batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
+        .unwrap();
+}

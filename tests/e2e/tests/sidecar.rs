@@ -281,10 +281,16 @@ fn sigterm_finishes_and_exits_zero() {
     ingest_banking77(&mut c, 100, "term");
     let mut cmd = sidecar();
     with_double(&mut cmd, &db, &double);
+    let port = cxone_e2e::free_port();
     cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "10")
-        .env("CXONE_HTTP_ADDR", "127.0.0.1:0");
+        .env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"));
     let child = spawn(cmd.arg("run"));
-    std::thread::sleep(Duration::from_millis(1500));
+    // Signal only once it is up (and its handler installed), with batches in flight.
+    cxone_e2e::wait_ready(port);
+    let started = Instant::now();
+    while double.arrivals().is_empty() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let status = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
