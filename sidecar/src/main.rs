@@ -12,6 +12,7 @@ mod cli;
 mod cxone_auth;
 mod db;
 mod http;
+mod progress;
 mod provider;
 mod queue;
 mod retry;
@@ -104,7 +105,12 @@ async fn run(cfg: cli::Config, mode: Mode) -> Result<(), String> {
     } else {
         None
     };
-    let progress = (mode == Mode::UntilEmpty).then(|| spawn_progress(state.clone()));
+    let progress = if mode == Mode::UntilEmpty {
+        let total = pending_total(&cfg, provider::Provider::model(&*provider)).await;
+        Some(progress::spawn(state.clone(), total))
+    } else {
+        None
+    };
     let mut worker = Worker {
         cfg,
         provider,
@@ -115,9 +121,10 @@ async fn run(cfg: cli::Config, mode: Mode) -> Result<(), String> {
     if let Some(p) = progress {
         p.abort();
         eprintln!(
-            "\rembedded {} rows, {} failed",
+            "\rdone: embedded {} rows, {} failed{}",
             state.embedded.load(Ordering::Relaxed),
-            state.failed.load(Ordering::Relaxed)
+            state.failed.load(Ordering::Relaxed),
+            " ".repeat(30)
         );
     }
     if let Some(s) = server {
@@ -126,19 +133,17 @@ async fn run(cfg: cli::Config, mode: Mode) -> Result<(), String> {
     result
 }
 
-fn spawn_progress(state: Arc<State>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let started = std::time::Instant::now();
-        loop {
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-            let n = state.embedded.load(Ordering::Relaxed);
-            let rate = n as f64 / started.elapsed().as_secs_f64().max(0.001);
-            eprint!(
-                "\rembedded {n} rows ({rate:.0}/s), {} failed   ",
-                state.failed.load(Ordering::Relaxed)
-            );
-        }
-    })
+/// Rows pending for the model now: the backfill's 100%.
+async fn pending_total(cfg: &cli::Config, model: &str) -> u64 {
+    let Ok(url) = cfg.database_url() else {
+        return 0;
+    };
+    match db::connect(url, false).await {
+        Ok(c) => queue::pending_count(&c.client, model)
+            .await
+            .map_or(0, |n| n.max(0) as u64),
+        Err(_) => 0,
+    }
 }
 
 async fn wait_for_signal() {
