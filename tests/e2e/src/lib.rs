@@ -302,3 +302,16 @@ pub fn wait_embedded(client: &mut Client, secs: u64) {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+/// A test database whose active model is the OpenAI double's (rows are queued for the active
+/// model, and the double answers as text-embedding-3-small).
+pub fn openai_db() -> TestDb {
+    let db = TestDb::new();
+    db.connect()
+        .batch_execute(
+            "UPDATE cxone_models SET model = 'text-embedding-3-small', dims = 1536;
+             SELECT cxone_create_index('text-embedding-3-small', 1536);",
+        )
+        .unwrap();
+    db
+}

@@ -1,0 +1,264 @@
+//! Operating the sidecar: --help, NOTIFY wake-up, health/readiness/metrics, SIGTERM, secrets
+//! out of logs, `check`, .env, the Azure form.
+
+use cxone_e2e::openai_double::{Faults, OpenAiDouble};
+use cxone_e2e::{
+    ingest_banking77, openai_db, run_to_end, sidecar, spawn, status_counts, with_double,
+};
+use std::time::{Duration, Instant};
+
+fn get(port: u16, path: &str) -> (u16, String) {
+    cxone_e2e::http(port, "GET", path, &[], b"")
+}
+
+#[test]
+fn help_lists_commands_and_settings() {
+    let out = sidecar()
+        .arg("--help")
+        .output()
+        .expect("run cxone-sidecar --help (build it first)");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for word in [
+        "run",
+        "check",
+        "backfill",
+        "DATABASE_URL",
+        "OPENAI_API_KEY",
+        "CXONE_PROVIDER",
+        "CXONE_CLIENT_SECRET",
+    ] {
+        assert!(help.contains(word), "--help lacks {word}:\n{help}");
+    }
+}
+
+#[test]
+fn sigterm_finishes_and_exits_zero() {
+    let double = OpenAiDouble::start(Faults {
+        stall: Duration::from_millis(300),
+        ..Faults::default()
+    });
+    let db = openai_db();
+    let mut c = db.connect();
+    ingest_banking77(&mut c, 100, "term");
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    let port = cxone_e2e::free_port();
+    cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "10")
+        .env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"));
+    let child = spawn(cmd.arg("run"));
+    // Signal only once it is up (and its handler installed), with batches in flight.
+    cxone_e2e::wait_ready(port);
+    let started = Instant::now();
+    while double.arrivals().is_empty() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Nothing is left leased: what was not embedded is pending for the next sidecar.
+    let leased: i64 = c
+        .query_one(
+            "SELECT count(*) FROM conversation_embeddings WHERE leased_by IS NOT NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(leased, 0);
+}
+
+#[test]
+fn logs_hold_no_secrets() {
+    let double = OpenAiDouble::start(Faults {
+        fail_rate: 0.5,
+        retry_after_ms: 50,
+        ..Faults::default()
+    });
+    let db = openai_db();
+    let mut c = db.connect();
+    ingest_banking77(&mut c, 30, "secrets");
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_LOG", "debug");
+    let out = run_to_end(cmd.arg("backfill"));
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(!logs.contains(&double.key), "the API key is in the logs");
+}
+
+#[test]
+fn check_reports_each_part_and_names_what_to_fix() {
+    let double = OpenAiDouble::start(Faults::default());
+    let cx = cxone_e2e::cxone_double::CxoneDouble::start();
+    let db = openai_db();
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_ISSUER", cx.issuer())
+        .env("CXONE_CLIENT_ID", cxone_e2e::cxone_double::CLIENT_ID)
+        .env(
+            "CXONE_CLIENT_SECRET",
+            cxone_e2e::cxone_double::CLIENT_SECRET,
+        )
+        .env(
+            "CXONE_ACCESS_KEY_ID",
+            cxone_e2e::cxone_double::ACCESS_KEY_ID,
+        )
+        .env(
+            "CXONE_ACCESS_KEY_SECRET",
+            cxone_e2e::cxone_double::ACCESS_KEY_SECRET,
+        );
+    let out = run_to_end(cmd.arg("check"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("1536 dimensions") && stdout.contains("CXone: token obtained"),
+        "{stdout}"
+    );
+
+    // A wrong access key secret: non-zero, and the message says which credential to fix.
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_ISSUER", cx.issuer())
+        .env("CXONE_CLIENT_ID", cxone_e2e::cxone_double::CLIENT_ID)
+        .env(
+            "CXONE_CLIENT_SECRET",
+            cxone_e2e::cxone_double::CLIENT_SECRET,
+        )
+        .env(
+            "CXONE_ACCESS_KEY_ID",
+            cxone_e2e::cxone_double::ACCESS_KEY_ID,
+        )
+        .env("CXONE_ACCESS_KEY_SECRET", "wrong");
+    let out = run_to_end(cmd.arg("check"));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("CXONE_ACCESS_KEY"), "{err}");
+    assert!(!err.contains("wrong") || err.contains("CXONE"), "{err}");
+
+    // A wrong API key: non-zero, naming OPENAI_API_KEY.
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("OPENAI_API_KEY", "sk-wrong");
+    let out = run_to_end(cmd.arg("check"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("OPENAI_API_KEY"));
+}
+
+#[test]
+fn run_wakes_on_notify_and_serves_health_readiness_and_metrics() {
+    let double = OpenAiDouble::start(Faults::default());
+    let db = openai_db();
+    let mut c = db.connect();
+    let port = cxone_e2e::free_port();
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    // A long poll interval: only NOTIFY can wake it quickly.
+    cmd.env("CXONE_POLL_SECS", "60")
+        .env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"));
+    let mut child = spawn(cmd.arg("run"));
+    let started = Instant::now();
+    while get(port, "/readyz").0 != 200 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(get(port, "/healthz").0, 200);
+    assert_eq!(get(port, "/readyz").0, 200);
+    std::thread::sleep(Duration::from_millis(300)); // past the first, empty claim
+    let t0 = Instant::now();
+    cxone_e2e::insert(
+        &mut c,
+        &cxone_e2e::fixture("dfo_case_closed_with_transcript.json"),
+    );
+    loop {
+        let n: i64 = c
+            .query_one(
+                "SELECT count(*) FROM conversation_embeddings WHERE status = 'embedded'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if n == 1 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "not embedded within 5 s of the INSERT: NOTIFY did not wake the sidecar"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!("INSERT to embedded: {:?}", t0.elapsed());
+    let (status, metrics) = get(port, "/metrics");
+    assert_eq!(status, 200);
+    for name in [
+        "cxone_embedded_total",
+        "cxone_batch_size",
+        "cxone_provider_latency_seconds",
+    ] {
+        assert!(metrics.contains(name), "/metrics lacks {name}:\n{metrics}");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn azure_form_uses_the_api_key_header() {
+    let double = OpenAiDouble::start(Faults::default());
+    let db = openai_db();
+    let mut c = db.connect();
+    ingest_banking77(&mut c, 10, "azure");
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("OPENAI_AZURE", "true");
+    let out = run_to_end(cmd.arg("backfill"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let errors: Option<String> = c
+        .query_one("SELECT min(last_error) FROM conversation_embeddings", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        status_counts(&mut c).get("embedded"),
+        Some(&10),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn settings_come_from_a_dot_env_file() {
+    let double = OpenAiDouble::start(Faults::default());
+    let db = openai_db();
+    let dir = std::env::temp_dir().join(format!("cxone-dotenv-{}", db.name));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(".env"),
+        format!(
+            "DATABASE_URL={}\nCXONE_PROVIDER=openai\nOPENAI_BASE_URL={}\nOPENAI_API_KEY={}\n",
+            db.url(),
+            double.base_url(),
+            double.key
+        ),
+    )
+    .unwrap();
+    let out = run_to_end(sidecar().current_dir(&dir).arg("check"));
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1536 dimensions"));
+}
