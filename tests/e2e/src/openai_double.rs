@@ -227,9 +227,15 @@ async fn embeddings(
             );
             return r;
         }
-        record(inputs, 500 + 3 * (n % 2) as u16, None);
+        // Odd requests alternate between 500 and 503.
+        let status = if n % 4 == 1 {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        record(inputs, status.as_u16(), None);
         return error(
-            StatusCode::INTERNAL_SERVER_ERROR,
+            status,
             "The server had an error while processing your request.",
         );
     }
