@@ -52,6 +52,7 @@ struct Inner {
     log: Vec<Received>,
     /// Inputs of every request as it arrived, before any answer (or none, if the client died).
     arrivals: Vec<Vec<String>>,
+    server_errors: u64,
     counter: u64,
 }
 
@@ -227,8 +228,13 @@ async fn embeddings(
             );
             return r;
         }
-        // Odd requests alternate between 500 and 503.
-        let status = if n % 4 == 1 {
+        // 500 and 503 in turn.
+        let fives = {
+            let mut g = inner.lock().unwrap();
+            g.server_errors += 1;
+            g.server_errors
+        };
+        let status = if fives % 2 == 1 {
             StatusCode::INTERNAL_SERVER_ERROR
         } else {
             StatusCode::SERVICE_UNAVAILABLE
