@@ -25,6 +25,20 @@ pub struct IngestConfig {
     pub redact: bool,
 }
 
+impl IngestConfig {
+    /// What a fresh install applies: the seeded `default` mapping and intent rules, chunks for
+    /// the local model, redaction as given.
+    pub fn seeded(redact: bool) -> Self {
+        IngestConfig {
+            mapping_name: "default".into(),
+            mapping: Mapping::default_mapping(),
+            rules: IntentRules::seed(),
+            chunking: ChunkConfig::default(),
+            redact,
+        }
+    }
+}
+
 /// The outcome recorded on `cxone_payloads` when nothing is queued.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotQueued {

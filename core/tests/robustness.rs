@@ -45,13 +45,7 @@ fn arb_json() -> impl Strategy<Value = Value> {
 }
 
 fn cfg() -> IngestConfig {
-    IngestConfig {
-        mapping_name: "default".into(),
-        mapping: Mapping::default_mapping(),
-        rules: IntentRules::seed(),
-        chunking: ChunkConfig::default(),
-        redact: true,
-    }
+    IngestConfig::seeded(true)
 }
 
 proptest! {

@@ -30,10 +30,19 @@ thread_local! {
     static GENERATION: Cell<u64> = const { Cell::new(0) };
 }
 
-fn statement_key() -> Key {
+/// The current top-level statement: (local transaction id, statement start time).
+pub fn current_statement() -> (u32, i64) {
     // SAFETY: MyProc is set for every backend and worker before any SQL function can run.
-    let lxid = unsafe { (*pg_sys::MyProc).lxid };
-    let started = unsafe { pg_sys::GetCurrentStatementStartTimestamp() };
+    unsafe {
+        (
+            (*pg_sys::MyProc).lxid,
+            pg_sys::GetCurrentStatementStartTimestamp(),
+        )
+    }
+}
+
+fn statement_key() -> Key {
+    let (lxid, started) = current_statement();
     (lxid, started, GENERATION.with(Cell::get))
 }
 

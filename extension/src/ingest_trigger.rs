@@ -283,13 +283,7 @@ fn queue(plans: &Plans, row: &QueueRow, payload_id: i64) -> Result<Option<i64>, 
 }
 
 fn notify_once(plans: &Plans) -> Result<(), SpiError> {
-    // SAFETY: as in config::statement_key.
-    let key = unsafe {
-        (
-            (*pg_sys::MyProc).lxid,
-            pg_sys::GetCurrentStatementStartTimestamp(),
-        )
-    };
+    let key = config::current_statement();
     if NOTIFIED.with(Cell::get) == Some(key) {
         return Ok(());
     }

@@ -1,20 +1,12 @@
 //! Fuzz the ingest path: parse any bytes as a payload, map, tag, redact, chunk.
 #![no_main]
-use cxone_core::chunk::ChunkConfig;
 use cxone_core::envelope::Envelope;
 use cxone_core::ingest::{parse_payload, prepare, IngestConfig};
-use cxone_core::intent::IntentRules;
 use cxone_core::mapping::Mapping;
 use libfuzzer_sys::fuzz_target;
 use std::sync::LazyLock;
 
-static CFG: LazyLock<IngestConfig> = LazyLock::new(|| IngestConfig {
-    mapping_name: "default".into(),
-    mapping: Mapping::default_mapping(),
-    rules: IntentRules::seed(),
-    chunking: ChunkConfig::default(),
-    redact: true,
-});
+static CFG: LazyLock<IngestConfig> = LazyLock::new(|| IngestConfig::seeded(true));
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

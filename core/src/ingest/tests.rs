@@ -1,18 +1,11 @@
 //! The ingest decisions for each payload outcome and the fixture edge cases.
 
 use super::*;
-use crate::chunk::ChunkConfig;
 use crate::mapping::tests::{DFO, SEED};
 use serde_json::json;
 
 fn cfg() -> IngestConfig {
-    IngestConfig {
-        mapping_name: "default".into(),
-        mapping: Mapping::default_mapping(),
-        rules: IntentRules::seed(),
-        chunking: ChunkConfig::default(),
-        redact: false,
-    }
+    IngestConfig::seeded(false)
 }
 
 fn run(text: &str) -> (Envelope, Result<QueueRow, NotQueued>) {
