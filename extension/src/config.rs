@@ -1,10 +1,18 @@
-//! The mapping and intent rules in force, read with SPI at most once per statement.
+//! The mapping and intent rules in force, read with SPI and compiled once, then kept for as
+//! long as they are unchanged.
 //!
-//! A bulk `INSERT ... SELECT` of 10,000 payloads must not re-read and re-compile the mapping
-//! and rules per row, yet an edit to `cxone_mappings` or `cxone_intent_rules` must take effect
-//! at once. So the cache is keyed by (transaction, statement start, local edit generation): a
-//! new statement reloads, and the tables' statement triggers bump the generation so that an
-//! edit earlier in the same statement string is seen too.
+//! Compiling the rules (a RegexSet) and the mapping costs milliseconds: paid per statement, it
+//! made a one-row webhook INSERT 25 times slower than a row of a bulk INSERT. So the compiled
+//! configuration lives in the backend until something that went into it changes:
+//! - an edit to `cxone_mappings` or `cxone_intent_rules` in this backend: their statement
+//!   triggers bump a local generation, so even a later statement of the same query string sees
+//!   the edit;
+//! - an edit committed by any other backend: the same triggers queue a relcache invalidation
+//!   of the table, which PostgreSQL delivers to every backend at commit, where the callback
+//!   registered here bumps the generation (as PostgreSQL's own catalog caches work; a sinval
+//!   queue overflow resets everything, which bumps it too);
+//! - the settings it was built from (`cxone.mapping`, `cxone.redact`, the chunking settings):
+//!   they are part of the key.
 
 use crate::guc;
 use cxone_core::ingest::IngestConfig;
@@ -15,7 +23,8 @@ use pgrx::JsonB;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-type Key = (u32, i64, u64);
+/// (generation, cxone.mapping, cxone.redact, chunk tokens, overlap turns, tokenizer)
+type Key = (u64, String, bool, i32, i32, String);
 
 #[derive(Default)]
 struct Loaded {
@@ -28,6 +37,7 @@ struct Loaded {
 thread_local! {
     static CACHE: RefCell<Loaded> = RefCell::new(Loaded::default());
     static GENERATION: Cell<u64> = const { Cell::new(0) };
+    static CALLBACK_REGISTERED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The current top-level statement: (local transaction id, statement start time).
@@ -41,17 +51,44 @@ pub fn current_statement() -> (u32, i64) {
     }
 }
 
-fn statement_key() -> Key {
-    let (lxid, started) = current_statement();
-    (lxid, started, GENERATION.with(Cell::get))
+fn bump() {
+    GENERATION.with(|g| g.set(g.get().wrapping_add(1)));
 }
 
-/// Runs `f` on the cache after dropping anything loaded for an earlier statement.
+/// Relcache invalidation callback: any invalidation of a relation, or a full reset, may mean
+/// the configuration tables changed. Comparing OIDs would need catalog access, which is not
+/// allowed here; invalidations are rare next to INSERTs, so any of them simply reloads.
+#[pg_guard]
+unsafe extern "C-unwind" fn relcache_changed(_arg: pg_sys::Datum, _relid: pg_sys::Oid) {
+    bump();
+}
+
+fn cache_key() -> Key {
+    if !CALLBACK_REGISTERED.with(Cell::get) {
+        // SAFETY: registering a callback with a static function; PostgreSQL keeps it for the
+        // life of the backend (there is a fixed number of slots; we take one, once).
+        unsafe {
+            pg_sys::CacheRegisterRelcacheCallback(Some(relcache_changed), pg_sys::Datum::from(0))
+        };
+        CALLBACK_REGISTERED.with(|r| r.set(true));
+    }
+    let (tokens, overlap, tokenizer) = guc::chunking_settings();
+    (
+        GENERATION.with(Cell::get),
+        guc::mapping_name(),
+        guc::redact(),
+        tokens,
+        overlap,
+        tokenizer,
+    )
+}
+
+/// Runs `f` on the cache after dropping anything loaded under a different key.
 fn with_cache<R>(f: impl FnOnce(&mut Loaded) -> R) -> R {
-    let key = statement_key();
+    let key = cache_key();
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        if c.key != Some(key) {
+        if c.key.as_ref() != Some(&key) {
             *c = Loaded {
                 key: Some(key),
                 ..Loaded::default()
@@ -153,11 +190,16 @@ fn load_ingest_config() -> Result<IngestConfig, String> {
 }
 
 /// Statement trigger on cxone_mappings and cxone_intent_rules: later statements in this
-/// backend, even within the same statement string, reload them.
+/// backend, even within the same statement string, reload them; and once the edit commits,
+/// every other backend does too (a relcache invalidation of the table).
 #[pg_trigger]
 fn _cxone_config_changed<'a>(
-    _trigger: &'a PgTrigger<'a>,
+    trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::heap_tuple::PgHeapTupleError> {
-    GENERATION.with(|g| g.set(g.get() + 1));
+    bump();
+    if let Ok(rel) = trigger.relation() {
+        // SAFETY: the trigger's relation is open and locked for the statement.
+        unsafe { pg_sys::CacheInvalidateRelcacheByRelid(rel.oid()) };
+    }
     Ok(None)
 }

@@ -110,6 +110,15 @@ pub fn redact() -> bool {
     REDACT.get()
 }
 
+/// The raw chunking settings (tokens, overlap turns, tokenizer name), for cache keys.
+pub fn chunking_settings() -> (i32, i32, String) {
+    (
+        CHUNK_TOKENS.get(),
+        CHUNK_OVERLAP_TURNS.get(),
+        string(&CHUNK_TOKENIZER, "minilm"),
+    )
+}
+
 /// The chunking settings; Err names the bad setting.
 pub fn chunking() -> Result<ChunkConfig, String> {
     let name = string(&CHUNK_TOKENIZER, "minilm");
