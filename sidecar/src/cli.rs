@@ -188,6 +188,34 @@ pub struct Config {
     )]
     pub http_addr: SocketAddr,
 
+    /// Most HTTP connections served at once; further clients wait in the listen backlog.
+    #[arg(
+        long,
+        env = "CXONE_HTTP_MAX_CONNECTIONS",
+        default_value_t = 512,
+        global = true
+    )]
+    pub http_max_connections: usize,
+
+    /// Seconds a client has to send its request headers; idle keep-alive connections are closed
+    /// after the same time.
+    #[arg(
+        long,
+        env = "CXONE_HTTP_HEADER_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub http_header_timeout_secs: u64,
+
+    /// Seconds a client has to send the whole request body (else 408).
+    #[arg(
+        long,
+        env = "CXONE_HTTP_BODY_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub http_body_timeout_secs: u64,
+
     /// Shared secret for POST /v1/webhooks/cxone, sent as `Authorization: Bearer <secret>`.
     #[arg(
         long,

@@ -55,3 +55,38 @@ pub async fn connect(url: &str, listen: bool) -> Result<Db, String> {
         notified: rx,
     })
 }
+
+/// Keeps `state.ingest` holding a live connection (no LISTEN) until `stop`: reconnects with backoff
+/// when it drops. The webhook handler answers 503 while it is empty.
+pub async fn keep_connected(
+    url: String,
+    state: Arc<crate::worker::State>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut failures = 0u32;
+    while !*stop.borrow() {
+        match connect(&url, false).await {
+            Ok(mut db) => {
+                failures = 0;
+                *state.ingest.write().await = Some(db.client.clone());
+                // The receiver closes when the connection ends.
+                let closed = async { while db.notified.recv().await.is_some() {} };
+                tokio::select! {
+                    _ = closed => tracing::warn!("webhook connection lost; reconnecting"),
+                    _ = stop.changed() => {}
+                }
+                *state.ingest.write().await = None;
+            }
+            Err(e) => {
+                failures += 1;
+                let wait =
+                    crate::retry::delay(failures, Some(std::time::Duration::from_millis(200)));
+                tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "webhook connection unavailable");
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        }
+    }
+}

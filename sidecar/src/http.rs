@@ -156,7 +156,7 @@ async fn webhook(Extract(s): Extract<AppState>, headers: HeaderMap, body: Bytes)
         Ok(e) => e,
         Err((status, message)) => return error(status, message),
     };
-    let Some(db) = s.worker.client.read().await.clone() else {
+    let Some(db) = s.worker.ingest.read().await.clone() else {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
             "database unreachable; retry later",
@@ -184,6 +184,16 @@ async fn webhook(Extract(s): Extract<AppState>, headers: HeaderMap, body: Bytes)
             )
                 .into_response()
         }
+        // Class 22 (data exception): PostgreSQL refuses the body as json. The client must fix
+        // it; retrying will not help.
+        Err(e) if e.code().is_some_and(|c| c.code().starts_with("22")) => error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "invalid JSON: {}",
+                e.as_db_error()
+                    .map_or(String::new(), |d| d.message().to_string())
+            ),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "webhook insert failed");
             error(

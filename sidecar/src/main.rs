@@ -16,6 +16,7 @@ mod progress;
 mod provider;
 mod queue;
 mod retry;
+mod serve;
 mod webhook;
 mod worker;
 
@@ -25,6 +26,7 @@ use provider::AnyProvider;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::watch;
 use worker::{Mode, State, Worker};
 
@@ -33,10 +35,7 @@ fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = cli::Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CXONE_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(log_filter(std::env::var("CXONE_LOG").ok().as_deref()))
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -60,6 +59,30 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Crates whose debug output carries customer data: tokio-postgres logs every statement's
+/// parameters (payloads, conversation text). They stay at `info` whatever CXONE_LOG says.
+const QUIET: &[&str] = &["tokio_postgres", "postgres_protocol"];
+
+/// CXONE_LOG (default `info`) with the QUIET crates capped.
+fn log_filter(spec: Option<&str>) -> tracing_subscriber::EnvFilter {
+    let mut directives: Vec<String> = spec
+        .unwrap_or("info")
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty() && !QUIET.iter().any(|q| d.starts_with(q)))
+        .map(String::from)
+        .collect();
+    directives.extend(QUIET.iter().map(|q| format!("{q}=info")));
+    tracing_subscriber::EnvFilter::try_new(directives.join(",")).unwrap_or_else(|e| {
+        eprintln!("cxone-sidecar: CXONE_LOG is not a valid filter ({e}); using info");
+        tracing_subscriber::EnvFilter::new(
+            QUIET
+                .iter()
+                .fold("info".to_string(), |s, q| s + "," + q + "=info"),
+        )
+    })
 }
 
 async fn run(cfg: cli::Config, mode: Mode) -> Result<(), String> {
@@ -94,14 +117,23 @@ async fn run(cfg: cli::Config, mode: Mode) -> Result<(), String> {
             },
             cfg.webhook_max_bytes,
         );
-        let mut stop = stop_rx.clone();
-        Some(tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                })
-                .await;
-        }))
+        let limits = serve::Limits {
+            max_connections: cfg.http_max_connections,
+            header_timeout: Duration::from_secs(cfg.http_header_timeout_secs.max(1)),
+            body_timeout: Duration::from_secs(cfg.http_body_timeout_secs.max(1)),
+            max_body: cfg.webhook_max_bytes,
+        };
+        tokio::spawn(db::keep_connected(
+            cfg.database_url()?.to_string(),
+            state.clone(),
+            stop_rx.clone(),
+        ));
+        Some(tokio::spawn(serve::serve(
+            listener,
+            app,
+            limits,
+            stop_rx.clone(),
+        )))
     } else {
         None
     };

@@ -122,9 +122,17 @@ pub fn split_events(body: &[u8]) -> Result<Vec<String>, Refusal> {
             Ok(items.into_iter().map(|r| r.get().to_string()).collect())
         }
         Ok(_) => Ok(vec![text.to_string()]),
-        // Too deep for us to read, but valid for PostgreSQL: store it; the trigger records why
-        // it cannot be mapped.
-        Err(e) if e.to_string().contains("recursion limit") => Ok(vec![text.to_string()]),
+        // Too deep for serde, or escapes it refuses (a lone surrogate), but valid for
+        // PostgreSQL's json type: store the body as one payload, as an SQL INSERT would, and
+        // the trigger records why it cannot be mapped. Should PostgreSQL refuse it after all,
+        // the INSERT's data exception becomes a 400 (see http.rs).
+        Err(e)
+            if ["recursion limit", "surrogate"]
+                .iter()
+                .any(|m| e.to_string().contains(m)) =>
+        {
+            Ok(vec![text.to_string()])
+        }
         Err(e) => Err(bad(e)),
     }
 }
@@ -224,5 +232,7 @@ mod tests {
         assert_eq!(split_events(b"[]").unwrap_err().0, StatusCode::BAD_REQUEST);
         let deep = format!("{{\"a\": {}{}}}", "[".repeat(1000), "]".repeat(1000));
         assert_eq!(split_events(deep.as_bytes()).unwrap().len(), 1);
+        let lone = br#"{"a": "\udc00 lone"}"#;
+        assert_eq!(split_events(lone).unwrap().len(), 1);
     }
 }

@@ -22,6 +22,9 @@ use uuid::Uuid;
 pub struct State {
     pub ready: AtomicBool,
     pub client: RwLock<Option<Arc<Client>>>,
+    /// A second connection for webhook INSERTs, so that receiving never queues behind the
+    /// worker's claims and write-backs (see db::keep_connected).
+    pub ingest: RwLock<Option<Arc<Client>>>,
     pub embedded: AtomicU64,
     pub failed: AtomicU64,
 }
