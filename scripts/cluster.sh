@@ -3,7 +3,8 @@
 #!   scripts/cluster.sh start|stop|status [PORT] [DATADIR]
 #! Defaults: port 5499, data in /tmp/cxone-pgdata. As root the cluster runs as the unprivileged
 #! user made by setup.sh (initdb refuses root). Sockets go to /tmp; TCP on 127.0.0.1 only.
-#! 'start' also creates the database 'cxone' with CREATE EXTENSION cxone_vector CASCADE.
+#! 'start' also creates the database 'cxone' with CREATE EXTENSION cxone_vector CASCADE, and the
+#! sidecar's login role cxone_sidecar_login (sql/roles/sidecar_login.sql).
 set -euo pipefail
 
 ACTION="${1:-status}"
@@ -31,6 +32,8 @@ case "$ACTION" in
       psql -d postgres -c "CREATE DATABASE cxone"
     fi
     psql -d cxone -c "CREATE EXTENSION IF NOT EXISTS cxone_vector CASCADE"
+    # The sidecar's least-privilege login (README "Privileges").
+    psql -d cxone -f "$(dirname "${BASH_SOURCE[0]}")/../sql/roles/sidecar_login.sql"
     echo "postgres://postgres@127.0.0.1:$PORT/cxone"
     ;;
   stop)

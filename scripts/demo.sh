@@ -27,7 +27,7 @@ step "set-up (skips what is present)"
 
 step "build and install the extension"
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-cargo pgrx install -p cxone_vector --pg-config "$PGC" ${SUDO:+--sudo} 2>&1 | tail -1
+cargo pgrx install --release -p cxone_vector --pg-config "$PGC" ${SUDO:+--sudo} 2>&1 | tail -1
 
 step "start the local cluster on port $PORT"
 URL="$(./scripts/cluster.sh start "$PORT")"
@@ -61,13 +61,15 @@ psql -P pager=off -c "SELECT count(*) FILTER (WHERE semantic_metadata->>'intent_
 
 step "embed everything pending with the local model (cxone-sidecar backfill)"
 cargo build -q -p cxone-sidecar
-DATABASE_URL="$URL" ./target/debug/cxone-sidecar backfill
+# The sidecar connects as its least-privilege login, not as the superuser.
+SIDECAR_URL="postgres://cxone_sidecar_login@127.0.0.1:$PORT/cxone"
+DATABASE_URL="$SIDECAR_URL" ./target/debug/cxone-sidecar backfill
 
 step "start the sidecar for new payloads and query embeddings (http://127.0.0.1:$HTTP_PORT)"
 if curl -fs "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null 2>&1; then
   echo "a sidecar is already running on port $HTTP_PORT"
 else
-  DATABASE_URL="$URL" CXONE_HTTP_ADDR="127.0.0.1:$HTTP_PORT" CXONE_LOG=warn \
+  DATABASE_URL="$SIDECAR_URL" CXONE_HTTP_ADDR="127.0.0.1:$HTTP_PORT" CXONE_LOG=warn \
     nohup ./target/debug/cxone-sidecar run >"$SIDECAR_LOG" 2>&1 &
   echo $! >"$SIDECAR_PID"
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null 2>&1 && break; sleep 0.2; done

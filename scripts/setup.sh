@@ -21,9 +21,10 @@ if [ "$(id -u)" -eq 0 ]; then SUDO=""; else
   SUDO="sudo"
 fi
 
-# 1. System packages. sudo is needed by pgrx's --runas even when we are root.
+# 1. System packages. sudo is needed by pgrx's --runas even when we are root; wrk drives the
+# reliability suite's webhook burst.
 PKGS=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libclang-dev clang pkg-config libssl-dev
-      build-essential sudo python3-pip curl)
+      build-essential sudo python3-pip curl wrk)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 #! The whole test suite, as CI runs it: set-up (installs what is missing), then in order
 #! formatting, clippy, unit tests, the extension's pgrx tests, and the end-to-end tests against
-#! a real cluster with the installed extension and the real sidecar binary.
+#! a real cluster with the installed extension and the real sidecar binary, which include the
+#! reliability scenarios; RELIABILITY.md is rewritten from their records at the end.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -34,7 +35,9 @@ fi
 
 step "install the extension into PostgreSQL 15"
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-cargo pgrx install -p cxone_vector --pg-config "$PGC" ${SUDO:+--sudo}
+# A release build: the trigger runs for every ingested row, and the reliability scenarios push
+# 10 MB payloads and bursts through it.
+cargo pgrx install --release -p cxone_vector --pg-config "$PGC" ${SUDO:+--sudo}
 # Frozen older releases, so the upgrade test can install them and ALTER EXTENSION UPDATE.
 EXTDIR="$("$PGC" --sharedir)/extension"
 CURRENT="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
@@ -48,8 +51,14 @@ step "end-to-end tests (cluster on port $E2E_PORT)"
 rm -rf "$E2E_DATA"
 trap './scripts/cluster.sh stop "$E2E_PORT" "$E2E_DATA" || true' EXIT
 ./scripts/cluster.sh start "$E2E_PORT" "$E2E_DATA" >/dev/null
+# The reliability scenarios record their rows here; RELIABILITY.md is rewritten from them.
+export CXONE_RELIABILITY_OUT="$PWD/target/reliability/results.tsv"
+rm -f "$CXONE_RELIABILITY_OUT"
 CXONE_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$E2E_PORT/postgres" \
 CXONE_SIDECAR_BIN="$PWD/target/debug/cxone-sidecar" \
   cargo test -p cxone-e2e
+
+step "RELIABILITY.md from this run's records"
+./scripts/reliability-report.sh
 
 step "all tests passed"

@@ -129,13 +129,22 @@ pub fn ingest_banking77(client: &mut Client, n: usize, tag: &str) -> usize {
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
-    let payloads: Vec<String> = csv
+    let rows: Vec<(&str, &str)> = csv
         .lines()
         .skip(1)
         .filter_map(|l| l.rsplit_once(','))
-        .take(n)
-        .enumerate()
-        .map(|(i, (text, category))| {
+        .collect();
+    // Past the end of the data set the utterances come round again, each time with a different
+    // agent line, so every conversation's text stays distinct.
+    let payloads: Vec<String> = (0..n)
+        .map(|i| {
+            let (text, category) = rows[i % rows.len()];
+            let round = i / rows.len();
+            let again = if round == 0 {
+                String::new()
+            } else {
+                format!(" (follow-up {round})")
+            };
             serde_json::json!({
                 "eventId": format!("{tag}-{i}"),
                 "createdAt": "2024-03-06T08:06:04+00:00",
@@ -144,7 +153,7 @@ pub fn ingest_banking77(client: &mut Client, n: usize, tag: &str) -> usize {
                     "transcript": [
                         {"participant": "bot", "text": "Hi! What can I help with today?"},
                         {"participant": "customer", "text": text.trim_matches('"')},
-                        {"participant": "agent", "text": format!("Thanks, let me look into {}.", category.replace('_', " "))}
+                        {"participant": "agent", "text": format!("Thanks, let me look into {}.{again}", category.replace('_', " "))}
                     ]
                 }
             })
@@ -303,6 +312,17 @@ pub fn wait_embedded(client: &mut Client, secs: u64) {
     }
 }
 
+/// Like `openai_db`, without the HNSW index: for scenarios about the sidecar and the queue,
+/// where pgvector's index inserts (milliseconds per 1536-dimension vector on two cores) would
+/// otherwise set the pace. BENCHMARKS.md measures the indexed case.
+pub fn openai_db_unindexed() -> TestDb {
+    let db = TestDb::new();
+    db.connect()
+        .batch_execute("UPDATE cxone_models SET model = 'text-embedding-3-small', dims = 1536")
+        .unwrap();
+    db
+}
+
 /// A test database whose active model is the OpenAI double's (rows are queued for the active
 /// model, and the double answers as text-embedding-3-small).
 pub fn openai_db() -> TestDb {
@@ -314,4 +334,152 @@ pub fn openai_db() -> TestDb {
         )
         .unwrap();
     db
+}
+
+/// One row of RELIABILITY.md: what a reliability scenario did and what it lost or duplicated.
+pub struct Record<'a> {
+    pub scenario: &'a str,
+    pub load: String,
+    pub faults: String,
+    pub lost: i64,
+    pub duplicated: i64,
+    pub notes: String,
+}
+
+/// Appends a scenario's result to the run's results file (CXONE_RELIABILITY_OUT, default
+/// target/reliability/results.tsv), which scripts/reliability-report.sh turns into
+/// RELIABILITY.md. Call it after the assertions, so only a passing scenario is recorded.
+pub fn record(r: Record) {
+    use std::io::Write;
+    let path = std::env::var("CXONE_RELIABILITY_OUT").unwrap_or_else(|_| {
+        format!(
+            "{}/../../target/reliability/results.tsv",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    });
+    let path = std::path::Path::new(&path);
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let clean = |s: &str| s.replace(['\t', '\n'], " ");
+    let line = format!(
+        "{}\t{}\t{}\t{}\t{}\t{}\n",
+        clean(r.scenario),
+        clean(&r.load),
+        clean(&r.faults),
+        r.lost,
+        r.duplicated,
+        clean(&r.notes)
+    );
+    // One write per line with O_APPEND: parallel tests do not interleave.
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open the reliability results file");
+    f.write_all(line.as_bytes())
+        .expect("write the reliability results file");
+}
+
+/// Rows of the conversations queued so far that did not end embedded (lost), and embedded
+/// rows beyond one per conversation chunk (duplicated).
+pub fn lost_and_duplicated(client: &mut Client) -> (i64, i64) {
+    let row = client
+        .query_one(
+            "SELECT count(*) FILTER (WHERE status <> 'embedded' OR embedding IS NULL),
+                    count(*) FILTER (WHERE status = 'embedded')
+                    - count(DISTINCT (conversation_id, chunk_index, target_model)) FILTER (WHERE status = 'embedded')
+               FROM conversation_embeddings WHERE status <> 'superseded'",
+            &[],
+        )
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+/// Peak resident memory of a running process, in MiB (VmHWM).
+pub fn peak_rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// A cluster of its own (scripts/cluster.sh on a free port), for a test that stops and starts
+/// PostgreSQL without disturbing the shared one. Database `cxone` has the extension.
+pub struct PrivateCluster {
+    pub port: u16,
+    data: String,
+}
+
+impl PrivateCluster {
+    pub fn start() -> PrivateCluster {
+        let port = free_port();
+        let data = format!("/tmp/cxone-e2e-private-{}-{port}", std::process::id());
+        let c = PrivateCluster { port, data };
+        c.ctl("start");
+        c
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/cxone", self.port)
+    }
+
+    pub fn connect(&self) -> Client {
+        Client::connect(&self.url(), NoTls).expect("connect to the private cluster")
+    }
+
+    pub fn stop(&self) {
+        self.ctl("stop");
+    }
+
+    pub fn start_again(&self) {
+        self.ctl("start");
+    }
+
+    fn ctl(&self, action: &str) {
+        let out = Command::new(format!(
+            "{}/../../scripts/cluster.sh",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .args([action, &self.port.to_string(), &self.data])
+        .output()
+        .expect("run scripts/cluster.sh");
+        assert!(
+            out.status.success(),
+            "cluster.sh {action}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let _ = std::panic::catch_unwind(|| self.ctl("stop"));
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+/// A child process killed when the guard is dropped (a failing test leaves no sidecar behind).
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// CXone Expert's webhook signature: `sha256=hex(HMAC(secret, timestamp + "." + body))`.
+pub fn sign(secret: &str, ts: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(ts.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }

@@ -33,6 +33,8 @@ pub struct Faults {
     pub fewer_rate: f64,
     /// Return embeddings in reverse order (with correct `index`).
     pub reorder: bool,
+    /// A 429 storm: the first this-many requests are all answered 429 with Retry-After.
+    pub storm_requests: u64,
 }
 
 /// What the double received.
@@ -210,8 +212,9 @@ async fn embeddings(
     }
     // Deterministic fault schedule: request k fails when frac(k * golden) < rate.
     let roll = |salt: f64| ((n as f64 + salt) * 0.618_033_988_75).fract();
-    if roll(0.0) < faults.fail_rate {
-        if n % 2 == 0 {
+    let storm = n <= faults.storm_requests;
+    if storm || roll(0.0) < faults.fail_rate {
+        if storm || n % 2 == 0 {
             let wait = Duration::from_millis(faults.retry_after_ms);
             record(inputs, 429, Some(wait));
             let mut r = error(

@@ -2,23 +2,11 @@
 //! and maintenance functions, and CXone webhooks into the database.
 
 use cxone_e2e::{
-    fixture, free_port, http, ingest_banking77, insert, sidecar, spawn, wait_embedded, wait_ready,
-    TestDb,
+    fixture, free_port, http, ingest_banking77, insert, sidecar, sign, spawn, wait_embedded,
+    wait_ready, Running, TestDb,
 };
-use hmac::{Hmac, Mac};
 use serde_json::Value;
-use sha2::Sha256;
-use std::process::Child;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// `cxone-sidecar run` with the local model on a free port, and the database pointed at it.
 fn start_local(db: &TestDb, extra: &[(&str, &str)]) -> (Running, u16) {
@@ -154,14 +142,6 @@ fn search_says_what_to_do_when_the_sidecar_is_not_running() {
     assert!(msg.contains("is the sidecar running"), "{msg}");
 }
 
-fn sign(secret: &str, ts: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(ts.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
-
 #[test]
 fn signed_webhooks_are_stored_and_searchable_bad_ones_refused() {
     let db = TestDb::new();
@@ -270,6 +250,15 @@ fn signed_webhooks_are_stored_and_searchable_bad_ones_refused() {
         b"{nope",
     );
     assert_eq!(status, 400, "{reply}");
+    let (lost, duplicated) = cxone_e2e::lost_and_duplicated(&mut c);
+    cxone_e2e::record(cxone_e2e::Record {
+        scenario: "6 · signed webhooks: bad and replayed signatures",
+        load: "signed CXone events, one and an array of two".into(),
+        faults: "wrong secret: 401; the same signed request again: 401 (replay); the same event with a fresh signature: stored as duplicate; text/plain: 415; over the size limit: 413; invalid JSON: 400".into(),
+        lost,
+        duplicated,
+        notes: "nothing refused was stored; every accepted event stored and queued once".into(),
+    });
 }
 
 #[test]

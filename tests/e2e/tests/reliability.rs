@@ -1,0 +1,689 @@
+//! The reliability suite (issue "Reliability and security"): crashes, a database restart,
+//! provider fault storms, several sidecars at once, hostile payloads and webhook abuse. Each
+//! scenario asserts that nothing is lost or duplicated, then records its row of RELIABILITY.md
+//! (scripts/reliability-report.sh builds the file from the run's records). The databases have
+//! no HNSW index (openai_db_unindexed): pgvector's index inserts would set the pace on two
+//! cores, and what is tested here is the queue, the sidecar and the HTTP side.
+
+use cxone_e2e::openai_double::{Faults, OpenAiDouble};
+use cxone_e2e::{
+    free_port, http, ingest_banking77, lost_and_duplicated, openai_db_unindexed, outcome,
+    peak_rss_mib, record, run_to_end, sidecar, spawn, status_counts, wait_embedded, wait_ready,
+    with_double, PrivateCluster, Record, Running, TestDb,
+};
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// A small xorshift generator; the seed is printed so a failing run can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn from_env() -> Rng {
+        let seed = std::env::var("CXONE_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+                    | 1
+            });
+        println!("CXONE_TEST_SEED={seed}");
+        Rng(seed)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+fn pending(c: &mut cxone_e2e::postgres::Client) -> i64 {
+    c.query_one(
+        "SELECT count(*) FROM conversation_embeddings WHERE status = 'pending'",
+        &[],
+    )
+    .unwrap()
+    .get(0)
+}
+
+#[test]
+fn kill_9_twenty_times_during_5000_rows() {
+    const BATCH: usize = 25;
+    const IN_FLIGHT: usize = 2;
+    let double = OpenAiDouble::start(Faults {
+        stall: Duration::from_millis(150),
+        ..Faults::default()
+    });
+    let db = openai_db_unindexed();
+    let mut c = db.connect();
+    let n = ingest_banking77(&mut c, 5000, "kill20");
+    let mut rng = Rng::from_env();
+    // Where each sidecar's requests end in the double's arrival record.
+    let mut boundaries = Vec::new();
+    for _ in 0..20 {
+        let mut cmd = sidecar();
+        with_double(&mut cmd, &db, &double);
+        cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", BATCH.to_string())
+            .env("CXONE_REQUESTS_IN_FLIGHT", IN_FLIGHT.to_string())
+            .env("CXONE_HTTP_ADDR", "127.0.0.1:0");
+        let mut child = spawn(cmd.arg("run"));
+        std::thread::sleep(Duration::from_millis(150 + rng.below(400)));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        boundaries.push(double.arrivals().len());
+        assert!(pending(&mut c) > 0, "the run ended before the 20th kill");
+    }
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", BATCH.to_string());
+    let out = run_to_end(cmd.arg("backfill"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (lost, duplicated) = lost_and_duplicated(&mut c);
+    assert_eq!((lost, duplicated), (0, 0), "{:?}", status_counts(&mut c));
+    assert_eq!(status_counts(&mut c).get("embedded"), Some(&(n as i64)));
+    // Which sidecar (0..=20) sent each text. A text sent by more than one was in flight at a
+    // kill; no sidecar may send the same text twice, and each killed one had at most
+    // IN_FLIGHT requests of BATCH texts open.
+    let arrivals = double.arrivals();
+    let mut senders: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut start = 0;
+    for (k, &end) in boundaries
+        .iter()
+        .chain(std::iter::once(&arrivals.len()))
+        .enumerate()
+    {
+        for request in &arrivals[start..end] {
+            for t in request {
+                senders.entry(t).or_default().push(k);
+            }
+        }
+        start = end;
+    }
+    let mut resent_by = [0usize; 21];
+    for (text, by) in &senders {
+        let mut distinct = by.clone();
+        distinct.dedup();
+        assert_eq!(&distinct, by, "one sidecar sent {text:?} twice");
+        for &k in &by[..by.len() - 1] {
+            resent_by[k] += 1;
+        }
+    }
+    for (k, &r) in resent_by.iter().enumerate() {
+        assert!(
+            r <= IN_FLIGHT * BATCH,
+            "{r} texts of sidecar {k} sent again; at most {} were in flight",
+            IN_FLIGHT * BATCH
+        );
+    }
+    let resent: usize = resent_by.iter().sum();
+    record(Record {
+        scenario: "1 · kill -9 of the sidecar at random moments",
+        load: format!("{n} rows, batches of {BATCH}, {IN_FLIGHT} requests in flight, provider answering in 150 ms"),
+        faults: "20 × SIGKILL, 150–550 ms apart, then a restart".into(),
+        lost,
+        duplicated,
+        notes: format!("{resent} texts sent again, all in flight at a kill (≤ {} per kill)", IN_FLIGHT * BATCH),
+    });
+}
+
+#[test]
+fn database_restart_mid_run_loses_nothing() {
+    let cluster = PrivateCluster::start();
+    let double = OpenAiDouble::start(Faults {
+        stall: Duration::from_millis(50),
+        ..Faults::default()
+    });
+    let mut c = cluster.connect();
+    c.batch_execute("UPDATE cxone_models SET model = 'text-embedding-3-small', dims = 1536")
+        .unwrap();
+    let n = ingest_banking77(&mut c, 3000, "restart");
+    let port = free_port();
+    let mut cmd = sidecar();
+    cmd.env("DATABASE_URL", cluster.url())
+        .env("CXONE_PROVIDER", "openai")
+        .env("OPENAI_BASE_URL", double.base_url())
+        .env("OPENAI_API_KEY", &double.key)
+        .env("OPENAI_MODEL", "text-embedding-3-small")
+        .env("CXONE_POLL_SECS", "1")
+        .env("CXONE_MAX_INPUTS_PER_REQUEST", "20")
+        .env("CXONE_REQUESTS_IN_FLIGHT", "2")
+        .env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"));
+    let _sidecar = Running(spawn(cmd.arg("run")));
+    wait_ready(port);
+    let started = Instant::now();
+    let embedded = |c: &mut cxone_e2e::postgres::Client| -> i64 {
+        c.query_one(
+            "SELECT count(*) FROM conversation_embeddings WHERE status = 'embedded'",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    while embedded(&mut c) < 300 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(c);
+    cluster.stop();
+    // The outage shows on /readyz while the sidecar retries with backoff.
+    let down = Instant::now();
+    while http(port, "GET", "/readyz", &[], b"").0 != 503 {
+        assert!(
+            down.elapsed() < Duration::from_secs(15),
+            "/readyz never reported the outage"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (status, body) = http(port, "GET", "/healthz", &[], b"");
+    assert_eq!(status, 200, "the process stays healthy: {body}");
+    std::thread::sleep(Duration::from_secs(3));
+    cluster.start_again();
+    wait_ready(port);
+    let mut c = cluster.connect();
+    wait_embedded(&mut c, 120);
+    let (lost, duplicated) = lost_and_duplicated(&mut c);
+    assert_eq!((lost, duplicated), (0, 0), "{:?}", status_counts(&mut c));
+    assert_eq!(status_counts(&mut c).get("embedded"), Some(&(n as i64)));
+    record(Record {
+        scenario: "2 · database restart in the middle of a run",
+        load: format!("{n} rows, `run` mode, provider answering in 50 ms"),
+        faults: "PostgreSQL stopped (fast) for 3 s after 300 rows, then started".into(),
+        lost,
+        duplicated,
+        notes: "/readyz answered 503 during the outage and 200 after; the sidecar reconnected with backoff".into(),
+    });
+}
+
+#[test]
+fn provider_fault_storm() {
+    let double = OpenAiDouble::start(Faults {
+        storm_requests: 25,
+        retry_after_ms: 200,
+        fail_rate: 0.15,
+        malformed_rate: 0.05,
+        fewer_rate: 0.05,
+        reorder: true,
+        ..Faults::default()
+    });
+    let db = openai_db_unindexed();
+    let mut c = db.connect();
+    let n = ingest_banking77(&mut c, 1000, "storm");
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "40")
+        .env("CXONE_REQUEST_RETRIES", "12");
+    let out = run_to_end(cmd.arg("backfill"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (lost, duplicated) = lost_and_duplicated(&mut c);
+    assert_eq!((lost, duplicated), (0, 0), "{:?}", status_counts(&mut c));
+    // Every vector is the one the double makes for that row's own text (nothing misassigned
+    // by reordered or short responses).
+    let rows = c
+        .query(
+            "SELECT text_content, embedding::real[] FROM conversation_embeddings WHERE status = 'embedded'",
+            &[],
+        )
+        .unwrap();
+    for r in &rows {
+        let text: String = r.get(0);
+        let got: Vec<f32> = r.get(1);
+        let want = cxone_e2e::openai_double::vector_for(&text, 1536);
+        let close = got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-6);
+        assert!(close, "row with text {text:?} holds another text's vector");
+    }
+    let log = double.log();
+    let by_status = |s: u16| log.iter().filter(|r| r.status == s).count();
+    // Retry-After is honoured: a batch answered 429 is not sent again sooner than asked.
+    for (i, r) in log.iter().enumerate() {
+        if let (429, Some(wait)) = (r.status, r.retry_after) {
+            if let Some(next) = log[i + 1..].iter().find(|l| l.inputs == r.inputs) {
+                let gap = next.at.duration_since(r.at);
+                assert!(
+                    gap + Duration::from_millis(5) >= wait,
+                    "retried after {gap:?}, Retry-After asked for {wait:?}"
+                );
+            }
+        }
+    }
+    record(Record {
+        scenario: "3 · provider fault storm",
+        load: format!("{n} rows, batches of 40"),
+        faults: format!(
+            "first 25 requests 429 with Retry-After, then 15% 429/500/503, 5% malformed JSON, 5% one embedding short, every response reordered: {} × 429, {} × 500, {} × 503 in {} requests",
+            by_status(429),
+            by_status(500),
+            by_status(503),
+            log.len()
+        ),
+        lost,
+        duplicated,
+        notes: "every row embedded with its own text's vector".into(),
+    });
+}
+
+/// Runs `k` backfill sidecars at once on the database; returns the wall time.
+fn backfill_with(k: usize, db: &TestDb, double: &OpenAiDouble) -> Duration {
+    let started = Instant::now();
+    let runs: Vec<_> = (0..k)
+        .map(|_| {
+            let mut cmd = sidecar();
+            with_double(&mut cmd, db, double);
+            cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "50")
+                .env("CXONE_CLAIM_BATCH", "200")
+                .arg("backfill");
+            std::thread::spawn(move || run_to_end(&mut cmd))
+        })
+        .collect();
+    for r in runs {
+        let out = r.join().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    started.elapsed()
+}
+
+#[test]
+fn four_sidecars_on_20000_rows_embed_each_row_once() {
+    // A provider that takes 50 ms per request, as a real one does: what more sidecars buy.
+    let double = OpenAiDouble::start(Faults {
+        stall: Duration::from_millis(50),
+        ..Faults::default()
+    });
+    let mut rates = Vec::new();
+    for k in [1, 2] {
+        let db = openai_db_unindexed();
+        let n = ingest_banking77(&mut db.connect(), 5000, &format!("scale{k}"));
+        let took = backfill_with(k, &db, &double);
+        rates.push(n as f64 / took.as_secs_f64());
+    }
+    let db = openai_db_unindexed();
+    let mut c = db.connect();
+    let before = double.arrivals().len();
+    let n = ingest_banking77(&mut c, 20_000, "four");
+    let took = backfill_with(4, &db, &double);
+    let (lost, duplicated) = lost_and_duplicated(&mut c);
+    assert_eq!((lost, duplicated), (0, 0), "{:?}", status_counts(&mut c));
+    assert_eq!(status_counts(&mut c).get("embedded"), Some(&(n as i64)));
+    // Exactly once at the provider too: no text was sent by two sidecars.
+    let mut sent: HashMap<String, usize> = HashMap::new();
+    for request in &double.arrivals()[before..] {
+        for t in request {
+            *sent.entry(t.clone()).or_default() += 1;
+        }
+    }
+    let twice = sent.values().filter(|&&k| k > 1).count();
+    assert_eq!(twice, 0, "{twice} texts were sent more than once");
+    // Identical texts (Banking77 repeats some utterances) are embedded once and shared.
+    let distinct: i64 = c
+        .query_one(
+            "SELECT count(DISTINCT text_content) FROM conversation_embeddings",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(sent.len() as i64, distinct);
+    record(Record {
+        scenario: "4 · four sidecars at once",
+        load: format!("{n} rows, 4 × `backfill`, provider answering in 50 ms"),
+        faults: "concurrent claims (SKIP LOCKED leases)".into(),
+        lost,
+        duplicated,
+        notes: format!(
+            "each text sent once; 4 sidecars: {:.0} rows/s; on 5,000 rows 1 sidecar {:.0} rows/s, 2 sidecars {:.0} rows/s ({:.2}×)",
+            n as f64 / took.as_secs_f64(),
+            rates[0],
+            rates[1],
+            rates[1] / rates[0]
+        ),
+    });
+}
+
+/// The hostile payloads, each with the outcome the trigger must record.
+fn hostile_payloads() -> Vec<(&'static str, String, &'static str)> {
+    let turns: Vec<String> = (0..100_000)
+        .map(|i| format!(r#"{{"participant": "customer", "text": "turn {i}"}}"#))
+        .collect();
+    vec![
+        (
+            "nesting 10,000 levels deep",
+            format!(
+                "{{\"conversationId\": \"deep\", \"x\": {}{}}}",
+                "[".repeat(10_000),
+                "]".repeat(10_000)
+            ),
+            "invalid",
+        ),
+        (
+            "a 10 MB string",
+            format!(
+                "{{\"conversationId\": \"long\", \"data\": {{\"subject\": \"{}\"}}}}",
+                "refund ".repeat((10 << 20) / 7)
+            ),
+            "queued",
+        ),
+        (
+            "\\u0000 escapes",
+            r#"{"conversationId": "nul", "data": {"subject": "a\u0000b refund"}}"#.into(),
+            "queued",
+        ),
+        (
+            "a lone surrogate escape",
+            r#"{"conversationId": "lone", "data": {"subject": "\udc00 lone"}}"#.into(),
+            "invalid",
+        ),
+        ("non-object JSON (a number)", "42".into(), "invalid"),
+        ("non-object JSON (a string)", r#""hello""#.into(), "invalid"),
+        (
+            "100,000 turns",
+            format!(
+                r#"{{"eventId": "many", "data": {{"case": {{"id": "many-turns"}}, "transcript": [{}]}}}}"#,
+                turns.join(",")
+            ),
+            "queued",
+        ),
+    ]
+}
+
+#[test]
+fn hostile_payloads_through_sql_and_the_webhook() {
+    let db = openai_db_unindexed();
+    let mut c = db.connect();
+    let port = free_port();
+    let double = OpenAiDouble::start(Faults::default());
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("CXONE_WEBHOOK_TOKEN", "hook-token")
+        .env("CXONE_HTTP_BODY_TIMEOUT_SECS", "120");
+    let mut sidecar = Running(spawn(cmd.arg("run")));
+    wait_ready(port);
+    let backend_pid = |c: &mut cxone_e2e::postgres::Client| -> i32 {
+        c.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0)
+    };
+    let pid = backend_pid(&mut c);
+    let cases = hostile_payloads();
+    let mut ids = Vec::new();
+    for (what, payload, want) in &cases {
+        // Through SQL: the INSERT succeeds and records the outcome.
+        let t = Instant::now();
+        let id = cxone_e2e::insert(&mut c, payload);
+        let (got, reason) = outcome(&mut c, id);
+        assert_eq!(&got, want, "SQL, {what}: {reason:?}");
+        println!("SQL, {what}: {got} in {:?}", t.elapsed());
+        ids.push(id);
+        // Through the webhook, as another conversation: stored as sent, with the same outcome.
+        let hooked = payload
+            .replacen("\"conversationId\": \"", "\"conversationId\": \"hook-", 1)
+            .replacen("\"eventId\": \"", "\"eventId\": \"hook-", 1)
+            .replacen("\"id\": \"", "\"id\": \"hook-", 1);
+        let (status, body) = http(
+            port,
+            "POST",
+            "/v1/webhooks/cxone",
+            &[
+                ("Content-Type", "application/json"),
+                ("Authorization", "Bearer hook-token"),
+            ],
+            hooked.as_bytes(),
+        );
+        assert_eq!(status, 200, "webhook, {what}: {body}");
+        let reply: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let id = reply["payloads"][0]["id"].as_i64().unwrap();
+        let (got, reason) = outcome(&mut c, id);
+        assert_eq!(&got, want, "webhook, {what}: {reason:?}");
+        ids.push(id);
+    }
+    // The backend never crashed: the same session is still there.
+    assert_eq!(backend_pid(&mut c), pid);
+    let stored: i64 = c
+        .query_one(
+            "SELECT count(*) FROM cxone_payloads WHERE outcome IS NOT NULL AND id = ANY($1)",
+            &[&ids],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, ids.len() as i64);
+    wait_embedded(&mut c, 300);
+    let counts = status_counts(&mut c);
+    let (lost, duplicated) = lost_and_duplicated(&mut c);
+    assert_eq!((lost, duplicated), (0, 0), "{counts:?}");
+    assert!(sidecar.0.try_wait().unwrap().is_none(), "the sidecar died");
+    let kinds: Vec<&str> = cases.iter().map(|(w, _, _)| *w).collect();
+    record(Record {
+        scenario: "5 · hostile payloads through SQL and the webhook",
+        load: format!("{} payloads, each sent both ways", cases.len()),
+        faults: kinds.join("; "),
+        lost,
+        duplicated,
+        notes: format!(
+            "every payload stored with an outcome (objects queued, the rest invalid with the parser's reason); no backend crash; {} rows embedded",
+            counts.get("embedded").copied().unwrap_or(0)
+        ),
+    });
+}
+
+/// Reads what the server sends until it closes the connection or `limit` passes; the time it
+/// took, and the text.
+fn read_until_closed(s: &mut TcpStream, limit: Duration) -> (Duration, String) {
+    let t = Instant::now();
+    s.set_read_timeout(Some(limit)).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    (t.elapsed(), String::from_utf8_lossy(&out).to_string())
+}
+
+#[test]
+fn webhook_abuse_is_refused_bounded_and_loses_nothing() {
+    let db = openai_db_unindexed();
+    let mut c = db.connect();
+    let double = OpenAiDouble::start(Faults::default());
+    let port = free_port();
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("CXONE_WEBHOOK_TOKEN", "hook-token")
+        .env("CXONE_WEBHOOK_MAX_BYTES", "1000000")
+        .env("CXONE_HTTP_HEADER_TIMEOUT_SECS", "2")
+        .env("CXONE_HTTP_BODY_TIMEOUT_SECS", "2")
+        .env("CXONE_LOG", "warn");
+    let sidecar = Running(spawn(cmd.arg("run")));
+    wait_ready(port);
+    let post = |headers: &[(&str, &str)], body: &[u8]| {
+        let mut h = vec![("Content-Type", "application/json")];
+        h.extend_from_slice(headers);
+        http(port, "POST", "/v1/webhooks/cxone", &h, body)
+    };
+    let event = br#"{"eventId": "abuse-1", "data": {"case": {"id": "abuse-case"}, "transcript": [{"participant": "customer", "text": "Where is my refund?"}]}}"#;
+    let mut refused = Vec::new();
+    // Missing and wrong credentials.
+    assert_eq!(post(&[], event).0, 401);
+    assert_eq!(post(&[("Authorization", "Bearer nope")], event).0, 401);
+    assert_eq!(
+        post(&[("Authorization", "Bearer hook-token")], event).0,
+        200
+    );
+    refused.push(
+        "no auth or a wrong bearer token: 401 (signatures and replays: see the signed-webhook row)",
+    );
+    // Oversized.
+    let big = vec![b' '; 2_000_000];
+    assert_eq!(post(&[("Authorization", "Bearer hook-token")], &big).0, 413);
+    refused.push("2 MB body over a 1 MB limit: 413");
+    // Slow clients: headers that never finish, and a body that trickles, are cut off.
+    let mut slow_headers: Vec<TcpStream> = (0..50)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(b"POST /v1/webhooks/cxone HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    let mut slow_body = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    slow_body
+        .write_all(b"POST /v1/webhooks/cxone HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer hook-token\r\nContent-Length: 1000\r\n\r\n{\"eventId\":")
+        .unwrap();
+    let mut idle = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // Meanwhile others are served.
+    assert_eq!(http(port, "GET", "/healthz", &[], b"").0, 200);
+    let (took, _) = read_until_closed(&mut slow_headers[0], Duration::from_secs(10));
+    assert!(
+        took < Duration::from_secs(5),
+        "slow headers held for {took:?}"
+    );
+    for s in &mut slow_headers[1..] {
+        let (took, _) = read_until_closed(s, Duration::from_secs(10));
+        assert!(took < Duration::from_secs(5));
+    }
+    let (took, reply) = read_until_closed(&mut slow_body, Duration::from_secs(10));
+    assert!(
+        reply.starts_with("HTTP/1.1 408") && took < Duration::from_secs(5),
+        "{took:?} {reply}"
+    );
+    let (took, _) = read_until_closed(&mut idle, Duration::from_secs(10));
+    assert!(took < Duration::from_secs(5), "idle connection held");
+    refused.push("50 connections with unfinished headers and one idle: closed after 2 s; a trickling body: 408 after 2 s");
+    let rss_before = peak_rss_mib(sidecar.0.id());
+    // A burst of 10,000 requests from wrk, 32 connections.
+    let burst_started = Instant::now();
+    let wrk = wrk_burst(port, 10_000, "hook-token");
+    let count_burst = |c: &mut cxone_e2e::postgres::Client| -> i64 {
+        c.query_one(
+            "SELECT count(*) FROM cxone_payloads WHERE source = 'webhook' AND payload->>'eventId' LIKE 'burst-%'",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    // Each wrk thread stops sending after its share is answered; the burst is over when
+    // 10,000 payloads are stored and no more arrive. Then SIGINT makes wrk print its summary
+    // instead of idling to the end of its duration.
+    let mut burst_took = Duration::ZERO;
+    let (mut last, mut still_since) = (0, Instant::now());
+    while burst_started.elapsed() < Duration::from_secs(110) {
+        let now = count_burst(&mut c);
+        if now >= 10_000 && burst_took.is_zero() {
+            burst_took = burst_started.elapsed();
+        }
+        if now != last {
+            (last, still_since) = (now, Instant::now());
+        } else if now >= 10_000 && still_since.elapsed() > Duration::from_secs(1) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &wrk.id().to_string()])
+        .status();
+    let (accepted, sent_total, non2xx) = wrk_summary(wrk);
+    let stored = count_burst(&mut c);
+    assert_eq!(non2xx, 0, "wrk saw refusals");
+    assert!(accepted >= 10_000, "only {accepted} requests answered");
+    assert!(
+        stored >= accepted && stored <= sent_total,
+        "{accepted} accepted, {stored} stored, {sent_total} sent"
+    );
+    let rss_after = peak_rss_mib(sidecar.0.id());
+    assert!(rss_after < 256.0, "peak RSS {rss_after:.0} MiB");
+    wait_embedded(&mut c, 120);
+    let (lost, duplicated) = lost_and_duplicated(&mut c);
+    assert_eq!((lost, duplicated), (0, 0), "{:?}", status_counts(&mut c));
+    let queued: i64 = c
+        .query_one(
+            "SELECT count(*) FROM conversation_embeddings WHERE conversation_id LIKE 'burst-%'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(queued, stored, "every stored burst payload was queued");
+    record(Record {
+        scenario: "6 · webhook abuse",
+        load: format!(
+            "10,000-request burst from wrk (32 connections): {accepted} answered 200, {stored} stored; the first 10,000 in {:.1} s",
+            burst_took.as_secs_f64()
+        ),
+        faults: refused.join("; "),
+        lost: (accepted - stored).max(0),
+        duplicated,
+        notes: format!("sidecar peak RSS {rss_before:.0} MiB before the burst, {rss_after:.0} MiB after; every stored payload queued and embedded"),
+    });
+}
+
+/// Starts wrk POSTing distinct events until `total` are answered (it then idles until its
+/// duration ends or it gets SIGINT).
+fn wrk_burst(port: u16, total: usize, token: &str) -> std::process::Child {
+    let dir = std::env::temp_dir().join(format!("cxone-wrk-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("burst.lua");
+    std::fs::write(
+        &script,
+        format!(
+            r#"
+local threads = {{}}
+local next_id = 0
+function setup(thread)
+  thread:set("tid", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+sent = 0
+answered = 0
+function request()
+  sent = sent + 1
+  local body = string.format('{{"eventId": "burst-%d-%d", "data": {{"case": {{"id": "burst-%d-%d"}}, "transcript": [{{"participant": "customer", "text": "Burst message %d from thread %d about a refund"}}]}}}}', tid, sent, tid, sent, sent, tid)
+  return wrk.format("POST", "/v1/webhooks/cxone", {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {token}"}}, body)
+end
+function response(status, headers, body)
+  answered = answered + 1
+  if answered >= {per_thread} then wrk.thread:stop() end
+end
+function done(summary, latency, requests)
+  local sent_total = 0
+  for _, t in ipairs(threads) do sent_total = sent_total + t:get("sent") end
+  io.write(string.format("WRK %d %d %d\n", summary.requests, sent_total, summary.errors.status))
+end
+"#,
+            per_thread = total / 2
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("wrk")
+        .args(["-t2", "-c32", "-d120s", "--timeout", "20s", "-s"])
+        .arg(&script)
+        .arg(format!("http://127.0.0.1:{port}/v1/webhooks/cxone"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("wrk is installed by scripts/setup.sh")
+}
+
+/// (answered 2xx, requests sent, non-2xx) from wrk's summary.
+fn wrk_summary(wrk: std::process::Child) -> (i64, i64, i64) {
+    let out = wrk.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("WRK "))
+        .unwrap_or_else(|| panic!("no summary from wrk: {stdout}"));
+    let v: Vec<i64> = line[4..]
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    (v[0] - v[2], v[1], v[2])
+}
