@@ -250,6 +250,7 @@ fn signed_webhooks_are_stored_and_searchable_bad_ones_refused() {
         b"{nope",
     );
     assert_eq!(status, 400, "{reply}");
+    wait_embedded(&mut c, 30);
     let (lost, duplicated) = cxone_e2e::lost_and_duplicated(&mut c);
     cxone_e2e::record(cxone_e2e::Record {
         scenario: "6 · signed webhooks: bad and replayed signatures",
