@@ -57,11 +57,14 @@ pub async fn reusable(
 ) -> Result<Vec<(String, Vector)>, tokio_postgres::Error> {
     let rows = db
         .query(
+            // A join, not `text_content = ANY ($2)`: that filter compares each candidate row
+            // with every claimed text (2,048 x rows), which made a 10,000-row backfill 8x
+            // slower than a 2,000-row one.
             "SELECT DISTINCT ON (md5(e.text_content)) e.text_content, e.embedding
-               FROM conversation_embeddings e
-              WHERE e.status = 'embedded' AND e.model = $1
-                AND md5(e.text_content) = ANY (SELECT md5(t) FROM unnest($2::text[]) AS t)
-                AND e.text_content = ANY ($2::text[])",
+               FROM (SELECT DISTINCT t FROM unnest($2::text[]) AS t) AS q(t)
+               JOIN conversation_embeddings e
+                 ON e.model = $1 AND e.status = 'embedded'
+                AND md5(e.text_content) = md5(q.t) AND e.text_content = q.t",
             &[&model, &texts],
         )
         .await?;
@@ -79,18 +82,24 @@ pub async fn write_back(
 ) -> Result<u64, tokio_postgres::Error> {
     let row = db
         .query_one(
-            "WITH v AS (SELECT * FROM unnest($1::uuid[], $2::vector[]) AS v(id, embedding)),
-             done AS (
+            // The join carries only the ids (and each one's place in the vector array): joined
+            // with the vectors themselves, a plan made on statistics that had no leased rows
+            // rescanned 12 MB of vectors from a temporary file per row (3 s per 2,048 rows).
+            "WITH done AS (
                 UPDATE conversation_embeddings e
-                   SET embedding = v.embedding, status = 'embedded', model = $3, embedded_at = now(),
+                   SET embedding = ($2::vector[])[v.n], status = 'embedded', model = $3, embedded_at = now(),
                        lease_until = NULL, leased_by = NULL, last_error = NULL
-                  FROM v
-                 WHERE e.id = v.id AND e.status = 'pending' AND e.leased_by = pg_catalog.pg_backend_pid()
+                  FROM unnest($1::uuid[]) WITH ORDINALITY AS v(id, n)
+                 WHERE e.id = v.id AND e.id = ANY ($1::uuid[])
+                   AND e.status = 'pending' AND e.leased_by = pg_catalog.pg_backend_pid()
                 RETURNING e.conversation_id, e.payload_id),
+             -- Looked up by conversation through its index whatever the statistics say: a join
+             -- planned on stale statistics (no embedded rows yet) became a nested loop over all
+             -- embedded rows per written row, seconds per batch by the 10,000th row.
              old AS (
                 UPDATE conversation_embeddings o SET status = 'superseded'
-                  FROM done
-                 WHERE o.conversation_id = done.conversation_id AND o.payload_id <> done.payload_id
+                 WHERE o.conversation_id = ANY (ARRAY(SELECT conversation_id FROM done))
+                   AND (o.conversation_id, o.payload_id) NOT IN (SELECT conversation_id, payload_id FROM done)
                    AND o.status = 'embedded' AND o.target_model = $3
                 RETURNING 1)
              SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM old)",
