@@ -35,6 +35,11 @@ pub struct Faults {
     pub reorder: bool,
     /// A 429 storm: the first this-many requests are all answered 429 with Retry-After.
     pub storm_requests: u64,
+    /// For benchmarks: answer every input with the same precomputed vector, and count tokens
+    /// only when the byte lengths do not already prove the request within the limits, so that
+    /// the double costs next to nothing and what is measured is the client. Limits are still
+    /// enforced.
+    pub instant: bool,
 }
 
 /// What the double received.
@@ -189,7 +194,15 @@ async fn embeddings(
             "'input' must have between 1 and 2048 items",
         );
     }
-    let tokens: Vec<usize> = inputs.iter().map(|t| Tokenizer::Cl100k.count(t)).collect();
+    // A token is at least one byte, so byte lengths bound the counts: when they are within
+    // the limits, the instant double skips counting; otherwise it counts exactly.
+    let bytes: usize = inputs.iter().map(String::len).sum();
+    let bounded = bytes <= 300_000 && inputs.iter().all(|t| t.len() <= 8192);
+    let tokens: Vec<usize> = if faults.instant && bounded {
+        inputs.iter().map(String::len).collect()
+    } else {
+        inputs.iter().map(|t| Tokenizer::Cl100k.count(t)).collect()
+    };
     if let Some(t) = tokens.iter().find(|&&t| t > 8192) {
         record(inputs, 400, None);
         return error(StatusCode::BAD_REQUEST, &format!("This model's maximum context length is 8192 tokens, however you requested {t} tokens"));
@@ -257,6 +270,9 @@ async fn embeddings(
         .or_else(|| req["dimensions"].as_u64().map(|d| d as usize))
         .unwrap_or(1536);
     let base64 = req["encoding_format"] == "base64";
+    if faults.instant {
+        return instant_answer(&req, &inputs, dims, &tokens, record);
+    }
     let mut data: Vec<Value> = inputs
         .iter()
         .enumerate()
@@ -288,4 +304,55 @@ async fn embeddings(
     h.insert("x-ratelimit-remaining-requests", "9999".parse().unwrap());
     h.insert("x-ratelimit-limit-tokens", "10000000".parse().unwrap());
     r
+}
+
+/// The benchmark answer: one cached vector for every input, written straight into the body.
+fn instant_answer(
+    req: &Value,
+    inputs: &[String],
+    dims: usize,
+    tokens: &[usize],
+    record: impl Fn(Vec<String>, u16, Option<Duration>),
+) -> Response {
+    /// The answer's one embedding, by (dimensions, base64).
+    type Cached = Mutex<std::collections::HashMap<(usize, bool), Arc<str>>>;
+    static CACHE: std::sync::OnceLock<Cached> = std::sync::OnceLock::new();
+    let base64 = req["encoding_format"] == "base64";
+    let one = {
+        let mut c = CACHE.get_or_init(Default::default).lock().unwrap();
+        c.entry((dims, base64))
+            .or_insert_with(|| {
+                let v = vector_for("instant", dims);
+                if base64 {
+                    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+                    json!(base64::engine::general_purpose::STANDARD.encode(bytes))
+                        .to_string()
+                        .into()
+                } else {
+                    json!(v).to_string().into()
+                }
+            })
+            .clone()
+    };
+    let mut body = String::with_capacity(inputs.len() * (one.len() + 48) + 128);
+    body.push_str("{\"object\": \"list\", \"data\": [");
+    for i in 0..inputs.len() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(&format!(
+            "{{\"object\": \"embedding\", \"index\": {i}, \"embedding\": {one}}}"
+        ));
+    }
+    let total: usize = tokens.iter().sum();
+    body.push_str(&format!(
+        "], \"model\": {}, \"usage\": {{\"prompt_tokens\": {total}, \"total_tokens\": {total}}}}}",
+        req["model"]
+    ));
+    record(inputs.to_vec(), 200, None);
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }

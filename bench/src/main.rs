@@ -1,0 +1,69 @@
+//! `cxone-bench`: the benchmarks of BENCHMARKS.md. Each measures cxone_vector and its baselines
+//! in the same run, on the cluster bench/run.sh starts, and writes bench/results/<name>.json;
+//! bench/report.py turns those into BENCHMARKS.md and bench/chart.png.
+
+mod ingest;
+mod latency;
+mod payloads;
+mod pipeline;
+mod plpgsql;
+
+use clap::{Parser, ValueEnum};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Which {
+    Ingest,
+    Pipeline,
+    Latency,
+    All,
+}
+
+/// Runs the benchmarks against the cluster in CXONE_TEST_DATABASE_URL (bench/run.sh sets it
+/// up) with the release sidecar in CXONE_SIDECAR_BIN.
+#[derive(Parser)]
+struct Args {
+    /// Which benchmark.
+    #[arg(value_enum, default_value = "all")]
+    which: Which,
+    /// Where the JSON results go.
+    #[arg(long, default_value = "bench/results")]
+    out: String,
+    /// Conversations per benchmark.
+    #[arg(long, default_value_t = 10_000)]
+    n: usize,
+}
+
+fn main() {
+    let args = Args::parse();
+    std::fs::create_dir_all(&args.out).expect("create the results directory");
+    let save = |name: &str, v: serde_json::Value| {
+        let path = format!("{}/{name}.json", args.out);
+        std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+        println!("{name}: {v}\n(saved {path})");
+    };
+    let all = args.which == Which::All;
+    if all || args.which == Which::Ingest {
+        save("ingest", ingest::run(args.n));
+    }
+    if all || args.which == Which::Pipeline {
+        save("pipeline", pipeline::run(args.n));
+    }
+    if all || args.which == Which::Latency {
+        save("latency", latency::run());
+    }
+}
+
+/// Median wall time of `runs` runs of `f`, with `reset` before each.
+pub fn median_time(runs: usize, mut reset: impl FnMut(), mut f: impl FnMut()) -> Duration {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            reset();
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
