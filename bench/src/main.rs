@@ -2,11 +2,14 @@
 //! in the same run, on the cluster bench/run.sh starts, and writes bench/results/<name>.json;
 //! bench/report.py turns those into BENCHMARKS.md and bench/chart.png.
 
+mod candle_plain;
 mod ingest;
 mod latency;
+mod local;
 mod payloads;
 mod pipeline;
 mod plpgsql;
+mod retrieval;
 
 use clap::{Parser, ValueEnum};
 use std::time::{Duration, Instant};
@@ -16,7 +19,11 @@ enum Which {
     Ingest,
     Pipeline,
     Latency,
+    Local,
+    Retrieval,
     All,
+    /// The plain candle baseline of `local`, run by it in a separate process.
+    CandlePlain,
 }
 
 /// Runs the benchmarks against the cluster in CXONE_TEST_DATABASE_URL (bench/run.sh sets it
@@ -51,6 +58,16 @@ fn main() {
     }
     if all || args.which == Which::Latency {
         save("latency", latency::run());
+    }
+    if args.which == Which::CandlePlain {
+        candle_plain::run(&local::sentences());
+        return;
+    }
+    if all || args.which == Which::Local {
+        save("local", local::run());
+    }
+    if all || args.which == Which::Retrieval {
+        save("retrieval", retrieval::run());
     }
 }
 

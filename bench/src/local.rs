@@ -1,0 +1,90 @@
+//! Benchmark 5: the local model's sentences per second at 32 per batch, and peak RSS, through
+//! the sidecar (`/v1/embeddings`, 32 sentences per request) against the plain candle baseline
+//! (candle_plain.rs, its own process), on the same Banking77 sentences in the same run; and
+//! the cosine between the two implementations' vectors of the first sentence.
+
+use cxone_e2e::{free_port, peak_rss_mib, sidecar, spawn, wait_ready, Running, TestDb};
+use serde_json::{json, Value};
+use std::time::Instant;
+
+const SENTENCES: usize = 2048;
+
+pub fn sentences() -> Vec<String> {
+    let csv = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/banking77/train.csv"
+    ))
+    .unwrap();
+    csv.lines()
+        .skip(1)
+        .filter_map(|l| l.rsplit_once(','))
+        .map(|(t, _)| t.trim_matches('"').to_string())
+        .take(SENTENCES)
+        .collect()
+}
+
+pub fn run() -> Value {
+    let texts = sentences();
+    // The baseline in its own process.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .arg("candle-plain")
+        .output()
+        .expect("run the candle baseline");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plain: Value = serde_json::from_slice(&out.stdout).expect("baseline JSON");
+    // The sidecar.
+    let db = TestDb::new();
+    let port = free_port();
+    let mut cmd = sidecar();
+    cmd.env("DATABASE_URL", db.url())
+        .env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("CXONE_LOG", "warn");
+    let sc = Running(spawn(cmd.arg("run")));
+    wait_ready(port);
+    let client = reqwest::blocking::Client::new();
+    let started = Instant::now();
+    let mut first: Vec<f64> = Vec::new();
+    for batch in texts.chunks(32) {
+        let resp: Value = client
+            .post(format!("http://127.0.0.1:{port}/v1/embeddings"))
+            .json(&json!({"input": batch}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        if first.is_empty() {
+            first = resp["data"][0]["embedding"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
+        }
+    }
+    let rate = texts.len() as f64 / started.elapsed().as_secs_f64();
+    let rss = peak_rss_mib(sc.0.id());
+    let base: Vec<f64> = plain["first"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    let dot: f64 = first.iter().zip(&base).map(|(a, b)| a * b).sum();
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let cosine = dot / (norm(&first) * norm(&base));
+    json!({
+        "sentences": texts.len(),
+        "batch": 32,
+        "sidecar_sentences_per_s": rate,
+        "sidecar_peak_rss_mib": rss,
+        "plain_candle_sentences_per_s": plain["sentences_per_s"],
+        "plain_candle_peak_rss_mib": plain["peak_rss_mib"],
+        "ratio_vs_plain": rate / plain["sentences_per_s"].as_f64().unwrap(),
+        "cosine_sidecar_vs_plain_first_sentence": cosine,
+        "targets": {"sentences_per_s_min": 150, "rss_mb_max": 300}
+    })
+}
