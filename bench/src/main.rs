@@ -10,6 +10,7 @@ mod payloads;
 mod pipeline;
 mod plpgsql;
 mod retrieval;
+mod search;
 
 use clap::{Parser, ValueEnum};
 use std::time::{Duration, Instant};
@@ -20,6 +21,7 @@ enum Which {
     Pipeline,
     Latency,
     Local,
+    Search,
     Retrieval,
     All,
     /// The plain candle baseline of `local`, run by it in a separate process.
@@ -65,6 +67,9 @@ fn main() {
     }
     if all || args.which == Which::Local {
         save("local", local::run());
+    }
+    if all || args.which == Which::Search {
+        save("search", search::run());
     }
     if all || args.which == Which::Retrieval {
         save("retrieval", retrieval::run());
