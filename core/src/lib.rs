@@ -18,6 +18,7 @@ pub mod redact;
 pub mod tag;
 pub mod timestamp;
 pub mod tokens;
+pub mod wordpiece;
 
 /// The mapping the extension is seeded with as `default`; handles both CXone fixture shapes.
 pub const DEFAULT_MAPPING: &str = include_str!("../../sql/seed/default_mapping.json");

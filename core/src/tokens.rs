@@ -33,14 +33,12 @@ impl Tokenizer {
     /// Tokens of `text` without special tokens.
     pub fn count(self, text: &str) -> usize {
         match self {
-            Tokenizer::MiniLm => MINILM
+            // ASCII through the allocation-free counter (wordpiece.rs), the rest through
+            // the `tokenizers` crate; both count the same.
+            Tokenizer::MiniLm => WORDPIECE
                 .as_ref()
-                .map(|t| {
-                    t.encode_fast(text, false)
-                        .map(|e| e.len())
-                        .unwrap_or(text.len())
-                })
-                .unwrap_or(text.len()),
+                .and_then(|w| w.count_ascii(text))
+                .unwrap_or_else(|| minilm_reference(text)),
             Tokenizer::Cl100k => CL100K
                 .as_ref()
                 .map_or(text.len(), |b| b.encode_ordinary(text).len()),
@@ -68,6 +66,21 @@ impl Tokenizer {
         matches!(self, Tokenizer::MiniLm)
     }
 }
+
+/// all-MiniLM-L6-v2 tokens of `text` through the `tokenizers` crate: the reference the fast
+/// ASCII counter is tested against, and the path for other text.
+pub fn minilm_reference(text: &str) -> usize {
+    MINILM
+        .as_ref()
+        .and_then(|t| t.encode_fast(text, false).ok())
+        .map_or(text.len(), |e| e.len())
+}
+
+static WORDPIECE: LazyLock<Option<crate::wordpiece::WordPiece>> = LazyLock::new(|| {
+    crate::wordpiece::WordPiece::from_tokenizer_json(include_bytes!(
+        "../assets/all-MiniLM-L6-v2.tokenizer.json"
+    ))
+});
 
 static MINILM: LazyLock<Option<tokenizers::Tokenizer>> = LazyLock::new(|| {
     let mut t = tokenizers::Tokenizer::from_bytes(include_bytes!(
