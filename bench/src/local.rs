@@ -3,22 +3,17 @@
 //! (candle_plain.rs, its own process), on the same Banking77 sentences in the same run; and
 //! the cosine between the two implementations' vectors of the first sentence.
 
-use cxone_e2e::{free_port, peak_rss_mib, sidecar, spawn, wait_ready, Running, TestDb};
+use crate::payloads::{banking77, local_sidecar};
+use cxone_e2e::peak_rss_mib;
 use serde_json::{json, Value};
 use std::time::Instant;
 
 const SENTENCES: usize = 2048;
 
 pub fn sentences() -> Vec<String> {
-    let csv = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../data/banking77/train.csv"
-    ))
-    .unwrap();
-    csv.lines()
-        .skip(1)
-        .filter_map(|l| l.rsplit_once(','))
-        .map(|(t, _)| t.trim_matches('"').to_string())
+    banking77()
+        .into_iter()
+        .map(|(t, _)| t)
         .take(SENTENCES)
         .collect()
 }
@@ -37,14 +32,7 @@ pub fn run() -> Value {
     );
     let plain: Value = serde_json::from_slice(&out.stdout).expect("baseline JSON");
     // The sidecar.
-    let db = TestDb::new();
-    let port = free_port();
-    let mut cmd = sidecar();
-    cmd.env("DATABASE_URL", db.url())
-        .env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("CXONE_LOG", "warn");
-    let sc = Running(spawn(cmd.arg("run")));
-    wait_ready(port);
+    let (sc, port, _db) = local_sidecar();
     let client = reqwest::blocking::Client::new();
     let started = Instant::now();
     let mut first: Vec<f64> = Vec::new();

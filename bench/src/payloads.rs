@@ -3,7 +3,8 @@
 
 use serde_json::json;
 
-fn utterances() -> Vec<(String, String)> {
+/// Banking77's training set: (utterance, intent label such as `card_arrival`).
+pub fn banking77() -> Vec<(String, String)> {
     let csv = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../data/banking77/train.csv"
@@ -12,8 +13,29 @@ fn utterances() -> Vec<(String, String)> {
     csv.lines()
         .skip(1)
         .filter_map(|l| l.rsplit_once(','))
-        .map(|(t, c)| (t.trim_matches('"').to_string(), c.replace('_', " ")))
+        .map(|(t, c)| (t.trim_matches('"').to_string(), c.to_string()))
         .collect()
+}
+
+fn utterances() -> Vec<(String, String)> {
+    banking77()
+        .into_iter()
+        .map(|(t, c)| (t, c.replace('_', " ")))
+        .collect()
+}
+
+/// `cxone-sidecar run` with the local model on a free port (and the database it needs);
+/// the guard stops it.
+pub fn local_sidecar() -> (cxone_e2e::Running, u16, cxone_e2e::TestDb) {
+    let db = cxone_e2e::TestDb::new();
+    let port = cxone_e2e::free_port();
+    let mut cmd = cxone_e2e::sidecar();
+    cmd.env("DATABASE_URL", db.url())
+        .env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("CXONE_LOG", "warn");
+    let running = cxone_e2e::Running(cxone_e2e::spawn(cmd.arg("run")));
+    cxone_e2e::wait_ready(port);
+    (running, port, db)
 }
 
 /// `n` payloads; `tag` keeps event and case ids apart between sets.

@@ -5,25 +5,13 @@
 //! the local model's throughput at 32 sentences per request and the sidecar's peak RSS (the
 //! plain-candle baseline of benchmark 5 is not written yet).
 
-use cxone_e2e::{free_port, peak_rss_mib, sidecar, spawn, wait_ready, Running, TestDb};
+use crate::payloads::{banking77, local_sidecar};
+use cxone_e2e::peak_rss_mib;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Instant;
 
 const K_VOTE: usize = 10;
-
-fn banking77() -> Vec<(String, String)> {
-    let csv = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../data/banking77/train.csv"
-    ))
-    .expect("data/banking77/train.csv");
-    csv.lines()
-        .skip(1)
-        .filter_map(|l| l.rsplit_once(','))
-        .map(|(t, c)| (t.trim_matches('"').to_string(), c.to_string()))
-        .collect()
-}
 
 /// Embeds `texts` 32 per request; unit vectors, and sentences per second.
 fn embed(port: u16, texts: &[String]) -> (Vec<Vec<f32>>, f64) {
@@ -86,14 +74,7 @@ fn quality(queries: &[(Vec<f32>, &str)], corpus: &[(Vec<f32>, &str)]) -> (f64, f
 
 pub fn run() -> Value {
     let data = banking77();
-    let db = TestDb::new();
-    let port = free_port();
-    let mut cmd = sidecar();
-    cmd.env("DATABASE_URL", db.url())
-        .env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("CXONE_LOG", "warn");
-    let sidecar = Running(spawn(cmd.arg("run")));
-    wait_ready(port);
+    let (sidecar, port, _db) = local_sidecar();
     let mut results = serde_json::Map::new();
     let mut rates = Vec::new();
     for (variant, prefix) in [("utterance", ""), ("with_role_label", "Customer: ")] {
