@@ -23,7 +23,7 @@ esc() { sed 's/|/\\|/g'; }
 # Reliability
 
 Every row below is written by an automated test of \`./scripts/test.sh\` when it passes
-(\`tests/e2e/tests/reliability.rs\`, \`sidecar.rs\`, \`security.rs\`, \`search_and_webhooks.rs\`),
+(\`tests/e2e/tests/reliability.rs\`, \`reliability_http.rs\`, \`sidecar.rs\`, \`security.rs\`, \`search_and_webhooks.rs\`),
 against a real PostgreSQL 15 cluster with pgvector and the installed extension, the real
 \`cxone-sidecar\` binary, and HTTP doubles of the embeddings provider on 127.0.0.1. Each test
 asserts zero lost and zero duplicated before it records its row; this file is rewritten from

@@ -16,13 +16,7 @@ fn copy_in(c: &mut Client, table: &str, payloads: &[String]) {
         .copy_in(&format!("COPY {table} (payload) FROM STDIN"))
         .unwrap();
     for p in payloads {
-        // COPY text format: backslash, newline, carriage return and tab escaped.
-        let line = p
-            .replace('\\', "\\\\")
-            .replace('\n', "\\n")
-            .replace('\r', "\\r")
-            .replace('\t', "\\t");
-        w.write_all(line.as_bytes()).unwrap();
+        w.write_all(crate::copy_escape(p).as_bytes()).unwrap();
         w.write_all(b"\n").unwrap();
     }
     w.finish().unwrap();

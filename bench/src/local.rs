@@ -6,7 +6,6 @@
 use crate::payloads::{banking77, local_sidecar};
 use cxone_e2e::peak_rss_mib;
 use serde_json::{json, Value};
-use std::time::Instant;
 
 const SENTENCES: usize = 2048;
 
@@ -33,27 +32,8 @@ pub fn run() -> Value {
     let plain: Value = serde_json::from_slice(&out.stdout).expect("baseline JSON");
     // The sidecar.
     let (sc, port, _db) = local_sidecar();
-    let client = reqwest::blocking::Client::new();
-    let started = Instant::now();
-    let mut first: Vec<f64> = Vec::new();
-    for batch in texts.chunks(32) {
-        let resp: Value = client
-            .post(format!("http://127.0.0.1:{port}/v1/embeddings"))
-            .json(&json!({"input": batch}))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        if first.is_empty() {
-            first = resp["data"][0]["embedding"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap())
-                .collect();
-        }
-    }
-    let rate = texts.len() as f64 / started.elapsed().as_secs_f64();
+    let (vectors, rate) = crate::retrieval::embed(port, &texts);
+    let first: Vec<f64> = vectors[0].iter().map(|&x| f64::from(x)).collect();
     let rss = peak_rss_mib(sc.0.id());
     let base: Vec<f64> = plain["first"]
         .as_array()

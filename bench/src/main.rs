@@ -89,3 +89,11 @@ pub fn median_time(runs: usize, mut reset: impl FnMut(), mut f: impl FnMut()) ->
     times.sort();
     times[times.len() / 2]
 }
+
+/// A field for COPY's text format: backslash, newline, carriage return and tab escaped.
+pub fn copy_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
+        .replace('\t', "\\t")
+}

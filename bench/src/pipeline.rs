@@ -156,12 +156,6 @@ fn copy_floor(c: &mut Client, indexed: bool) -> f64 {
             .collect::<Vec<_>>()
             .join(",")
     );
-    let escape = |s: &str| {
-        s.replace('\\', "\\\\")
-            .replace('\n', "\\n")
-            .replace('\r', "\\r")
-            .replace('\t', "\\t")
-    };
     let t = Instant::now();
     let mut w = c
         .copy_in("COPY floor_embeddings (source_system, conversation_id, text_content, payload_id, target_model, model, status, embedding) FROM STDIN")
@@ -170,8 +164,8 @@ fn copy_floor(c: &mut Client, indexed: bool) -> f64 {
         writeln!(
             w,
             "cxone\t{}\t{}\t{payload}\ttext-embedding-3-small\ttext-embedding-3-small\tembedded\t{vector}",
-            escape(conv),
-            escape(text)
+            crate::copy_escape(conv),
+            crate::copy_escape(text)
         )
         .unwrap();
     }

@@ -14,7 +14,7 @@ use std::time::Instant;
 const K_VOTE: usize = 10;
 
 /// Embeds `texts` 32 per request; unit vectors, and sentences per second.
-fn embed(port: u16, texts: &[String]) -> (Vec<Vec<f32>>, f64) {
+pub fn embed(port: u16, texts: &[String]) -> (Vec<Vec<f32>>, f64) {
     let client = reqwest::blocking::Client::new();
     let started = Instant::now();
     let mut out = Vec::with_capacity(texts.len());
