@@ -1,4 +1,4 @@
--- cxone_vector 0.1.0: tables, the ingest trigger and the seeds.
+-- cxone_vector: tables, the ingest triggers and the seeds (version: the workspace's Cargo.toml).
 -- Installed by CREATE EXTENSION (pulled in with extension_sql_file! from extension/src/lib.rs).
 -- Later versions change the schema only through hand-written cxone_vector--A--B.sql scripts
 -- in sql/upgrades/ (see sql/upgrades/README.md).
@@ -111,9 +111,14 @@ INSERT INTO cxone_intent_rules (category, pattern, priority)
 SELECT r.category, r.pattern, r.priority
   FROM jsonb_to_recordset(_cxone_seed('intent_rules')) AS r(category text, pattern text, priority integer);
 
+-- The row trigger maps, tags and records each payload; the statement trigger then registers
+-- the statement's event keys and queues its rows in one go (extension/src/ingest_flush.rs).
 CREATE TRIGGER cxone_payloads_ingest
     BEFORE INSERT ON cxone_payloads
     FOR EACH ROW EXECUTE FUNCTION _cxone_ingest();
+CREATE TRIGGER cxone_payloads_ingest_flush
+    AFTER INSERT ON cxone_payloads
+    FOR EACH STATEMENT EXECUTE FUNCTION _cxone_ingest_flush();
 
 CREATE TRIGGER cxone_mappings_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON cxone_mappings
@@ -134,7 +139,7 @@ SELECT pg_catalog.pg_extension_config_dump('conversation_embeddings', '');
 -- Applications that ingest get cxone_ingest: they can INSERT payloads and read back the
 -- outcome columns, not the payload. Analysts and search get cxone_reader: conversation text
 -- (redacted when cxone.redact is on), vectors and metadata, never the raw payloads.
--- The ingest trigger runs as the extension's owner (SECURITY DEFINER, fixed search_path), so
+-- The ingest triggers run as the extension's owner (SECURITY DEFINER, fixed search_path), so
 -- ingesting needs no rights on the derived tables.
 DO $roles$
 DECLARE
@@ -153,6 +158,7 @@ END
 $roles$;
 
 ALTER FUNCTION _cxone_ingest() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION _cxone_ingest_flush() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
 REVOKE ALL ON cxone_payloads, _cxone_event_keys, conversation_embeddings, cxone_mappings, cxone_intent_rules, cxone_models FROM PUBLIC;
 -- cxone_tag reads the rules; search reads the active model; neither holds customer data.

@@ -118,6 +118,7 @@ pub fn run(n: usize) -> Value {
         .query_one("SELECT count(*) FROM pl_queue", &[])
         .unwrap()
         .get(0);
+    let cpu = trigger_cpu(&payloads);
     let words: usize = payloads.iter().map(|p| payloads::words(p)).sum();
     json!({
         "payloads": n,
@@ -136,6 +137,7 @@ pub fn run(n: usize) -> Value {
             "plpgsql_insert_select": ms(plpgsql_insert),
             "plpgsql_copy": ms(plpgsql_copy),
         },
+        "trigger_cpu_ms": ms(cpu),
         "ratios": {
             "trigger_vs_floor_insert_select": ms(trigger_insert) / ms(floor_insert),
             "trigger_vs_floor_copy": ms(trigger_copy) / ms(floor_copy),
@@ -144,4 +146,24 @@ pub fn run(n: usize) -> Value {
         },
         "targets": {"trigger_vs_floor_max": 1.5, "plpgsql_vs_trigger_min": 3.0}
     })
+}
+
+/// The trigger's own work without the database: parse, envelope, map, tag, chunk and the
+/// metadata's JSON text, in this process with the seeded configuration (median of RUNS).
+fn trigger_cpu(payloads: &[String]) -> std::time::Duration {
+    use cxone_core::envelope::Envelope;
+    use cxone_core::ingest::{parse_payload, prepare, IngestConfig};
+    let cfg = IngestConfig::seeded(false);
+    median_time(
+        RUNS,
+        || {},
+        || {
+            for p in payloads {
+                let v = parse_payload(p).unwrap();
+                let env = Envelope::extract(&v, &cfg.mapping);
+                let row = prepare(&v, &env, &cfg).unwrap();
+                std::hint::black_box(serde_json::to_string(&row.metadata).unwrap());
+            }
+        },
+    )
 }

@@ -6,6 +6,7 @@
 //! - [`pii`]: PII detection; [`intent`]: intent rules; [`tag`]: `cxone_tag`;
 //! - [`redact`]: `cxone_redact`; [`tokens`]: the models' tokenizers; [`chunk`]: chunking;
 //! - [`ingest`]: the per-payload decisions of the ingest trigger.
+//! - [`supersede`]: which of a statement's payloads are queued or superseded on arrival.
 
 pub mod chunk;
 pub mod envelope;
@@ -15,6 +16,7 @@ pub mod mapping;
 pub mod path;
 pub mod pii;
 pub mod redact;
+pub mod supersede;
 pub mod tag;
 pub mod timestamp;
 pub mod tokens;

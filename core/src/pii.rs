@@ -93,8 +93,21 @@ static DOB: LazyLock<Regex> = LazyLock::new(|| {
 pub fn find_pii(text: &str) -> Vec<PiiMatch> {
     let mut found: Vec<PiiMatch> = Vec::new();
     let mut push = |kind, start, end| found.push(PiiMatch { kind, start, end });
-    for m in EMAIL.find_iter(text) {
-        push(PiiKind::Email, m.start(), m.end());
+    // Every pattern but the e-mail one needs a digit (`\d` is any Unicode decimal digit, which
+    // `is_numeric` includes), and the e-mail one an '@': most turns have neither, and skipping
+    // the scans they cannot match is most of the PII cost saved.
+    if text.as_bytes().contains(&b'@') {
+        for m in EMAIL.find_iter(text) {
+            push(PiiKind::Email, m.start(), m.end());
+        }
+    }
+    let has_digit = if text.is_ascii() {
+        text.bytes().any(|b| b.is_ascii_digit())
+    } else {
+        text.chars().any(char::is_numeric)
+    };
+    if !has_digit {
+        return found;
     }
     for m in IBAN.find_iter(text) {
         if iban_valid(m.as_str()) {

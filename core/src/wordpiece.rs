@@ -7,17 +7,19 @@
 //! fixtures and random ASCII; non-ASCII text, and text holding an added token such as `[CLS]`,
 //! still goes through `tokenizers`.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 pub struct WordPiece {
     /// Pieces that may start a word.
-    start: HashSet<String>,
+    start: FxHashSet<String>,
     /// Pieces that may continue one (stored without the `##` prefix).
-    cont: HashSet<String>,
+    cont: FxHashSet<String>,
     max_chars: usize,
     /// Added tokens (`[CLS]`, `[UNK]`, ...): `tokenizers` splits them out of the raw text
     /// before anything else; text containing one is left to it.
     added: Vec<String>,
+    /// First bytes of the added tokens: a text without any of them holds none.
+    added_first: Vec<u8>,
 }
 
 impl WordPiece {
@@ -35,7 +37,7 @@ impl WordPiece {
             return None;
         }
         let prefix = model["continuing_subword_prefix"].as_str()?;
-        let (mut start, mut cont) = (HashSet::new(), HashSet::new());
+        let (mut start, mut cont) = (FxHashSet::default(), FxHashSet::default());
         for piece in model["vocab"].as_object()?.keys() {
             match piece.strip_prefix(prefix) {
                 Some(rest) => cont.insert(rest.to_string()),
@@ -49,17 +51,23 @@ impl WordPiece {
             }
             added.push(a["content"].as_str()?.to_string());
         }
+        let mut added_first: Vec<u8> = added.iter().filter_map(|a| a.bytes().next()).collect();
+        added_first.sort_unstable();
+        added_first.dedup();
         Some(WordPiece {
             start,
             cont,
             max_chars: model["max_input_chars_per_word"].as_u64()? as usize,
             added,
+            added_first,
         })
     }
 
     /// Tokens of ASCII `text` (no special tokens); None when `text` is not ASCII.
     pub fn count_ascii(&self, text: &str) -> Option<usize> {
-        if !text.is_ascii() || self.added.iter().any(|a| text.contains(a.as_str())) {
+        let may_hold_added = self.added_first.iter().any(|b| text.as_bytes().contains(b))
+            && self.added.iter().any(|a| text.contains(a.as_str()));
+        if !text.is_ascii() || may_hold_added {
             return None;
         }
         let mut word = [0u8; 128];

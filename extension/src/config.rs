@@ -40,17 +40,6 @@ thread_local! {
     static CALLBACK_REGISTERED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// The current top-level statement: (local transaction id, statement start time).
-pub fn current_statement() -> (u32, i64) {
-    // SAFETY: MyProc is set for every backend and worker before any SQL function can run.
-    unsafe {
-        (
-            (*pg_sys::MyProc).lxid,
-            pg_sys::GetCurrentStatementStartTimestamp(),
-        )
-    }
-}
-
 fn bump() {
     GENERATION.with(|g| g.set(g.get().wrapping_add(1)));
 }

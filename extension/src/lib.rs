@@ -1,7 +1,8 @@
 //! The `cxone_vector` PostgreSQL extension: thin SQL shells over `cxone_core`.
 //!
 //! - [`functions`]: `cxone_map`, `cxone_tag`, validation helpers;
-//! - [`ingest_trigger`]: the trigger that turns a raw payload into a queued row;
+//! - [`ingest_trigger`]: the row trigger that maps, tags and records each raw payload;
+//! - [`ingest_flush`]: the statement trigger that registers event keys and queues the rows;
 //! - [`config`]: the mapping and intent rules in force, loaded once per statement;
 //! - [`embed`]: `cxone_embed`, the query embedding over HTTP;
 //! - [`guc`]: every `cxone.*` setting.
@@ -14,6 +15,7 @@ mod config;
 mod embed;
 mod functions;
 mod guc;
+mod ingest_flush;
 mod ingest_trigger;
 
 ::pgrx::pg_module_magic!(name, version);
@@ -26,6 +28,7 @@ pgrx::extension_sql_file!(
         functions::cxone_intent_pattern_check,
         functions::_cxone_seed,
         ingest_trigger::_cxone_ingest,
+        ingest_flush::_cxone_ingest_flush,
         config::_cxone_config_changed,
     ]
 );

@@ -162,15 +162,29 @@ async fn webhook(Extract(s): Extract<AppState>, headers: HeaderMap, body: Bytes)
             "database unreachable; retry later",
         );
     };
-    // One statement, autocommitted: the reply is sent only after the commit.
-    let rows = db
+    // One statement, autocommitted: the reply is sent only after the commit. Replays and
+    // payloads superseded on arrival get their outcome when the statement ends (after
+    // RETURNING is computed), so the outcomes are read back once it has committed.
+    let rows = match db
         .query(
             "INSERT INTO cxone_payloads (source, payload)
              SELECT 'webhook', p::json FROM unnest($1::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n
-             RETURNING id, outcome, reason",
+             RETURNING id",
             &[&events],
         )
-        .await;
+        .await
+    {
+        Ok(ids) => {
+            let ids: Vec<i64> = ids.iter().map(|r| r.get(0)).collect();
+            db.query(
+                "SELECT p.id, p.outcome, p.reason FROM unnest($1::int8[]) WITH ORDINALITY AS t(id, n)
+                   JOIN cxone_payloads p ON p.id = t.id ORDER BY t.n",
+                &[&ids],
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
     match rows {
         Ok(rows) => {
             metrics::counter!("cxone_webhook_events_total").increment(rows.len() as u64);

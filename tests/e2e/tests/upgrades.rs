@@ -6,14 +6,20 @@ use cxone_e2e::TestDb;
 
 const CURRENT: &str = env!("CARGO_PKG_VERSION");
 
-/// Tables and columns, functions and their arguments, triggers and indexes of the extension.
+/// Tables, columns and their storage, functions (arguments, security, settings), triggers and
+/// indexes of the extension.
 fn catalog(c: &mut Client) -> Vec<String> {
     let rows = c
         .query(
             "SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '')
                FROM information_schema.columns WHERE table_schema = 'public'
              UNION ALL
+             SELECT 'storage ' || a.attrelid::regclass || '.' || a.attname || ' ' || a.attstorage
+               FROM pg_attribute a JOIN pg_class r ON r.oid = a.attrelid
+              WHERE r.relnamespace = 'public'::regnamespace AND r.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+             UNION ALL
              SELECT 'function ' || p.oid::regprocedure::text || ' ' || p.provolatile::text || p.proisstrict::text
+                    || ' definer ' || p.prosecdef::text || ' ' || coalesce(array_to_string(p.proconfig, ','), '')
                FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
                JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxone_vector'
              UNION ALL
