@@ -14,7 +14,7 @@ fn catalog(c: &mut Client) -> Vec<String> {
             "SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '')
                FROM information_schema.columns WHERE table_schema = 'public'
              UNION ALL
-             SELECT 'storage ' || a.attrelid::regclass || '.' || a.attname || ' ' || a.attstorage
+             SELECT 'storage ' || a.attrelid::regclass || '.' || a.attname || ' ' || a.attstorage::text
                FROM pg_attribute a JOIN pg_class r ON r.oid = a.attrelid
               WHERE r.relnamespace = 'public'::regnamespace AND r.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
              UNION ALL
