@@ -262,6 +262,14 @@ if sea:
         f"- recall@10 at least {t['recall_min']} in both: {met(worst_recall >= t['recall_min'])}; "
         f"p50 at most {t['p50_ms_max']} ms in both: {met(worst_p50 <= t['p50_ms_max'])}.\n"
     )
+    out.append(
+        "How the filtered case is served: `_cxone_nearest` first counts, through a GIN "
+        "(`jsonb_path_ops`) index on the metadata of embedded rows, up to 2,000 rows that match "
+        "the filter. Fewer than that (here about 1,000), and it ranks exactly those rows by "
+        "full-precision distance; more, and it walks the HNSW graph with pgvector's iterative "
+        "scan. Before this (schema 0.1.0) every filtered search walked the graph past the 99% "
+        "of rows the filter rejects: p50 36.8 ms, recall 0.998 on this data.\n"
+    )
     headline.append(("search: recall@10 / 0.95 (worst)", worst_recall / t["recall_min"], 1.0, True))
 else:
     out.append("Not run.\n")

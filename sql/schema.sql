@@ -68,6 +68,10 @@ COMMENT ON TABLE conversation_embeddings IS 'Conversation text, metadata and vec
 CREATE INDEX conversation_embeddings_pending_idx ON conversation_embeddings (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX conversation_embeddings_conversation_idx ON conversation_embeddings (conversation_id);
 CREATE INDEX conversation_embeddings_payload_idx ON conversation_embeddings (payload_id);
+-- Metadata filters (cxone_search's `filter`, jsonb containment): finds the few rows a
+-- selective filter matches, which search then ranks exactly (sql/search.sql, _cxone_nearest).
+CREATE INDEX conversation_embeddings_metadata_idx ON conversation_embeddings
+    USING gin (semantic_metadata jsonb_path_ops) WHERE status = 'embedded';
 -- Identical text already embedded with the same model is reused without a provider call.
 CREATE INDEX conversation_embeddings_reuse_idx ON conversation_embeddings (model, md5(text_content)) WHERE status = 'embedded';
 

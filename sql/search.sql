@@ -95,7 +95,10 @@ END
 $$;
 
 -- The nearest rows to q among those embedded by `model`, best chunk per conversation, strictly
--- ordered.
+-- ordered. A filter that few rows match (fewer than 2,000 of the model's) is searched exactly
+-- over those rows, found through the metadata's GIN index: faster than walking the HNSW graph
+-- past thousands of rows the filter rejects, and exact (measured in BENCHMARKS.md, section 6).
+-- Otherwise the model's HNSW index, whose iterative scan keeps k results under a filter.
 CREATE FUNCTION _cxone_nearest(q vector, k integer, filter jsonb, exclude text, model text)
 RETURNS TABLE (conversation_id text, text_content text, similarity double precision,
                semantic_metadata jsonb, chunk_index integer, id uuid)
@@ -103,9 +106,37 @@ LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
     dims integer := vector_dims(q);
+    exact_below constant integer := 2000;
+    matching integer := exact_below;
 BEGIN
     IF k < 1 OR k > 1000 THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('k must be between 1 and 1000, not %s', k);
+    END IF;
+    IF filter IS DISTINCT FROM '{}'::jsonb THEN
+        EXECUTE format($c$
+            SELECT count(*) FROM (
+                SELECT 1 FROM @extschema@.conversation_embeddings e
+                 WHERE e.model = %1$L AND e.status = 'embedded' AND e.semantic_metadata @> $1
+                 LIMIT %2$s) AS m
+            $c$, model, exact_below)
+        INTO matching USING filter;
+    END IF;
+    IF matching < exact_below THEN
+        -- MATERIALIZED: the filtered rows first, then exact full-precision distances.
+        RETURN QUERY EXECUTE format($q$
+            WITH matching AS MATERIALIZED (
+                SELECT e.id, e.conversation_id, e.text_content, e.semantic_metadata, e.chunk_index, e.embedding
+                  FROM @extschema@.conversation_embeddings e
+                 WHERE e.model = %1$L AND e.status = 'embedded' AND e.semantic_metadata @> $2
+                   AND ($4::text IS NULL OR e.conversation_id <> $4)),
+            best AS (
+                SELECT DISTINCT ON (m.conversation_id) m.*, m.embedding <=> $1 AS distance
+                  FROM matching m ORDER BY m.conversation_id, m.embedding <=> $1)
+            SELECT b.conversation_id, b.text_content, 1 - b.distance, b.semantic_metadata, b.chunk_index, b.id
+              FROM best b ORDER BY b.distance LIMIT $3
+            $q$, model)
+        USING q, filter, k, exclude;
+        RETURN;
     END IF;
     -- The dimension and model are literals so that the planner matches the model's partial
     -- index; the query vector and filter stay parameters.
