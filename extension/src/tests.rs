@@ -16,23 +16,31 @@ fn variant(fixture: &str, test: &str) -> String {
         .replace("conv-8842-abc", &format!("conv-{test}"))
 }
 
+// Reads run as non-read-only SPI statements: those take a fresh snapshot, so they see what the
+// ingest statement trigger wrote after the INSERT's own snapshot (a read-only SPI query in the
+// same function would not; a top-level or PL/pgSQL statement always does).
 fn one<T: pgrx::FromDatum + pgrx::IntoDatum>(sql: &str) -> Option<T> {
-    Spi::get_one::<T>(sql).expect(sql)
+    Spi::connect_mut(|c| c.update(sql, Some(1), &[])?.first().get_one::<T>()).expect(sql)
 }
 
 fn insert(payload: &str) -> i64 {
-    Spi::get_one_with_args::<i64>(
-        "INSERT INTO cxone_payloads (payload) VALUES ($1::text::json) RETURNING id",
-        &[payload.into()],
-    )
+    Spi::connect_mut(|c| {
+        c.update(
+            "INSERT INTO cxone_payloads (payload) VALUES ($1::text::json) RETURNING id",
+            None,
+            &[payload.into()],
+        )?
+        .first()
+        .get_one::<i64>()
+    })
     .expect("insert")
     .expect("id")
 }
 
 fn outcome(id: i64) -> (String, Option<String>) {
-    Spi::connect(|c| {
+    Spi::connect_mut(|c| {
         let row = c
-            .select("SELECT outcome, reason FROM cxone_payloads WHERE id = $1", None, &[id.into()])?
+            .update("SELECT outcome, reason FROM cxone_payloads WHERE id = $1", None, &[id.into()])?
             .first();
         Ok::<_, pgrx::spi::SpiError>((row.get::<String>(1)?.unwrap_or_default(), row.get::<String>(2)?))
     })
@@ -236,9 +244,9 @@ fn redact_replaces_pii_with_placeholders() {
 fn with_redaction_on_only_redacted_text_is_queued() {
     Spi::run("SET LOCAL cxone.redact = on").unwrap();
     let id = insert(&variant(DFO, "redact"));
-    let (text, meta) = Spi::connect(|c| {
+    let (text, meta) = Spi::connect_mut(|c| {
         let row = c
-            .select(
+            .update(
                 "SELECT text_content, semantic_metadata FROM conversation_embeddings WHERE payload_id = $1",
                 None,
                 &[id.into()],
