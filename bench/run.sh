@@ -2,7 +2,7 @@
 #! The benchmark command: builds release binaries, starts a scratch cluster, runs every
 #! benchmark with its baselines in the same run (cxone-bench), and writes BENCHMARKS.md and
 #! bench/chart.png from the results (bench/report.py). Installs what is missing.
-#!   bench/run.sh                 # everything (about 7 minutes warm on 2 cores)
+#!   bench/run.sh                 # everything (about 9 minutes warm on 2 cores)
 #!   bench/run.sh ingest          # one of: ingest pipeline latency local search retrieval
 #!   bench/run.sh all --n 2000    # smaller sets
 set -euo pipefail

@@ -36,7 +36,14 @@ pub enum Command {
     /// non-zero with a message saying what to fix.
     Check,
     /// Embed everything pending now, showing progress, and exit when the queue is empty.
-    Backfill,
+    Backfill {
+        /// Set the model's HNSW index aside while loading and build it once at the end: several
+        /// times faster for large loads (first fill, model change); searches still answer
+        /// meanwhile, exactly but slowly. An interrupted run leaves the index set aside: run
+        /// the backfill again, or SELECT cxone_index_restore('<model>').
+        #[arg(long, env = "CXONE_BACKFILL_DEFER_INDEX")]
+        defer_index: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -48,8 +48,10 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             cli::Command::Check => check::run(&cli.config).await,
-            cli::Command::Run => run(cli.config, Mode::Forever).await,
-            cli::Command::Backfill => run(cli.config, Mode::UntilEmpty).await,
+            cli::Command::Run => run(cli.config, Mode::Forever, false).await,
+            cli::Command::Backfill { defer_index } => {
+                run(cli.config, Mode::UntilEmpty, defer_index).await
+            }
         }
     });
     match result {
@@ -85,7 +87,7 @@ fn log_filter(spec: Option<&str>) -> tracing_subscriber::EnvFilter {
     })
 }
 
-async fn run(cfg: cli::Config, mode: Mode) -> Result<(), String> {
+async fn run(cfg: cli::Config, mode: Mode, defer: bool) -> Result<(), String> {
     cfg.database_url()?;
     let metrics = PrometheusBuilder::new()
         .set_buckets(&[
@@ -95,7 +97,12 @@ async fn run(cfg: cli::Config, mode: Mode) -> Result<(), String> {
         .install_recorder()
         .map_err(|e| format!("metrics: {e}"))?;
     let provider = Arc::new(AnyProvider::from_config(&cfg)?);
-    tracing::info!(provider = ?cfg.provider, model = provider::Provider::model(&*provider), "starting");
+    let model = provider::Provider::model(&*provider).to_string();
+    tracing::info!(provider = ?cfg.provider, model, "starting");
+    if defer {
+        defer_index(&cfg, &model).await?;
+    }
+    let url = cfg.database_url()?.to_string();
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         wait_for_signal().await;
@@ -149,7 +156,7 @@ async fn run(cfg: cli::Config, mode: Mode) -> Result<(), String> {
         state: state.clone(),
         shutdown: stop_rx,
     };
-    let result = worker.run(mode).await;
+    let mut result = worker.run(mode).await;
     if let Some(p) = progress {
         p.abort();
         eprintln!(
@@ -162,7 +169,54 @@ async fn run(cfg: cli::Config, mode: Mode) -> Result<(), String> {
     if let Some(s) = server {
         let _ = s.await;
     }
+    if defer {
+        result = match (result, restore_index(&url, &model).await) {
+            (Ok(()), restored) => restored,
+            (Err(e), Ok(())) => Err(e),
+            (Err(e), Err(r)) => Err(format!("{e}; and {r}")),
+        };
+    }
     result
+}
+
+/// `backfill --defer-index`: sets the model's HNSW index aside before the backfill.
+async fn defer_index(cfg: &cli::Config, model: &str) -> Result<(), String> {
+    let db = db::connect(cfg.database_url()?, false).await?;
+    let deferred: i32 = db
+        .client
+        .query_one("SELECT cxone_index_defer($1)", &[&model])
+        .await
+        .map_err(|e| format!("cannot set the HNSW index of {model} aside: {e}"))?
+        .get(0);
+    tracing::info!(
+        model,
+        indexes = deferred,
+        "HNSW index set aside for the backfill"
+    );
+    Ok(())
+}
+
+/// ... and builds it again afterwards, also when the backfill failed (an interrupted process
+/// leaves it aside: the next run, or cxone_index_restore, restores it).
+async fn restore_index(url: &str, model: &str) -> Result<(), String> {
+    let t = std::time::Instant::now();
+    eprintln!("building the HNSW index of {model} ...");
+    let restore = async {
+        let db = db::connect(url, false).await?;
+        db.client
+            .query_one("SELECT cxone_index_restore($1)", &[&model])
+            .await
+            .map(|r| r.get::<_, i32>(0))
+            .map_err(|e| e.to_string())
+    };
+    let restored = restore.await.map_err(|e| {
+        format!("the HNSW index of {model} could not be rebuilt: {e}; run SELECT cxone_index_restore('{model}')")
+    })?;
+    eprintln!(
+        "built {restored} index(es) in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// Rows pending for the model now: the backfill's 100%.

@@ -78,3 +78,69 @@ BEGIN
     USING q, filter, k, exclude;
 END
 $$;
+
+-- Backfill mode (`cxone-sidecar backfill --defer-index`): loading many vectors into a table
+-- whose HNSW index is kept up to date costs an index insertion per row; loading first and
+-- building the index once afterwards is several times faster (BENCHMARKS.md, section 2b).
+-- cxone_index_defer sets a model's HNSW indexes aside (their definitions are kept here) and
+-- cxone_index_restore builds them again. Meanwhile search for that model still answers,
+-- exactly and slowly (a sequential scan). If a backfill is interrupted, run
+-- SELECT cxone_index_restore('<model>') or the next backfill --defer-index restores them.
+CREATE TABLE _cxone_deferred_indexes (
+    name        text PRIMARY KEY,
+    model       text NOT NULL,
+    definition  text NOT NULL,
+    deferred_at timestamptz NOT NULL DEFAULT now()
+);
+SELECT pg_catalog.pg_extension_config_dump('_cxone_deferred_indexes', '');
+
+CREATE FUNCTION cxone_index_defer(model text) RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    n integer := 0;
+BEGIN
+    FOR r IN
+        SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
+          FROM pg_index i
+          JOIN pg_class c ON c.oid = i.indexrelid
+          JOIN pg_am a ON a.oid = c.relam
+         WHERE i.indrelid = '@extschema@.conversation_embeddings'::regclass AND a.amname = 'hnsw'
+           AND position(format('(model = %L::text)', cxone_index_defer.model)
+                        IN coalesce(pg_get_expr(i.indpred, i.indrelid), '')) > 0
+    LOOP
+        INSERT INTO @extschema@._cxone_deferred_indexes (name, model, definition)
+        VALUES (r.name, cxone_index_defer.model, r.definition);
+        EXECUTE format('DROP INDEX %s', r.name);
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
+
+CREATE FUNCTION cxone_index_restore(model text) RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    n integer := 0;
+BEGIN
+    FOR r IN
+        DELETE FROM @extschema@._cxone_deferred_indexes d
+         WHERE d.model = cxone_index_restore.model
+        RETURNING d.definition
+    LOOP
+        EXECUTE r.definition;
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
+
+REVOKE ALL ON _cxone_deferred_indexes FROM PUBLIC;
+GRANT SELECT ON _cxone_deferred_indexes TO cxone_admin, cxone_sidecar;
+REVOKE EXECUTE ON FUNCTION cxone_index_defer(text), cxone_index_restore(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cxone_index_defer(text), cxone_index_restore(text) TO cxone_admin, cxone_sidecar;

@@ -262,3 +262,82 @@ fn settings_come_from_a_dot_env_file() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("1536 dimensions"));
 }
+
+/// The model's HNSW index definitions.
+fn hnsw_indexes(c: &mut cxone_e2e::postgres::Client) -> Vec<String> {
+    c.query(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'conversation_embeddings' AND indexdef LIKE '%USING hnsw%' ORDER BY 1",
+        &[],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+#[test]
+fn backfill_defer_index_rebuilds_the_same_index_and_recovers_an_interrupted_run() {
+    let double = OpenAiDouble::start(Faults::default());
+    let db = openai_db();
+    let mut c = db.connect();
+    let before = hnsw_indexes(&mut c);
+    assert_eq!(before.len(), 2, "{before:?}"); // the default model's and the API model's
+    ingest_banking77(&mut c, 300, "defer");
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    let out = run_to_end(cmd.args(["backfill", "--defer-index"]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("built 1 index(es)"));
+    assert_eq!(hnsw_indexes(&mut c), before);
+    let pending: i64 = c
+        .query_one(
+            "SELECT count(*) FROM conversation_embeddings WHERE status <> 'embedded'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(pending, 0);
+    // An interrupted backfill leaves the index set aside; search still answers (exactly)...
+    let n: i32 = c
+        .query_one("SELECT cxone_index_defer('text-embedding-3-small')", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    assert_eq!(hnsw_indexes(&mut c).len(), 1);
+    let q = cxone_e2e::openai_double::vector_for("anything", 1536);
+    let q = format!(
+        "[{}]",
+        q.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let hits: i64 = c
+        .query_one(
+            "SELECT count(*) FROM _cxone_nearest($1::text::vector, 5, '{}', NULL, 'text-embedding-3-small')",
+            &[&q],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(hits, 5);
+    // ... and the next backfill --defer-index builds it again.
+    ingest_banking77(&mut c, 20, "defer-2");
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    let out = run_to_end(cmd.args(["backfill", "--defer-index"]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(hnsw_indexes(&mut c), before);
+    let left: i64 = c
+        .query_one("SELECT count(*) FROM _cxone_deferred_indexes", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+}
