@@ -96,12 +96,22 @@ impl<P: Provider> Worker<P> {
                     .saturating_mul(self.cfg.requests_in_flight())) as i64,
             )
             .max(1);
+        // The next claim, made while the current one is embedded and written back, so the
+        // database and the provider are not idle in turn.
+        let mut prefetched: Option<Vec<Claimed>> = None;
         loop {
+            let model = self.provider.model().to_string();
             if self.stopping() {
+                if let Some(rows) = prefetched.take() {
+                    let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+                    queue::release(&client, &ids).await?;
+                }
                 return Ok(());
             }
-            let model = self.provider.model().to_string();
-            let claimed = queue::claim(&client, claim_size, self.cfg.lease_secs, &model).await?;
+            let claimed = match prefetched.take() {
+                Some(rows) => rows,
+                None => queue::claim(&client, claim_size, self.cfg.lease_secs, &model).await?,
+            };
             if claimed.is_empty() {
                 let depth = queue::pending_count(&client, &model).await?;
                 if depth == 0 && queue::finish_building(&client, &model).await? {
@@ -129,7 +139,12 @@ impl<P: Provider> Worker<P> {
                 while conn.notified.try_recv().is_ok() {}
                 continue;
             }
-            self.process(&client, claimed).await?;
+            let (done, next) = tokio::join!(
+                self.process(&client, claimed),
+                queue::claim(&client, claim_size, self.cfg.lease_secs, &model)
+            );
+            done?;
+            prefetched = Some(next?);
         }
     }
 
