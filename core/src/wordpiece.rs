@@ -182,6 +182,13 @@ mod tests {
         }
 
         #[test]
+        fn counts_mixed_unicode_text_as_tokenizers_does(
+            text in "([a-zA-Z]{1,10}|[£€éüßñ’“”—ÀÉ中文日本\u{00a0}\u{2003}\u{200b}\u{0301}]{1,3}|\\[(CLS|SEP|UNK)\\]|[ \t\n\r\x0b\x0c.,]{1,2}){0,30}"
+        ) {
+            prop_assert_eq!(Tokenizer::MiniLm.count(&text), minilm_reference(&text));
+        }
+
+        #[test]
         fn counts_random_words_as_tokenizers_does(
             text in "([a-zA-Z]{1,14}|[0-9]{1,6}|[ .,!?'\\-]{1,2}|\\n){0,40}"
         ) {

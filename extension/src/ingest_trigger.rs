@@ -66,9 +66,10 @@ fn _cxone_ingest<'a>(
         let id = pgrx::heap_getattr_raw(tuple, id_at, tupdesc)
             .and_then(|d| i64::from_datum(d, false))
             .ok_or(IngestError::Misuse)?;
+        // Borrowed from the (detoasted) datum, which lives until the trigger returns.
         let raw = pgrx::heap_getattr_raw(tuple, payload_at, tupdesc).map(|d| {
             let v = pg_sys::pg_detoast_datum_packed(d.cast_mut_ptr());
-            String::from_utf8_lossy(pgrx::varlena_to_byte_slice(v)).into_owned()
+            String::from_utf8_lossy(pgrx::varlena_to_byte_slice(v))
         });
         let (mut r, pending) = decide(id, raw.as_deref().unwrap_or(""));
         if let Some(p) = pending {
