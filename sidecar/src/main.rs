@@ -6,6 +6,12 @@
 //! `http` (webhooks, embeddings, health, readiness, metrics), `webhook` (its checks),
 //! `cxone_auth` (CXone tokens), `check`.
 
+/// mimalloc: candle's per-batch tensors of varying shapes fragmented glibc's heap (peak RSS
+/// grew with the number of batches served), and it is faster for the many small allocations of
+/// JSON decoding.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod batch;
 mod check;
 mod cli;
