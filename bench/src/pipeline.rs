@@ -191,7 +191,23 @@ pub fn run(n: usize) -> Value {
         .unwrap()
         .get(0);
     warm(&mut c);
-    let (secs, requests, largest) = sidecar_backfill(&db, &double, &[]);
+    // A run takes about two seconds, start-up included: the median of three, with the rows
+    // made pending again (and statistics as after ingest) between runs.
+    let mut runs = Vec::new();
+    for i in 0..3 {
+        if i > 0 {
+            c.batch_execute(
+                "UPDATE conversation_embeddings SET status = 'pending', embedding = NULL, model = NULL,
+                        embedded_at = NULL, attempts = 0, next_attempt_at = now()",
+            )
+            .unwrap();
+            c.batch_execute("VACUUM ANALYZE conversation_embeddings")
+                .unwrap();
+        }
+        runs.push(sidecar_backfill(&db, &double, &[]));
+    }
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (secs, requests, largest) = runs[1];
     let embedded: i64 = c
         .query_one(
             "SELECT count(*) FROM conversation_embeddings WHERE status = 'embedded'",
