@@ -81,10 +81,14 @@ impl LocalProvider {
 
 impl Inner {
     fn embed_sorted(&self, inputs: &[String], batch: usize) -> Result<Vec<Vec<f32>>, String> {
+        let lens: Vec<usize> = inputs
+            .iter()
+            .map(|t| (cxone_core::tokens::Tokenizer::MiniLm.count(t) + 2).min(MAX_TOKENS))
+            .collect();
         let mut order: Vec<usize> = (0..inputs.len()).collect();
-        order.sort_by_key(|&i| inputs[i].len());
+        order.sort_by_key(|&i| lens[i]);
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); inputs.len()];
-        for group in order.chunks(batch.max(1)) {
+        for group in length_groups(&order, &lens, batch.max(1)) {
             let texts: Vec<&str> = group.iter().map(|&i| inputs[i].as_str()).collect();
             let vectors = self
                 .embed_batch(&texts)
@@ -124,6 +128,25 @@ impl Inner {
     }
 }
 
+/// Splits inputs sorted by token length into forward passes of at most `batch`, starting a new
+/// one when the next input is much longer than the shortest of the current one: each pass pads
+/// to its longest input, and a batch of 32 random sentences padded to its longest spends most
+/// of its work on padding.
+fn length_groups<'a>(order: &'a [usize], lens: &[usize], batch: usize) -> Vec<&'a [usize]> {
+    let mut groups = Vec::new();
+    let mut start = 0;
+    for k in 1..=order.len() {
+        let done = k == order.len()
+            || k - start >= batch
+            || lens[order[k]] > lens[order[start]] * 3 / 2 + 4;
+        if done {
+            groups.push(&order[start..k]);
+            start = k;
+        }
+    }
+    groups
+}
+
 impl Provider for LocalProvider {
     fn model(&self) -> &str {
         MODEL_NAME
@@ -157,6 +180,25 @@ impl Provider for LocalProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn length_groups_cap_size_and_padding() {
+        let lens = [5, 6, 7, 9, 20, 21, 40, 41, 42, 43];
+        let order: Vec<usize> = (0..lens.len()).collect();
+        let groups = length_groups(&order, &lens, 3);
+        assert_eq!(
+            groups,
+            vec![
+                &[0, 1, 2][..],
+                &[3][..],
+                &[4, 5][..],
+                &[6, 7, 8][..],
+                &[9][..]
+            ]
+        );
+        // Every input exactly once, in order.
+        assert_eq!(groups.concat(), order);
+    }
     use clap::Parser;
 
     /// Every reference sentence (sentence-transformers 6.2.0 output) is reproduced with cosine
