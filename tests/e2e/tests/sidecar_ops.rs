@@ -275,6 +275,16 @@ fn hnsw_indexes(c: &mut cxone_e2e::postgres::Client) -> Vec<String> {
     .collect()
 }
 
+/// `backfill --defer-index` against the double, to success; its stderr.
+fn backfill_deferring_index(db: &cxone_e2e::TestDb, double: &OpenAiDouble) -> String {
+    let mut cmd = sidecar();
+    with_double(&mut cmd, db, double);
+    let out = run_to_end(cmd.args(["backfill", "--defer-index"]));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    stderr
+}
+
 #[test]
 fn backfill_defer_index_rebuilds_the_same_index_and_recovers_an_interrupted_run() {
     let double = OpenAiDouble::start(Faults::default());
@@ -283,15 +293,8 @@ fn backfill_defer_index_rebuilds_the_same_index_and_recovers_an_interrupted_run(
     let before = hnsw_indexes(&mut c);
     assert_eq!(before.len(), 2, "{before:?}"); // the default model's and the API model's
     ingest_banking77(&mut c, 300, "defer");
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
-    let out = run_to_end(cmd.args(["backfill", "--defer-index"]));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("built 1 index(es)"));
+    let stderr = backfill_deferring_index(&db, &double);
+    assert!(stderr.contains("built 1 index(es)"), "{stderr}");
     assert_eq!(hnsw_indexes(&mut c), before);
     let pending: i64 = c
         .query_one(
@@ -326,14 +329,7 @@ fn backfill_defer_index_rebuilds_the_same_index_and_recovers_an_interrupted_run(
     assert_eq!(hits, 5);
     // ... and the next backfill --defer-index builds it again.
     ingest_banking77(&mut c, 20, "defer-2");
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
-    let out = run_to_end(cmd.args(["backfill", "--defer-index"]));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    backfill_deferring_index(&db, &double);
     assert_eq!(hnsw_indexes(&mut c), before);
     let left: i64 = c
         .query_one("SELECT count(*) FROM _cxone_deferred_indexes", &[])
