@@ -163,6 +163,10 @@ $roles$;
 
 ALTER FUNCTION _cxone_ingest() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION _cxone_ingest_flush() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+-- Only the extension's own triggers may run them: a role that could attach them to a table of
+-- its own would write queue rows with the owner's rights. (A trigger's function is checked
+-- for EXECUTE when the trigger is created, not when it fires.)
+REVOKE EXECUTE ON FUNCTION _cxone_ingest(), _cxone_ingest_flush() FROM PUBLIC;
 
 REVOKE ALL ON cxone_payloads, _cxone_event_keys, conversation_embeddings, cxone_mappings, cxone_intent_rules, cxone_models FROM PUBLIC;
 -- cxone_tag reads the rules; search reads the active model; neither holds customer data.

@@ -363,3 +363,6 @@ REVOKE EXECUTE ON FUNCTION cxone_retry_failed(text), cxone_forget(text, boolean)
 GRANT EXECUTE ON FUNCTION cxone_retry_failed(text), cxone_forget(text, boolean), cxone_create_index(text, integer),
     cxone_reembed(text, integer), cxone_drop_model(text) TO cxone_admin;
 GRANT SELECT ON cxone_status TO cxone_reader, cxone_admin;
+-- The sidecar's switch to a model it has finished building.
+REVOKE EXECUTE ON FUNCTION _cxone_finish_building(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION _cxone_finish_building(text) TO cxone_sidecar, cxone_admin;

@@ -144,3 +144,8 @@ REVOKE ALL ON _cxone_deferred_indexes FROM PUBLIC;
 GRANT SELECT ON _cxone_deferred_indexes TO cxone_admin, cxone_sidecar;
 REVOKE EXECUTE ON FUNCTION cxone_index_defer(text), cxone_index_restore(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION cxone_index_defer(text), cxone_index_restore(text) TO cxone_admin, cxone_sidecar;
+
+-- SECURITY DEFINER functions: only the extension's triggers, and the sidecar, run them.
+REVOKE EXECUTE ON FUNCTION _cxone_ingest(), _cxone_ingest_flush() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION _cxone_finish_building(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION _cxone_finish_building(text) TO cxone_sidecar, cxone_admin;

@@ -331,3 +331,42 @@ fn pii_never_reaches_the_logs_nor_with_redaction_the_provider() {
         ),
     });
 }
+
+#[test]
+fn the_owner_rights_functions_run_only_where_the_extension_put_them() {
+    let db = TestDb::new();
+    let mut admin = db.connect();
+    let role = format!("{}_ingest2", db.name);
+    let mut app = login_as(&db, &mut admin, &role, "cxone_ingest");
+    admin
+        .batch_execute(&format!("GRANT CREATE ON SCHEMA public TO {role}"))
+        .unwrap();
+    // Its own table shaped like cxone_payloads: the ingest triggers cannot be attached to it.
+    app.batch_execute(
+        "CREATE TABLE mine (id bigint, received_at timestamptz, source text, payload json, outcome text,
+                            reason text, conversation_id text, event_key text, mapping text)",
+    )
+    .unwrap();
+    for f in ["_cxone_ingest", "_cxone_ingest_flush"] {
+        let err = app
+            .batch_execute(&format!(
+                "CREATE TRIGGER t BEFORE INSERT ON mine FOR EACH ROW EXECUTE FUNCTION {f}()"
+            ))
+            .unwrap_err();
+        assert_eq!(err.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE), "{f}");
+    }
+    let err = app
+        .query("SELECT _cxone_finish_building('all-MiniLM-L6-v2')", &[])
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
+    // ... while its inserts into cxone_payloads still go through the extension's triggers.
+    let id = insert(&mut app, &fixture("dfo_case_closed_with_transcript.json"));
+    let row = app
+        .query_one("SELECT outcome FROM cxone_payloads WHERE id = $1", &[&id])
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "queued");
+    drop(app);
+    admin
+        .batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
+        .unwrap();
+}
