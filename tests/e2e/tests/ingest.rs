@@ -391,3 +391,45 @@ fn a_table_without_the_statement_trigger_is_queued_row_by_row() {
         .get(0);
     assert_eq!(n, 1);
 }
+
+#[test]
+fn a_statement_larger_than_the_buffer_settles_across_the_early_write() {
+    // The row trigger writes its buffer every 10,000 payloads; replays and older payloads after
+    // that point must still find what the early write registered.
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let mut rows: Vec<String> = (0..10_000)
+        .map(|i| {
+            event(
+                &format!("big{i}"),
+                &format!("big-e{i}"),
+                30,
+                "a conversation",
+            )
+        })
+        .collect();
+    rows.push(event("big0", "big-e0", 30, "a conversation")); // replay of the first
+    rows.push(event("big1", "big-late", 10, "an older version")); // older than big1's
+    c.execute(
+        "INSERT INTO cxone_payloads (payload) SELECT p::json FROM unnest($1::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n",
+        &[&rows],
+    )
+    .unwrap();
+    let got = outcomes(&mut c);
+    assert_eq!(got.len(), 10_002);
+    assert!(got[..10_000]
+        .iter()
+        .all(|o| o.0 == "queued" && o.2 == ["pending"]));
+    assert_eq!(got[10_000].0, "duplicate");
+    assert_eq!(got[10_001].0, "skipped");
+    assert!(got[10_001]
+        .1
+        .as_deref()
+        .unwrap()
+        .starts_with("superseded on arrival"));
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM conversation_embeddings", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 10_000);
+}
