@@ -198,7 +198,14 @@ fn run_wakes_on_notify_and_serves_health_readiness_and_metrics() {
         std::thread::sleep(Duration::from_millis(20));
     }
     println!("INSERT to embedded: {:?}", t0.elapsed());
-    let (status, metrics) = get(port, "/metrics");
+    // The counters move just after the write-back commits: allow the sidecar a moment.
+    let mut scrape = get(port, "/metrics");
+    let waited = Instant::now();
+    while !scrape.1.contains("cxone_embedded_total") && waited.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(20));
+        scrape = get(port, "/metrics");
+    }
+    let (status, metrics) = scrape;
     assert_eq!(status, 200);
     for name in [
         "cxone_embedded_total",
