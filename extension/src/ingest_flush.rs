@@ -1,5 +1,5 @@
 //! The database half of ingest, once per statement: the row trigger ([`crate::ingest_trigger`])
-//! buffers what each payload needs, and the statement trigger `_cxone_ingest_flush` (AFTER
+//! buffers what each payload needs ([`crate::ingest_buffer`]), and the statement trigger `_cxone_ingest_flush` (AFTER
 //! INSERT FOR EACH STATEMENT) writes it all with a handful of statements, whatever the number
 //! of rows:
 //! 1. register the event keys (unique index; a key another transaction is inserting waits for
@@ -14,90 +14,33 @@
 //!
 //! Two SPI statements per row cost 9 in 10 of the trigger's time before; see BENCHMARKS.md.
 //!
-//! Nothing is lost or written twice when a statement fails: rows buffered in a subtransaction
-//! that aborts (or a transaction) are dropped with it, and a commit with rows still buffered is
-//! refused. A table that has the row trigger but not the statement trigger (a 0.1.0 schema not
-//! yet updated, or a user's own table) is written row by row. The buffer is also written when it
-//! grows large, so a huge COPY does not hold everything in memory.
+//! What is buffered, and how the buffer stays true to the transaction, is in
+//! [`crate::ingest_buffer`].
 
 use crate::config;
+use crate::ingest_buffer::{self, Pending};
 use crate::ingest_trigger::IngestError;
 use cxone_core::ingest::QueueRow;
 use cxone_core::supersede::{event_micros, settle, Arrival, Known, Settled};
 use pgrx::prelude::*;
 use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiError};
 use pgrx::PgOid;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
 /// The channel the sidecar LISTENs on.
 pub const NOTIFY_CHANNEL: &str = "cxone_vector_pending";
 
-/// Write the buffer before it holds more than this many payloads or bytes of text.
-const MAX_ROWS: usize = 10_000;
-const MAX_BYTES: usize = 64 << 20;
-
-/// What one payload needs from the database.
-pub struct Pending {
-    pub payload_id: i64,
-    pub event_key: Option<String>,
-    /// The text to queue; `None` when only the event key is to be registered (the payload was
-    /// not queued for its content, but a later replay of it is still a replay).
-    pub queue: Option<QueueRow>,
-}
-
-struct Buffered {
-    rel: pg_sys::Oid,
-    subxact: pg_sys::SubTransactionId,
-    pending: Pending,
-}
-
 thread_local! {
-    static BUFFER: RefCell<Vec<Buffered>> = const { RefCell::new(Vec::new()) };
-    static BYTES: Cell<usize> = const { Cell::new(0) };
-    static CALLBACKS: Cell<bool> = const { Cell::new(false) };
-    static FLUSH_FN: Cell<Option<pg_sys::Oid>> = const { Cell::new(None) };
     static PLANS: RefCell<Option<Rc<Plans>>> = const { RefCell::new(None) };
 }
 
+/// A payload's outcome decided here: (payload id, outcome, reason).
+type Outcome = (i64, &'static str, String);
+
 /// An outcome decided by the database for the payload being inserted: (outcome, reason).
 pub type Correction = (&'static str, String);
-
-/// Buffers one payload of the row trigger's relation; writes at once when the table has no
-/// statement trigger to do it, or when the buffer is full. A write that includes this payload
-/// returns its corrected outcome (it is not in the table yet, so the caller records it).
-///
-/// # Safety
-/// `rel` must be the firing trigger's open relation.
-pub unsafe fn push(
-    rel: pg_sys::Relation,
-    pending: Pending,
-) -> Result<Option<Correction>, IngestError> {
-    let current = pending.payload_id;
-    register_callbacks();
-    let bytes = pending
-        .queue
-        .as_ref()
-        .map_or(0, |q| q.chunks.iter().map(String::len).sum::<usize>());
-    let relid = (*rel).rd_id;
-    BUFFER.with(|b| {
-        b.borrow_mut().push(Buffered {
-            rel: relid,
-            subxact: pg_sys::GetCurrentSubTransactionId(),
-            pending,
-        })
-    });
-    let total = BYTES.with(|b| {
-        b.set(b.get() + bytes);
-        b.get()
-    });
-    let rows = BUFFER.with(|b| b.borrow().len());
-    if !has_flush_trigger(rel) || rows >= MAX_ROWS || total >= MAX_BYTES {
-        return flush(relid, Some(current));
-    }
-    Ok(None)
-}
 
 /// Statement trigger on `cxone_payloads`: writes what the row trigger buffered.
 #[pg_trigger]
@@ -109,59 +52,22 @@ fn _cxone_ingest_flush<'a>(
     Ok(None)
 }
 
-/// Whether `rel` has an enabled AFTER INSERT FOR EACH STATEMENT trigger calling
-/// `_cxone_ingest_flush`.
-unsafe fn has_flush_trigger(rel: pg_sys::Relation) -> bool {
-    let td = (*rel).trigdesc;
-    if td.is_null() || !(*td).trig_insert_after_statement {
-        return false;
-    }
-    let triggers = std::slice::from_raw_parts((*td).triggers, (*td).numtriggers as usize);
-    triggers.iter().any(|t| {
-        let t_type = t.tgtype as u32;
-        let statement_after_insert = t_type & pg_sys::TRIGGER_TYPE_ROW == 0
-            && t_type & pg_sys::TRIGGER_TYPE_TIMING_MASK == pg_sys::TRIGGER_TYPE_AFTER
-            && t_type & pg_sys::TRIGGER_TYPE_INSERT != 0;
-        if !statement_after_insert || t.tgenabled as u8 == pg_sys::TRIGGER_DISABLED {
-            return false;
-        }
-        if let Some(oid) = FLUSH_FN.with(Cell::get) {
-            return t.tgfoid == oid;
-        }
-        let name = pg_sys::get_func_name(t.tgfoid);
-        let is_flush =
-            !name.is_null() && std::ffi::CStr::from_ptr(name).to_bytes() == b"_cxone_ingest_flush";
-        if is_flush {
-            FLUSH_FN.with(|f| f.set(Some(t.tgfoid)));
-        }
-        is_flush
-    })
-}
-
 /// Writes the buffered payloads of `rel`; returns the correction for payload `current`, which
 /// the row trigger is still inserting.
-fn flush(rel: pg_sys::Oid, current: Option<i64>) -> Result<Option<Correction>, IngestError> {
-    let mine: Vec<Pending> = BUFFER.with(|b| {
-        let mut b = b.borrow_mut();
-        let (mine, rest): (Vec<_>, Vec<_>) = b.drain(..).partition(|x| x.rel == rel);
-        *b = rest;
-        mine.into_iter().map(|x| x.pending).collect()
-    });
-    if BUFFER.with(|b| b.borrow().is_empty()) {
-        BYTES.with(|b| b.set(0));
-    }
+pub fn flush(rel: pg_sys::Oid, current: Option<i64>) -> Result<Option<Correction>, IngestError> {
+    let mine = ingest_buffer::take(rel);
     if mine.is_empty() {
         return Ok(None);
     }
     let plans = plans()?;
-    let mut outcomes: Vec<(i64, &'static str, String)> = Vec::new();
+    let mut outcomes: Vec<Outcome> = Vec::new();
     let duplicate = claim_event_keys(&plans, &mine, &mut outcomes)?;
     // The payloads with text whose key (if any) is theirs, in arrival order.
-    let queued: Vec<&Pending> = mine
+    let queued: Vec<(i64, &QueueRow)> = mine
         .iter()
         .zip(&duplicate)
-        .filter(|(p, dup)| p.queue.is_some() && !**dup)
-        .map(|(p, _)| p)
+        .filter(|(_, dup)| !**dup)
+        .filter_map(|(p, _)| Some((p.payload_id, p.queue.as_ref()?)))
         .collect();
     let mut notify = false;
     if !queued.is_empty() {
@@ -190,7 +96,7 @@ fn flush(rel: pg_sys::Oid, current: Option<i64>) -> Result<Option<Correction>, I
 fn claim_event_keys(
     plans: &Plans,
     rows: &[Pending],
-    outcomes: &mut Vec<(i64, &'static str, String)>,
+    outcomes: &mut Vec<Outcome>,
 ) -> Result<Vec<bool>, SpiError> {
     let mut first: HashMap<&str, i64> = HashMap::new();
     for p in rows {
@@ -247,20 +153,15 @@ fn claim_event_keys(
 /// Decides and writes the queue rows; returns whether any row is pending (to notify).
 fn queue(
     plans: &Plans,
-    rows: &[&Pending],
-    outcomes: &mut Vec<(i64, &'static str, String)>,
+    rows: &[(i64, &QueueRow)],
+    outcomes: &mut Vec<Outcome>,
 ) -> Result<bool, SpiError> {
-    fn q<'p>(p: &&'p Pending) -> &'p QueueRow {
-        p.queue
-            .as_ref()
-            .expect("only payloads with text are queued")
-    }
     let arrivals: Vec<Arrival<'_>> = rows
         .iter()
-        .map(|p| Arrival {
-            payload_id: p.payload_id,
-            conversation_id: q(p).conversation_id.as_str(),
-            event_micros: q(p).event_time.map(event_micros),
+        .map(|(payload_id, row)| Arrival {
+            payload_id: *payload_id,
+            conversation_id: row.conversation_id.as_str(),
+            event_micros: row.event_time.map(event_micros),
         })
         .collect();
     let mut conversations: Vec<String> = arrivals
@@ -295,11 +196,10 @@ fn queue(
     let (settled, supersede) = settle(&arrivals, &known);
     let mut cols = QueueColumns::default();
     let mut pending = false;
-    for (p, s) in rows.iter().zip(&settled) {
-        let row = q(p);
+    for (&(payload_id, row), s) in rows.iter().zip(&settled) {
         match *s {
             Settled::Skip { newer } => outcomes.push((
-                p.payload_id,
+                payload_id,
                 "skipped",
                 format!(
                     "superseded on arrival: payload {newer} of conversation {} is newer",
@@ -308,7 +208,7 @@ fn queue(
             )),
             Settled::Queue { replaced } => {
                 pending |= !replaced;
-                cols.push(p.payload_id, row, replaced);
+                cols.push(payload_id, row, replaced);
             }
         }
     }
@@ -369,7 +269,7 @@ impl QueueColumns {
 fn correct_outcomes(
     c: &mut SpiClient<'_>,
     rel: pg_sys::Oid,
-    outcomes: Vec<(i64, &'static str, String)>,
+    outcomes: Vec<Outcome>,
 ) -> Result<(), SpiError> {
     let mut ids = Vec::with_capacity(outcomes.len());
     let mut kinds = Vec::with_capacity(outcomes.len());
@@ -498,61 +398,4 @@ fn write_sql(s: &str) -> String {
           CROSS JOIN {s}.cxone_models m
           WHERE m.state IN ('active', 'building')"
     )
-}
-
-/// Registers, once per backend, the callbacks that drop buffered rows with the work that
-/// produced them (a failed statement in a savepoint, a rolled back transaction) and refuse a
-/// commit that would leave rows unwritten.
-fn register_callbacks() {
-    if CALLBACKS.with(Cell::get) {
-        return;
-    }
-    // SAFETY: static functions, registered once for the life of the backend.
-    unsafe {
-        pg_sys::RegisterXactCallback(Some(on_xact), std::ptr::null_mut());
-        pg_sys::RegisterSubXactCallback(Some(on_subxact), std::ptr::null_mut());
-    }
-    CALLBACKS.with(|c| c.set(true));
-}
-
-fn clear() {
-    BUFFER.with(|b| b.borrow_mut().clear());
-    BYTES.with(|b| b.set(0));
-}
-
-#[pg_guard]
-unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut std::ffi::c_void) {
-    use pg_sys::XactEvent::*;
-    match event {
-        XACT_EVENT_PRE_COMMIT | XACT_EVENT_PARALLEL_PRE_COMMIT | XACT_EVENT_PRE_PREPARE => {
-            let left = BUFFER.with(|b| b.borrow().len());
-            if left > 0 {
-                clear();
-                ereport!(
-                    ERROR,
-                    PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-                    format!("cxone_vector: {left} ingested payloads were not queued at commit; the transaction is rolled back so that nothing is lost"),
-                    "Check that cxone_payloads has its AFTER INSERT statement trigger cxone_payloads_ingest_flush (ALTER EXTENSION cxone_vector UPDATE)."
-                );
-            }
-        }
-        XACT_EVENT_ABORT | XACT_EVENT_PARALLEL_ABORT | XACT_EVENT_COMMIT | XACT_EVENT_PREPARE => {
-            clear()
-        }
-        _ => {}
-    }
-}
-
-#[pg_guard]
-unsafe extern "C-unwind" fn on_subxact(
-    event: pg_sys::SubXactEvent::Type,
-    my_subid: pg_sys::SubTransactionId,
-    _parent: pg_sys::SubTransactionId,
-    _arg: *mut std::ffi::c_void,
-) {
-    // Subtransaction ids grow; every one at or above an aborting subtransaction's id that is
-    // still known was started inside it, so its rows are gone too.
-    if event == pg_sys::SubXactEvent::SUBXACT_EVENT_ABORT_SUB {
-        BUFFER.with(|b| b.borrow_mut().retain(|x| x.subxact < my_subid));
-    }
 }

@@ -3,13 +3,13 @@
 //! It never fails an INSERT because of what a payload contains: every decision about content is
 //! made by `cxone_core::ingest` and recorded on the row itself (outcome, reason, conversation
 //! id, event key). It runs no SQL per row: what the database must do (register the event key,
-//! supersede older rows, queue the text) is handed to [`crate::ingest_flush`], which does it for
-//! the whole statement at its end. A payload found there to be a replay, or superseded on
+//! supersede older rows, queue the text) is buffered ([`crate::ingest_buffer`]) for
+//! [`crate::ingest_flush`], which does it for the whole statement at its end. A payload found there to be a replay, or superseded on
 //! arrival, gets its outcome corrected then; until the statement ends (and so in `RETURNING`)
 //! it reads `queued`.
 
 use crate::config;
-use crate::ingest_flush::{self, Pending};
+use crate::ingest_buffer::{self, Pending};
 use cxone_core::envelope::Envelope;
 use cxone_core::ingest::{parse_payload, prepare, NotQueued};
 use pgrx::prelude::*;
@@ -73,43 +73,56 @@ fn _cxone_ingest<'a>(
         });
         let (mut r, pending) = decide(id, raw.as_deref().unwrap_or(""));
         if let Some(p) = pending {
-            if let Some((outcome, reason)) = ingest_flush::push(rel, p)? {
+            if let Some((outcome, reason)) = ingest_buffer::push(rel, p)? {
                 r.outcome = outcome;
                 r.reason = Some(reason);
             }
         }
-        // One new tuple with all five columns set.
-        let natts = (*tupdesc).natts as usize;
-        let mut values = vec![pg_sys::Datum::from(0); natts];
-        let mut nulls = vec![true; natts];
-        let mut replace = vec![false; natts];
-        let texts = [
-            Some(r.outcome.to_string()),
-            r.reason,
-            r.conversation_id,
-            r.event_key,
-            r.mapping,
-        ];
-        for (at, text) in attnos[2..].iter().zip(texts) {
-            let i = at.get() - 1;
-            replace[i] = true;
-            if let Some(d) = text.and_then(IntoDatum::into_datum) {
-                values[i] = d;
-                nulls[i] = false;
-            }
-        }
-        let modified = pg_sys::heap_modify_tuple(
-            tuple,
-            tupdesc,
-            values.as_mut_ptr(),
-            nulls.as_mut_ptr(),
-            replace.as_mut_ptr(),
-        );
+        let modified = with_recorded(tuple, tupdesc, &attnos, r);
         Ok(Some(PgHeapTuple::from_heap_tuple(
             PgTupleDesc::from_pg_unchecked(tupdesc),
             modified,
         )))
     }
+}
+
+/// A copy of `tuple` with the five recorded columns set, in one `heap_modify_tuple`.
+///
+/// # Safety
+/// `tuple` and `tupdesc` must be the trigger's new tuple and its descriptor, `attnos` from
+/// [`attnos`] on that descriptor.
+unsafe fn with_recorded(
+    tuple: pg_sys::HeapTuple,
+    tupdesc: pg_sys::TupleDesc,
+    attnos: &[NonZeroUsize; 7],
+    r: Recorded,
+) -> pg_sys::HeapTuple {
+    let natts = (*tupdesc).natts as usize;
+    let mut values = vec![pg_sys::Datum::from(0); natts];
+    let mut nulls = vec![true; natts];
+    let mut replace = vec![false; natts];
+    let texts = [
+        Some(r.outcome.to_string()),
+        r.reason,
+        r.conversation_id,
+        r.event_key,
+        r.mapping,
+    ];
+    for (at, text) in attnos[2..].iter().zip(texts) {
+        let i = at.get() - 1;
+        replace[i] = true;
+        if let Some(d) = text.and_then(IntoDatum::into_datum) {
+            values[i] = d;
+            nulls[i] = false;
+        }
+    }
+    pg_sys::heap_modify_tuple(
+        tuple,
+        tupdesc,
+        values.as_mut_ptr(),
+        nulls.as_mut_ptr(),
+        replace.as_mut_ptr(),
+    )
 }
 
 /// The attribute numbers of [`COLUMNS`] in the trigger's table.

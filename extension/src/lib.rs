@@ -2,6 +2,7 @@
 //!
 //! - [`functions`]: `cxone_map`, `cxone_tag`, validation helpers;
 //! - [`ingest_trigger`]: the row trigger that maps, tags and records each raw payload;
+//! - [`ingest_buffer`]: what the row trigger leaves for the end of the statement;
 //! - [`ingest_flush`]: the statement trigger that registers event keys and queues the rows;
 //! - [`config`]: the mapping and intent rules in force, loaded once per statement;
 //! - [`embed`]: `cxone_embed`, the query embedding over HTTP;
@@ -15,6 +16,7 @@ mod config;
 mod embed;
 mod functions;
 mod guc;
+mod ingest_buffer;
 mod ingest_flush;
 mod ingest_trigger;
 

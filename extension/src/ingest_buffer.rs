@@ -1,0 +1,173 @@
+//! What the row trigger ([`crate::ingest_trigger`]) hands over for the end of the statement:
+//! the payloads buffered per backend, and the guards that keep the buffer true to the
+//! transaction. Rows buffered in a subtransaction that aborts (a failed statement in a
+//! savepoint or a PL/pgSQL exception block), or in a transaction that aborts, are dropped with
+//! it; a commit with rows still buffered is refused. The statement trigger
+//! ([`crate::ingest_flush`]) takes them; a table without it, or a full buffer, is written at
+//! once.
+
+use crate::ingest_flush::{flush, Correction};
+use crate::ingest_trigger::IngestError;
+use cxone_core::ingest::QueueRow;
+use pgrx::prelude::*;
+use std::cell::{Cell, RefCell};
+
+/// Write the buffer before it holds more than this many payloads or bytes of text.
+const MAX_ROWS: usize = 10_000;
+const MAX_BYTES: usize = 64 << 20;
+
+/// What one payload needs from the database.
+pub struct Pending {
+    pub payload_id: i64,
+    pub event_key: Option<String>,
+    /// The text to queue; `None` when only the event key is to be registered (the payload was
+    /// not queued for its content, but a later replay of it is still a replay).
+    pub queue: Option<QueueRow>,
+}
+
+struct Buffered {
+    rel: pg_sys::Oid,
+    subxact: pg_sys::SubTransactionId,
+    pending: Pending,
+}
+
+thread_local! {
+    static BUFFER: RefCell<Vec<Buffered>> = const { RefCell::new(Vec::new()) };
+    static BYTES: Cell<usize> = const { Cell::new(0) };
+    static CALLBACKS: Cell<bool> = const { Cell::new(false) };
+    static FLUSH_FN: Cell<Option<pg_sys::Oid>> = const { Cell::new(None) };
+}
+
+/// Buffers one payload of the row trigger's relation; writes at once when the table has no
+/// statement trigger to do it, or when the buffer is full. A write that includes this payload
+/// returns its corrected outcome (it is not in the table yet, so the caller records it).
+///
+/// # Safety
+/// `rel` must be the firing trigger's open relation.
+pub unsafe fn push(
+    rel: pg_sys::Relation,
+    pending: Pending,
+) -> Result<Option<Correction>, IngestError> {
+    let current = pending.payload_id;
+    register_callbacks();
+    let bytes = pending
+        .queue
+        .as_ref()
+        .map_or(0, |q| q.chunks.iter().map(String::len).sum::<usize>());
+    let relid = (*rel).rd_id;
+    BUFFER.with(|b| {
+        b.borrow_mut().push(Buffered {
+            rel: relid,
+            subxact: pg_sys::GetCurrentSubTransactionId(),
+            pending,
+        })
+    });
+    let total = BYTES.with(|b| {
+        b.set(b.get() + bytes);
+        b.get()
+    });
+    let rows = BUFFER.with(|b| b.borrow().len());
+    if !has_flush_trigger(rel) || rows >= MAX_ROWS || total >= MAX_BYTES {
+        return flush(relid, Some(current));
+    }
+    Ok(None)
+}
+
+/// Removes and returns the buffered payloads of `rel`, in arrival order.
+pub fn take(rel: pg_sys::Oid) -> Vec<Pending> {
+    BUFFER.with(|b| {
+        let mut b = b.borrow_mut();
+        let (mine, rest): (Vec<_>, Vec<_>) = b.drain(..).partition(|x| x.rel == rel);
+        *b = rest;
+        if b.is_empty() {
+            BYTES.with(|n| n.set(0));
+        }
+        mine.into_iter().map(|x| x.pending).collect()
+    })
+}
+
+/// Whether `rel` has an enabled AFTER INSERT FOR EACH STATEMENT trigger calling
+/// `_cxone_ingest_flush` (its OID is remembered once found by name).
+unsafe fn has_flush_trigger(rel: pg_sys::Relation) -> bool {
+    let td = (*rel).trigdesc;
+    if td.is_null() || !(*td).trig_insert_after_statement {
+        return false;
+    }
+    let triggers = std::slice::from_raw_parts((*td).triggers, (*td).numtriggers as usize);
+    triggers.iter().any(|t| {
+        let t_type = t.tgtype as u32;
+        let statement_after_insert = t_type & pg_sys::TRIGGER_TYPE_ROW == 0
+            && t_type & pg_sys::TRIGGER_TYPE_TIMING_MASK == pg_sys::TRIGGER_TYPE_AFTER
+            && t_type & pg_sys::TRIGGER_TYPE_INSERT != 0;
+        if !statement_after_insert || t.tgenabled as u8 == pg_sys::TRIGGER_DISABLED {
+            return false;
+        }
+        if FLUSH_FN.with(Cell::get) == Some(t.tgfoid) {
+            return true;
+        }
+        let name = pg_sys::get_func_name(t.tgfoid);
+        let is_flush =
+            !name.is_null() && std::ffi::CStr::from_ptr(name).to_bytes() == b"_cxone_ingest_flush";
+        if is_flush {
+            FLUSH_FN.with(|f| f.set(Some(t.tgfoid)));
+        }
+        is_flush
+    })
+}
+
+/// Registers, once per backend, the callbacks that drop buffered rows with the work that
+/// produced them (a failed statement in a savepoint, a rolled back transaction) and refuse a
+/// commit that would leave rows unwritten.
+fn register_callbacks() {
+    if CALLBACKS.with(Cell::get) {
+        return;
+    }
+    // SAFETY: static functions, registered once for the life of the backend.
+    unsafe {
+        pg_sys::RegisterXactCallback(Some(on_xact), std::ptr::null_mut());
+        pg_sys::RegisterSubXactCallback(Some(on_subxact), std::ptr::null_mut());
+    }
+    CALLBACKS.with(|c| c.set(true));
+}
+
+fn clear() {
+    BUFFER.with(|b| b.borrow_mut().clear());
+    BYTES.with(|b| b.set(0));
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut std::ffi::c_void) {
+    use pg_sys::XactEvent::*;
+    match event {
+        XACT_EVENT_PRE_COMMIT | XACT_EVENT_PARALLEL_PRE_COMMIT | XACT_EVENT_PRE_PREPARE => {
+            let left = BUFFER.with(|b| b.borrow().len());
+            if left > 0 {
+                clear();
+                ereport!(
+                    ERROR,
+                    PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                    format!("cxone_vector: {left} ingested payloads were not queued at commit; the transaction is rolled back so that nothing is lost"),
+                    "Check that cxone_payloads has its AFTER INSERT statement trigger cxone_payloads_ingest_flush (ALTER EXTENSION cxone_vector UPDATE)."
+                );
+            }
+        }
+        XACT_EVENT_ABORT | XACT_EVENT_PARALLEL_ABORT | XACT_EVENT_COMMIT | XACT_EVENT_PREPARE => {
+            clear()
+        }
+        _ => {}
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn on_subxact(
+    event: pg_sys::SubXactEvent::Type,
+    my_subid: pg_sys::SubTransactionId,
+    _parent: pg_sys::SubTransactionId,
+    _arg: *mut std::ffi::c_void,
+) {
+    // Subtransaction ids grow; every one at or above an aborting subtransaction's id that is
+    // still known was started inside it, so its rows are gone too.
+    if event == pg_sys::SubXactEvent::SUBXACT_EVENT_ABORT_SUB {
+        BUFFER.with(|b| b.borrow_mut().retain(|x| x.subxact < my_subid));
+    }
+}
