@@ -9,6 +9,7 @@
 //! - [`supersede`]: which of a statement's payloads are queued or superseded on arrival.
 
 pub mod chunk;
+pub mod cl100k;
 pub mod envelope;
 pub mod ingest;
 pub mod intent;

@@ -36,9 +36,11 @@ impl Tokenizer {
             // ASCII through the allocation-free counter (wordpiece.rs), the rest through
             // the `tokenizers` crate; both count the same.
             Tokenizer::MiniLm => count_minilm(text),
-            Tokenizer::Cl100k => CL100K
+            // ASCII through the regex-free counter (cl100k.rs), the rest through tiktoken-rs.
+            Tokenizer::Cl100k => CL100K_FAST
                 .as_ref()
-                .map_or(text.len(), |b| b.encode_ordinary(text).len()),
+                .and_then(|c| c.count_ascii(text))
+                .unwrap_or_else(|| cl100k_reference(text)),
         }
     }
 
@@ -111,8 +113,19 @@ static MINILM: LazyLock<Option<tokenizers::Tokenizer>> = LazyLock::new(|| {
     Some(t)
 });
 
+/// cl100k tokens of `text` through `tiktoken-rs`: the reference the fast ASCII counter is
+/// tested against, and the path for other text.
+pub fn cl100k_reference(text: &str) -> usize {
+    CL100K
+        .as_ref()
+        .map_or(text.len(), |b| b.encode_ordinary(text).len())
+}
+
 static CL100K: LazyLock<Option<tiktoken_rs::CoreBPE>> =
     LazyLock::new(|| tiktoken_rs::cl100k_base().ok());
+
+static CL100K_FAST: LazyLock<Option<crate::cl100k::Cl100k>> =
+    LazyLock::new(|| CL100K.as_ref().map(crate::cl100k::Cl100k::from_bpe));
 
 #[cfg(test)]
 mod tests {
