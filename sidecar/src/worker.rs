@@ -5,7 +5,7 @@ use crate::batch::{plan, Item};
 use crate::cli::Config;
 use crate::db;
 use crate::provider::{EmbedError, Provider};
-use crate::queue::{self, Claimed};
+use crate::queue;
 use crate::retry;
 use futures_util::stream::{self, StreamExt};
 use pgvector::Vector;
@@ -47,6 +47,27 @@ pub struct Worker<P> {
 /// A database error ends the connection's loop; the worker reconnects.
 type DbResult<T> = Result<T, tokio_postgres::Error>;
 
+/// Claimed rows grouped by text, with the vectors that can be reused for some texts.
+struct Claim {
+    groups: Vec<(String, Vec<Uuid>)>,
+    reused: HashMap<String, Vector>,
+}
+
+impl Claim {
+    fn ids(&self) -> Vec<Uuid> {
+        self.groups
+            .iter()
+            .flat_map(|(_, ids)| ids.iter().copied())
+            .collect()
+    }
+}
+
+/// A write-back sent on the connection and not yet awaited.
+struct Write {
+    handle: tokio::task::JoinHandle<DbResult<u64>>,
+    reused: bool,
+}
+
 impl<P: Provider> Worker<P> {
     fn stopping(&self) -> bool {
         *self.shutdown.borrow()
@@ -84,6 +105,12 @@ impl<P: Provider> Worker<P> {
     }
 
     /// Claims and processes until stopped (Ok) or the connection fails (Err).
+    ///
+    /// A software pipeline over one connection: while the provider embeds claim k, the
+    /// database writes back claim k-1 and claims claim k+1 (with any reusable vectors).
+    /// Rows stay leased to this connection throughout, so nothing changes for safety;
+    /// at most two claims' write-backs are outstanding, and all of them are awaited before the
+    /// worker waits for work, stops or decides the queue is empty.
     async fn serve(&mut self, conn: &mut db::Db, mode: Mode) -> DbResult<()> {
         let client = conn.client.clone();
         let limits = self.provider.limits();
@@ -96,23 +123,30 @@ impl<P: Provider> Worker<P> {
                     .saturating_mul(self.cfg.requests_in_flight())) as i64,
             )
             .max(1);
-        // The next claim, made while the current one is embedded and written back, so the
-        // database and the provider are not idle in turn.
-        let mut prefetched: Option<Vec<Claimed>> = None;
+        // Slow start: after idling, the first claim is an eighth of the full size and each
+        // next one doubles, so the first vectors are written while later rows are embedded
+        // (a full first claim left the database idle for a whole batch's embedding).
+        let first_size = (claim_size / 8).max(1);
+        let mut size = first_size;
+        let mut prefetched: Option<Claim> = None;
+        let mut writing: Vec<Write> = Vec::new();
         loop {
             let model = self.provider.model().to_string();
             if self.stopping() {
-                if let Some(rows) = prefetched.take() {
-                    let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
-                    queue::release(&client, &ids).await?;
+                // Vectors already made are written; rows not yet sent are given back.
+                self.finish_writes(&mut writing).await?;
+                if let Some(claim) = prefetched.take() {
+                    queue::release(&client, &claim.ids()).await?;
                 }
                 return Ok(());
             }
-            let claimed = match prefetched.take() {
-                Some(rows) => rows,
-                None => queue::claim(&client, claim_size, self.cfg.lease_secs, &model).await?,
+            let claim = match prefetched.take() {
+                Some(c) => c,
+                None => self.fetch(&client, size, &model).await?,
             };
-            if claimed.is_empty() {
+            if claim.groups.is_empty() {
+                size = first_size;
+                self.finish_writes(&mut writing).await?;
                 let depth = queue::pending_count(&client, &model).await?;
                 if depth == 0 && queue::finish_building(&client, &model).await? {
                     tracing::info!(
@@ -139,21 +173,31 @@ impl<P: Provider> Worker<P> {
                 while conn.notified.try_recv().is_ok() {}
                 continue;
             }
-            let (done, next) = tokio::join!(
-                self.process(&client, claimed),
-                queue::claim(&client, claim_size, self.cfg.lease_secs, &model)
+            let earlier = std::mem::take(&mut writing);
+            size = (size * 2).min(claim_size);
+            let (started, next) = tokio::join!(
+                self.process(&client, claim, &model),
+                self.fetch(&client, size, &model)
             );
-            done?;
+            // Started after the previous claim's writes, so those are (nearly) done by now.
+            let mut earlier = earlier;
+            self.finish_writes(&mut earlier).await?;
+            writing = started?;
             prefetched = Some(next?);
         }
     }
 
-    async fn process(&self, db: &Client, claimed: Vec<Claimed>) -> DbResult<()> {
-        let model = self.provider.model().to_string();
-        // Identical texts are embedded once: group ids by text.
+    /// Claims rows (with the vectors `model` already made for any of their texts) and groups
+    /// identical texts, which are embedded once.
+    async fn fetch(&self, db: &Client, limit: i64, model: &str) -> DbResult<Claim> {
+        let claimed = queue::claim(db, limit, self.cfg.lease_secs, model).await?;
         let mut groups: Vec<(String, Vec<Uuid>)> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
+        let mut reused: HashMap<String, Vector> = HashMap::new();
         for c in claimed {
+            if let Some(v) = c.reuse {
+                reused.entry(c.text.clone()).or_insert(v);
+            }
             match index.get(&c.text) {
                 Some(&i) => groups[i].1.push(c.id),
                 None => {
@@ -162,11 +206,13 @@ impl<P: Provider> Worker<P> {
                 }
             }
         }
-        let texts: Vec<String> = groups.iter().map(|(t, _)| t.clone()).collect();
-        let reused: HashMap<String, Vector> = queue::reusable(db, &model, &texts)
-            .await?
-            .into_iter()
-            .collect();
+        Ok(Claim { groups, reused })
+    }
+
+    /// Embeds a claim; returns its write-backs, started but not awaited.
+    async fn process(&self, db: &Arc<Client>, claim: Claim, model: &str) -> DbResult<Vec<Write>> {
+        let Claim { groups, reused } = claim;
+        let mut writes = Vec::new();
         if !reused.is_empty() {
             let (mut ids, mut vectors) = (Vec::new(), Vec::new());
             for (text, group) in &groups {
@@ -175,9 +221,7 @@ impl<P: Provider> Worker<P> {
                     vectors.extend(std::iter::repeat_n(v.clone(), group.len()));
                 }
             }
-            let n = queue::write_back(db, &ids, vectors, &model).await?;
-            metrics::counter!("cxone_reused_total").increment(n);
-            self.count_embedded(n);
+            writes.push(self.start_write(db, ids, vectors, model, true));
         }
         let items: Vec<Item<usize>> = groups
             .iter()
@@ -203,22 +247,63 @@ impl<P: Provider> Worker<P> {
             self.count_failed(n);
         }
         let groups = &groups;
-        let results: Vec<DbResult<()>> = stream::iter(p.batches)
-            .map(|batch| self.run_batch(db, groups, batch, &model))
+        let results: Vec<DbResult<Option<Write>>> = stream::iter(p.batches)
+            .map(|batch| self.run_batch(db, groups, batch, model))
             .buffer_unordered(self.cfg.requests_in_flight())
             .collect()
             .await;
-        results.into_iter().collect()
+        for r in results {
+            writes.extend(r?);
+        }
+        Ok(writes)
     }
 
-    /// One provider request with its retries, then the write-back or the failure.
+    /// Sends a write-back on the connection now (its statement queues behind what is already
+    /// sent) and lets the caller go on embedding; `finish_writes` collects the outcome.
+    fn start_write(
+        &self,
+        db: &Arc<Client>,
+        ids: Vec<Uuid>,
+        vectors: Vec<Vector>,
+        model: &str,
+        reused: bool,
+    ) -> Write {
+        let (db, model) = (db.clone(), model.to_string());
+        let handle =
+            tokio::spawn(async move { queue::write_back(&db, &ids, vectors, &model).await });
+        Write { handle, reused }
+    }
+
+    /// Awaits write-backs and counts what they wrote; the first database error is returned
+    /// (the worker reconnects; rows leased to the old connection are claimable at once).
+    async fn finish_writes(&self, writes: &mut Vec<Write>) -> DbResult<()> {
+        let mut first_error = None;
+        for w in writes.drain(..) {
+            match w.handle.await {
+                Ok(Ok(n)) => {
+                    if w.reused {
+                        metrics::counter!("cxone_reused_total").increment(n);
+                    }
+                    self.count_embedded(n);
+                }
+                Ok(Err(e)) => {
+                    first_error.get_or_insert(e);
+                }
+                Err(e) => tracing::error!(error = %e, "write-back task failed"),
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// One provider request with its retries, then the write-back (started, not awaited) or
+    /// the failure.
     async fn run_batch(
         &self,
-        db: &Client,
+        db: &Arc<Client>,
         groups: &[(String, Vec<Uuid>)],
         batch: Vec<Item<usize>>,
         model: &str,
-    ) -> DbResult<()> {
+    ) -> DbResult<Option<Write>> {
         let ids: Vec<Uuid> = batch
             .iter()
             .flat_map(|i| groups[i.key].1.iter().copied())
@@ -240,15 +325,13 @@ impl<P: Provider> Worker<P> {
                         let n = groups[item.key].1.len();
                         all.extend(std::iter::repeat_n(Vector::from(v), n));
                     }
-                    let n = queue::write_back(db, &ids, all, model).await?;
-                    self.count_embedded(n);
-                    return Ok(());
+                    return Ok(Some(self.start_write(db, ids, all, model, false)));
                 }
                 Err(EmbedError::Permanent(why)) => {
                     tracing::warn!(rows = ids.len(), reason = %why, "rows failed");
                     let n = queue::fail(db, &ids, &why, true, self.cfg.max_attempts, 0.0).await?;
                     self.count_failed(n);
-                    return Ok(());
+                    return Ok(None);
                 }
                 Err(EmbedError::Retryable {
                     message,
@@ -267,7 +350,7 @@ impl<P: Provider> Worker<P> {
                     }
                     if !self.sleep_or_stop(wait).await {
                         queue::release(db, &ids).await?;
-                        return Ok(());
+                        return Ok(None);
                     }
                 }
             }
@@ -282,7 +365,7 @@ impl<P: Provider> Worker<P> {
         )
         .await?;
         self.count_failed(n);
-        Ok(())
+        Ok(None)
     }
 
     fn check_dimensions(

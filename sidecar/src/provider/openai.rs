@@ -48,6 +48,8 @@ fn default_dimensions(model: &str) -> Option<usize> {
 
 impl OpenAiProvider {
     pub fn new(cfg: &Config) -> Result<Self, String> {
+        // Loading cl100k takes about 60 ms: done meanwhile, not on the first batch's path.
+        std::thread::spawn(|| Tokenizer::Cl100k.count(""));
         let client = reqwest::Client::builder()
             .timeout(cfg.request_timeout())
             .pool_max_idle_per_host(cfg.requests_in_flight())
