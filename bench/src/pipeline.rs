@@ -8,9 +8,11 @@
 use crate::payloads;
 use cxone_e2e::openai_double::{Faults, OpenAiDouble};
 use cxone_e2e::{run_to_end, sidecar, with_double, TestDb};
+use pgvector::Vector;
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::types::{Kind, Type};
 use postgres::Client;
 use serde_json::{json, Value};
-use std::io::Write;
 use std::time::Instant;
 
 const DIMS: usize = 1536;
@@ -127,7 +129,7 @@ fn tutorial(c: &mut Client, double: &OpenAiDouble) -> (f64, usize) {
 }
 
 /// COPY of the same rows with precomputed vectors into a table shaped like the queue, with or
-/// without its HNSW index; seconds.
+/// without its HNSW index; seconds. Binary COPY: the server neither parses nor prints a float.
 fn copy_floor(c: &mut Client, indexed: bool) -> f64 {
     c.batch_execute(
         "DROP TABLE IF EXISTS floor_embeddings;
@@ -149,23 +151,36 @@ fn copy_floor(c: &mut Client, indexed: bool) -> f64 {
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect();
-    // Each text's own vector, as the double answers; the COPY text is prepared before timing.
-    let mut data = String::new();
-    for (conv, text, payload) in &rows {
-        let v = cxone_e2e::openai_double::vector_for(text, DIMS);
-        let v: Vec<String> = v.iter().map(|x| x.to_string()).collect();
-        data.push_str(&format!(
-            "cxone\t{}\t{}\t{payload}\ttext-embedding-3-small\ttext-embedding-3-small\tembedded\t[{}]\n",
-            crate::copy_escape(conv),
-            crate::copy_escape(text),
-            v.join(",")
-        ));
-    }
+    // Each text's own vector, as the double answers; made before timing.
+    let vectors: Vec<Vector> = rows
+        .iter()
+        .map(|(_, text, _)| Vector::from(cxone_e2e::openai_double::vector_for(text, DIMS)))
+        .collect();
+    let vector_oid: u32 = c
+        .query_one("SELECT 'vector'::regtype::oid", &[])
+        .unwrap()
+        .get(0);
+    let vector = Type::new("vector".into(), vector_oid, Kind::Simple, "public".into());
+    let model = "text-embedding-3-small";
     let t = Instant::now();
-    let mut w = c
-        .copy_in("COPY floor_embeddings (source_system, conversation_id, text_content, payload_id, target_model, model, status, embedding) FROM STDIN")
+    let sink = c
+        .copy_in("COPY floor_embeddings (source_system, conversation_id, text_content, payload_id, target_model, model, status, embedding) FROM STDIN (FORMAT binary)")
         .unwrap();
-    w.write_all(data.as_bytes()).unwrap();
+    let types = [
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::INT8,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        vector,
+    ];
+    let mut w = BinaryCopyInWriter::new(sink, &types);
+    for ((conv, text, payload), v) in rows.iter().zip(&vectors) {
+        w.write(&[&"cxone", conv, text, payload, &model, &model, &"embedded", v])
+            .unwrap();
+    }
     w.finish().unwrap();
     t.elapsed().as_secs_f64()
 }
