@@ -256,6 +256,47 @@ fn identical_text_is_embedded_once_and_reused() {
     assert_eq!(sent, 1, "the text was sent {sent} times");
 }
 
+#[test]
+fn a_burst_is_embedded_claim_by_claim_and_each_text_sent_once() {
+    let double = OpenAiDouble::start(Faults::default());
+    let db = openai_db();
+    let mut c = db.connect();
+    for i in 0..100 {
+        cxone_e2e::insert(
+            &mut c,
+            &format!(
+                r#"{{"conversationId": "burst-{i}", "data": {{"subject": "Question number {i} about my card"}}}}"#
+            ),
+        );
+    }
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_CLAIM_BATCH", "32");
+    let out = run_to_end(cmd.arg("backfill"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(status_counts(&mut c).get("embedded"), Some(&100));
+    let log = double.log();
+    let sizes: Vec<usize> = log
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(|r| r.inputs.len())
+        .collect();
+    // One request per claim: claims are embedded in turn while the previous one is written.
+    assert_eq!(sizes, vec![32, 32, 32, 4]);
+    let texts: HashSet<&String> = log.iter().flat_map(|r| r.inputs.iter()).collect();
+    assert_eq!(texts.len(), 100);
+    assert_eq!(
+        sizes.iter().sum::<usize>(),
+        100,
+        "a text was sent twice: {sizes:?}"
+    );
+    assert_eq!(without_outcome(&mut c), 0);
+}
+
 /// Rows that ended neither embedded nor failed with a reason.
 fn without_outcome(c: &mut cxone_e2e::postgres::Client) -> i64 {
     c.query_one(
