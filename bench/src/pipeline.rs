@@ -178,8 +178,17 @@ fn copy_floor(c: &mut Client, indexed: bool) -> f64 {
     ];
     let mut w = BinaryCopyInWriter::new(sink, &types);
     for ((conv, text, payload), v) in rows.iter().zip(&vectors) {
-        w.write(&[&"cxone", conv, text, payload, &model, &model, &"embedded", v])
-            .unwrap();
+        w.write(&[
+            &"cxone",
+            conv,
+            text,
+            payload,
+            &model,
+            &model,
+            &"embedded",
+            v,
+        ])
+        .unwrap();
     }
     w.finish().unwrap();
     t.elapsed().as_secs_f64()
