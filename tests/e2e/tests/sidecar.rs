@@ -257,7 +257,7 @@ fn identical_text_is_embedded_once_and_reused() {
 }
 
 #[test]
-fn a_burst_is_embedded_claim_by_claim_and_each_text_sent_once() {
+fn a_burst_is_embedded_claim_by_claim_from_a_slow_start_and_each_text_sent_once() {
     let double = OpenAiDouble::start(Faults::default());
     let db = openai_db();
     let mut c = db.connect();
@@ -285,8 +285,9 @@ fn a_burst_is_embedded_claim_by_claim_and_each_text_sent_once() {
         .filter(|r| r.status == 200)
         .map(|r| r.inputs.len())
         .collect();
-    // One request per claim: claims are embedded in turn while the previous one is written.
-    assert_eq!(sizes, vec![32, 32, 32, 4]);
+    // One request per claim, claims embedded in turn while the previous one is written; slow
+    // start: a quarter of the claim size first, then doubling.
+    assert_eq!(sizes, vec![8, 16, 32, 32, 12]);
     let texts: HashSet<&String> = log.iter().flat_map(|r| r.inputs.iter()).collect();
     assert_eq!(texts.len(), 100);
     assert_eq!(
