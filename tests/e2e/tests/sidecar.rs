@@ -298,6 +298,48 @@ fn a_burst_is_embedded_claim_by_claim_from_a_slow_start_and_each_text_sent_once(
     assert_eq!(without_outcome(&mut c), 0);
 }
 
+#[test]
+fn claims_are_sized_to_fill_requests_under_the_token_limit() {
+    let double = OpenAiDouble::start(Faults::default());
+    let db = openai_db();
+    let mut c = db.connect();
+    c.batch_execute(
+        "INSERT INTO cxone_payloads (payload)
+         SELECT json_build_object('conversationId', 'fit-' || g,
+                                  'data', json_build_object('subject', 'Question number ' || lpad(g::text, 6, '0') || ' about my card'))
+           FROM generate_series(1, 4000) AS g",
+    )
+    .unwrap();
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_MAX_TOKENS_PER_REQUEST", "1000");
+    let out = run_to_end(cmd.arg("backfill"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(status_counts(&mut c).get("embedded"), Some(&4000));
+    let tokens: Vec<usize> = double
+        .log()
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(|r| {
+            r.inputs
+                .iter()
+                .map(|t| cxone_core::tokens::Tokenizer::Cl100k.count(t))
+                .sum()
+        })
+        .collect();
+    assert!(tokens.iter().all(|&t| t <= 1000), "{tokens:?}");
+    // Texts of one length: once the tokens per text are known (after the first claim; the
+    // second is claimed meanwhile), each claim fills one request. Only those first two claims
+    // and the last may leave a request part-filled.
+    let middle = &tokens[..tokens.len() - 1];
+    let thin = middle.iter().filter(|&&t| t < 900).count();
+    assert!(thin <= 2, "part-filled requests: {tokens:?}");
+}
+
 /// Rows that ended neither embedded nor failed with a reason.
 fn without_outcome(c: &mut cxone_e2e::postgres::Client) -> i64 {
     c.query_one(
