@@ -127,6 +127,27 @@ static CL100K: LazyLock<Option<tiktoken_rs::CoreBPE>> =
 static CL100K_FAST: LazyLock<Option<crate::cl100k::Cl100k>> =
     LazyLock::new(|| CL100K.as_ref().map(crate::cl100k::Cl100k::from_bpe));
 
+/// What the fast counters (wordpiece.rs, cl100k.rs) are checked on against their reference:
+/// every Banking77 utterance alone and as a two-turn conversation ending in `tail`, and the
+/// CXone fixtures as they are.
+#[cfg(test)]
+pub(crate) fn reference_texts(tail: &str) -> Vec<String> {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let csv = std::fs::read_to_string(format!("{dir}/../data/banking77/train.csv")).unwrap();
+    let mut texts = Vec::new();
+    for line in csv.lines() {
+        texts.push(line.to_string());
+        texts.push(format!(
+            "Customer: {line}\nAgent: Thanks, let me check.{tail}"
+        ));
+    }
+    assert!(texts.len() > 20_000);
+    for f in std::fs::read_dir(format!("{dir}/../tests/fixtures/cxone")).unwrap() {
+        texts.push(std::fs::read_to_string(f.unwrap().path()).unwrap());
+    }
+    texts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

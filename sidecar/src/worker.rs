@@ -179,7 +179,7 @@ impl<P: Provider> Worker<P> {
                 while conn.notified.try_recv().is_ok() {}
                 continue;
             }
-            let earlier = std::mem::take(&mut writing);
+            let mut earlier = std::mem::take(&mut writing);
             size = (size * 2).min(claim_size);
             let next_size = fitting.map_or(size, |f| size.min(f.max(1)));
             let (started, next) = tokio::join!(
@@ -187,7 +187,6 @@ impl<P: Provider> Worker<P> {
                 self.fetch(&client, next_size, &model)
             );
             // Started after the previous claim's writes, so those are (nearly) done by now.
-            let mut earlier = earlier;
             self.finish_writes(&mut earlier).await?;
             let (started, tokens_per_text) = started?;
             writing = started;
