@@ -5,6 +5,7 @@
 //! both write a row.
 
 use pgvector::Vector;
+use std::collections::HashMap;
 use tokio_postgres::Client;
 use uuid::Uuid;
 
@@ -59,6 +60,33 @@ pub async fn claim(
         .collect())
 }
 
+/// Claimed rows with one text, and the vector the model already made for it, if any.
+pub struct Group {
+    pub text: String,
+    pub ids: Vec<Uuid>,
+    pub reuse: Option<Vector>,
+}
+
+/// Groups claimed rows by text, in claim order: identical texts are embedded once.
+pub fn group_by_text(claimed: Vec<Claimed>) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for c in claimed {
+        match index.get(&c.text) {
+            Some(&i) => groups[i].ids.push(c.id),
+            None => {
+                index.insert(c.text.clone(), groups.len());
+                groups.push(Group {
+                    text: c.text,
+                    ids: vec![c.id],
+                    reuse: c.reuse,
+                });
+            }
+        }
+    }
+    groups
+}
+
 /// Writes vectors back in one round trip; older embedded rows of the same conversations (from
 /// earlier payloads) become superseded now that the newer text is searchable. Returns the rows
 /// written (rows no longer leased to us are left alone).
@@ -105,19 +133,12 @@ pub async fn write_back(
 
 /// `{"<id>": place, ...}`: each id's 1-based place in the batch, as JSON text.
 fn places(ids: &[Uuid]) -> String {
-    let mut s = String::with_capacity(2 + ids.len() * 46);
-    s.push('{');
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push('"');
-        s.push_str(id.hyphenated().encode_lower(&mut Uuid::encode_buffer()));
-        s.push_str("\":");
-        s.push_str(&(i + 1).to_string());
-    }
-    s.push('}');
-    s
+    let pairs: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| format!("\"{id}\":{}", i + 1))
+        .collect();
+    format!("{{{}}}", pairs.join(","))
 }
 
 /// Gives rows back after a failed request: failed for good when `permanent` or out of

@@ -1,15 +1,14 @@
 //! The embedding worker: wake on NOTIFY (or poll), claim, embed in batches that respect the
 //! provider's limits, write back; retry what can be retried; reconnect when the database goes.
 
-use crate::batch::{plan, Item};
+use crate::batch::{plan, ClaimSizer, Item};
 use crate::cli::Config;
 use crate::db;
 use crate::provider::{EmbedError, Provider};
-use crate::queue;
+use crate::queue::{self, Group};
 use crate::retry;
 use futures_util::stream::{self, StreamExt};
 use pgvector::Vector;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,21 +45,6 @@ pub struct Worker<P> {
 
 /// A database error ends the connection's loop; the worker reconnects.
 type DbResult<T> = Result<T, tokio_postgres::Error>;
-
-/// Claimed rows grouped by text, with the vectors that can be reused for some texts.
-struct Claim {
-    groups: Vec<(String, Vec<Uuid>)>,
-    reused: HashMap<String, Vector>,
-}
-
-impl Claim {
-    fn ids(&self) -> Vec<Uuid> {
-        self.groups
-            .iter()
-            .flat_map(|(_, ids)| ids.iter().copied())
-            .collect()
-    }
-}
 
 /// A write-back sent on the connection and not yet awaited.
 struct Write {
@@ -113,45 +97,31 @@ impl<P: Provider> Worker<P> {
     /// worker waits for work, stops or decides the queue is empty.
     async fn serve(&mut self, conn: &mut db::Db, mode: Mode) -> DbResult<()> {
         let client = conn.client.clone();
-        let limits = self.provider.limits();
-        let claim_size = self
-            .cfg
-            .claim_batch
-            .min(
-                (limits
-                    .max_inputs
-                    .saturating_mul(self.cfg.requests_in_flight())) as i64,
-            )
-            .max(1);
-        // Slow start: after idling, the first claim is a quarter of the full size and the next
-        // one doubles, so the first vectors are written while later rows are embedded (a full
-        // first claim left the database idle for a whole batch's embedding: 15% of a 10,000-row
-        // backfill). An eighth made 12 requests instead of 8 for those rows; a quarter, 9 or 10.
-        let first_size = (claim_size / 4).max(1);
-        let mut size = first_size;
-        // Rows whose texts fit the requests of one claim, from the tokens per text seen so far:
-        // a claim just over the per-request token limit made a second request of a few inputs
-        // (3 of 8 requests in a 10,000-row backfill).
-        let per_request = (claim_size as usize).div_ceil(limits.max_inputs.max(1)) as i64;
-        let mut fitting: Option<i64> = None;
-        let mut prefetched: Option<Claim> = None;
+        let mut sizer = ClaimSizer::new(
+            self.cfg.claim_batch,
+            self.cfg.requests_in_flight(),
+            self.provider.limits(),
+        );
+        let mut prefetched: Option<Vec<Group>> = None;
         let mut writing: Vec<Write> = Vec::new();
         loop {
             let model = self.provider.model().to_string();
             if self.stopping() {
                 // Vectors already made are written; rows not yet sent are given back.
                 self.finish_writes(&mut writing).await?;
-                if let Some(claim) = prefetched.take() {
-                    queue::release(&client, &claim.ids()).await?;
+                if let Some(groups) = prefetched.take() {
+                    let ids: Vec<Uuid> =
+                        groups.iter().flat_map(|g| g.ids.iter().copied()).collect();
+                    queue::release(&client, &ids).await?;
                 }
                 return Ok(());
             }
-            let claim = match prefetched.take() {
+            let groups = match prefetched.take() {
                 Some(c) => c,
-                None => self.fetch(&client, size, &model).await?,
+                None => self.fetch(&client, sizer.current(), &model).await?,
             };
-            if claim.groups.is_empty() {
-                size = first_size;
+            if groups.is_empty() {
+                sizer.idle();
                 self.finish_writes(&mut writing).await?;
                 let depth = queue::pending_count(&client, &model).await?;
                 if depth == 0 && queue::finish_building(&client, &model).await? {
@@ -180,10 +150,9 @@ impl<P: Provider> Worker<P> {
                 continue;
             }
             let mut earlier = std::mem::take(&mut writing);
-            size = (size * 2).min(claim_size);
-            let next_size = fitting.map_or(size, |f| size.min(f.max(1)));
+            let next_size = sizer.grow();
             let (started, next) = tokio::join!(
-                self.process(&client, claim, &model),
+                self.process(&client, groups, &model),
                 self.fetch(&client, next_size, &model)
             );
             // Started after the previous claim's writes, so those are (nearly) done by now.
@@ -191,9 +160,7 @@ impl<P: Provider> Worker<P> {
             let (started, tokens_per_text) = started?;
             writing = started;
             if let Some(t) = tokens_per_text {
-                // 3% below the limit: the next claim's texts are a little longer or shorter.
-                let rows = (limits.max_tokens_per_request as f64 * 0.97 / t.max(1.0)) as i64;
-                fitting = Some(rows.min(limits.max_inputs as i64) * per_request);
+                sizer.observe(t);
             }
             prefetched = Some(next?);
         }
@@ -201,24 +168,9 @@ impl<P: Provider> Worker<P> {
 
     /// Claims rows (with the vectors `model` already made for any of their texts) and groups
     /// identical texts, which are embedded once.
-    async fn fetch(&self, db: &Client, limit: i64, model: &str) -> DbResult<Claim> {
+    async fn fetch(&self, db: &Client, limit: i64, model: &str) -> DbResult<Vec<Group>> {
         let claimed = queue::claim(db, limit, self.cfg.lease_secs, model).await?;
-        let mut groups: Vec<(String, Vec<Uuid>)> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        let mut reused: HashMap<String, Vector> = HashMap::new();
-        for c in claimed {
-            if let Some(v) = c.reuse {
-                reused.entry(c.text.clone()).or_insert(v);
-            }
-            match index.get(&c.text) {
-                Some(&i) => groups[i].1.push(c.id),
-                None => {
-                    index.insert(c.text.clone(), groups.len());
-                    groups.push((c.text, vec![c.id]));
-                }
-            }
-        }
-        Ok(Claim { groups, reused })
+        Ok(queue::group_by_text(claimed))
     }
 
     /// Embeds a claim; returns its write-backs, started but not awaited, and the mean tokens
@@ -226,29 +178,28 @@ impl<P: Provider> Worker<P> {
     async fn process(
         &self,
         db: &Arc<Client>,
-        claim: Claim,
+        groups: Vec<Group>,
         model: &str,
     ) -> DbResult<(Vec<Write>, Option<f64>)> {
-        let Claim { groups, reused } = claim;
         let mut writes = Vec::new();
-        if !reused.is_empty() {
-            let (mut ids, mut vectors) = (Vec::new(), Vec::new());
-            for (text, group) in &groups {
-                if let Some(v) = reused.get(text) {
-                    ids.extend(group.iter().copied());
-                    vectors.extend(std::iter::repeat_n(v.clone(), group.len()));
-                }
+        let (mut ids, mut vectors) = (Vec::new(), Vec::new());
+        for g in &groups {
+            if let Some(v) = &g.reuse {
+                ids.extend(g.ids.iter().copied());
+                vectors.extend(std::iter::repeat_n(v.clone(), g.ids.len()));
             }
+        }
+        if !ids.is_empty() {
             writes.push(self.start_write(db, ids, vectors, model, true));
         }
         let items: Vec<Item<usize>> = groups
             .iter()
             .enumerate()
-            .filter(|(_, (t, _))| !reused.contains_key(t))
-            .map(|(i, (t, _))| Item {
+            .filter(|(_, g)| g.reuse.is_none())
+            .map(|(i, g)| Item {
                 key: i,
-                text: t.clone(),
-                tokens: self.provider.count_tokens(t),
+                text: g.text.clone(),
+                tokens: self.provider.count_tokens(&g.text),
             })
             .collect();
         let tokens_per_text = (!items.is_empty())
@@ -257,7 +208,7 @@ impl<P: Provider> Worker<P> {
         for (item, why) in p.too_long {
             let n = queue::fail(
                 db,
-                &groups[item.key].1,
+                &groups[item.key].ids,
                 &why,
                 true,
                 self.cfg.max_attempts,
@@ -320,13 +271,13 @@ impl<P: Provider> Worker<P> {
     async fn run_batch(
         &self,
         db: &Arc<Client>,
-        groups: &[(String, Vec<Uuid>)],
+        groups: &[Group],
         batch: Vec<Item<usize>>,
         model: &str,
     ) -> DbResult<Option<Write>> {
         let ids: Vec<Uuid> = batch
             .iter()
-            .flat_map(|i| groups[i.key].1.iter().copied())
+            .flat_map(|i| groups[i.key].ids.iter().copied())
             .collect();
         metrics::histogram!("cxone_batch_size").record(batch.len() as f64);
         let inputs: Vec<String> = batch.iter().map(|i| i.text.clone()).collect();
@@ -342,7 +293,7 @@ impl<P: Provider> Worker<P> {
                 Ok(vectors) => {
                     let mut all = Vec::with_capacity(ids.len());
                     for (item, v) in batch.iter().zip(vectors) {
-                        let n = groups[item.key].1.len();
+                        let n = groups[item.key].ids.len();
                         all.extend(std::iter::repeat_n(Vector::from(v), n));
                     }
                     return Ok(Some(self.start_write(db, ids, all, model, false)));
