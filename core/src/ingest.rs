@@ -1,13 +1,13 @@
 //! What the ingest trigger decides for one raw payload, as pure functions. The trigger (in the
 //! extension) only adds what needs the database: replay detection and the writes.
 //!
-//! Order: parse → envelope (ids, event key) → [database: replay?] → map → tag → (redact) →
-//! chunk → queue rows.
+//! Order: parse → envelope (ids, event key) → [database: replay?] → map ([`map`]) → tag →
+//! (redact) → chunk ([`finish`]) → queue rows.
 
 use crate::chunk::{chunk, ChunkConfig};
 use crate::envelope::Envelope;
 use crate::intent::IntentRules;
-use crate::mapping::Mapping;
+use crate::mapping::{Mapping, Rendered};
 use crate::redact::redact;
 use crate::tag::tag_with_intent_text;
 use chrono::{DateTime, FixedOffset};
@@ -72,19 +72,29 @@ pub fn parse_payload(text: &str) -> Result<Value, NotQueued> {
     Ok(value)
 }
 
-/// Maps and tags a parsed payload that is not a replay.
+/// A payload mapped to labelled text, not yet tagged or chunked: what [`finish`] needs. The
+/// ingest trigger maps on the backend's main thread (the outcome depends on it) and may
+/// finish on a helper thread, so this owns everything.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mapped {
+    pub conversation_id: String,
+    pub rendered: Rendered,
+    pub event_time: Option<DateTime<FixedOffset>>,
+}
+
+/// Maps and tags a parsed payload that is not a replay: [`map`] then [`finish`].
 pub fn prepare(
     payload: &Value,
     envelope: &Envelope,
     cfg: &IngestConfig,
 ) -> Result<QueueRow, NotQueued> {
-    let Some(conversation_id) = envelope.conversation_id.clone() else {
-        return Err(NotQueued::Invalid(format!(
-            "no conversation id: none of the paths [{}] of mapping '{}' holds a value; fix the payload or the mapping's \"conversation_id\" paths",
-            cfg.mapping.conversation_id_paths().join(", "),
-            cfg.mapping_name
-        )));
-    };
+    map(payload, envelope, cfg).map(|m| finish(m, cfg))
+}
+
+/// Renders a payload with the mapping; every reason a payload is not queued for its content
+/// is decided here.
+pub fn map(payload: &Value, envelope: &Envelope, cfg: &IngestConfig) -> Result<Mapped, NotQueued> {
+    let conversation_id = conversation_id(envelope, cfg)?;
     let mut rendered = cfg.mapping.render(payload);
     // PostgreSQL text and jsonb cannot hold NUL; the raw payload keeps it, derived text drops it.
     strip_nul(&mut rendered.text);
@@ -96,8 +106,6 @@ pub fn prepare(
             strip_nul(s);
         }
     }
-    let mut conversation_id = conversation_id;
-    strip_nul(&mut conversation_id);
     if rendered.text.is_empty() {
         return Err(NotQueued::Skipped(format!(
             "no text matched: mapping '{}' found no non-empty text at [{}]",
@@ -105,6 +113,35 @@ pub fn prepare(
             cfg.mapping.field_paths().join(", ")
         )));
     }
+    Ok(Mapped {
+        conversation_id,
+        rendered,
+        event_time: envelope.event_time,
+    })
+}
+
+/// The payload's conversation id; a payload without one is `invalid` (checked before mapping,
+/// and cheaply, so that the ingest trigger can record it at once).
+/// PostgreSQL text cannot hold NUL: it is dropped, as from all derived text.
+pub fn conversation_id(envelope: &Envelope, cfg: &IngestConfig) -> Result<String, NotQueued> {
+    let mut id = envelope.conversation_id.clone().ok_or_else(|| {
+        NotQueued::Invalid(format!(
+            "no conversation id: none of the paths [{}] of mapping '{}' holds a value; fix the payload or the mapping's \"conversation_id\" paths",
+            cfg.mapping.conversation_id_paths().join(", "),
+            cfg.mapping_name
+        ))
+    })?;
+    strip_nul(&mut id);
+    Ok(id)
+}
+
+/// Tags (PII, intent), redacts when configured, and chunks a mapped payload. Never fails.
+pub fn finish(mapped: Mapped, cfg: &IngestConfig) -> QueueRow {
+    let Mapped {
+        conversation_id,
+        rendered,
+        event_time,
+    } = mapped;
     let mut metadata = rendered.metadata;
     metadata.extend(tag_with_intent_text(
         &rendered.text,
@@ -133,13 +170,13 @@ pub fn prepare(
     metadata.insert("conversation_id".into(), conversation_id.clone().into());
     metadata.insert("mapping".into(), cfg.mapping_name.clone().into());
     metadata.insert("chunk_count".into(), chunks.len().into());
-    Ok(QueueRow {
+    QueueRow {
         conversation_id,
         source_system: cfg.mapping.source_system.clone(),
         chunks,
         metadata,
-        event_time: envelope.event_time,
-    })
+        event_time,
+    }
 }
 
 fn strip_nul(s: &mut String) {

@@ -22,6 +22,7 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// (generation, cxone.mapping, cxone.redact, chunk tokens, overlap turns, tokenizer)
 type Key = (u64, String, bool, i32, i32, String);
@@ -31,7 +32,7 @@ struct Loaded {
     key: Option<Key>,
     schema: Option<Rc<str>>,
     rules: Option<Rc<IntentRules>>,
-    ingest: Option<Rc<Result<IngestConfig, String>>>,
+    ingest: Option<Result<Arc<IngestConfig>, String>>,
 }
 
 thread_local! {
@@ -140,12 +141,13 @@ pub fn intent_rules() -> Rc<IntentRules> {
 }
 
 /// What the ingest trigger applies; Err holds the reason every payload is recorded invalid
-/// with (e.g. the configured mapping does not exist), so that nothing is lost.
-pub fn ingest_config() -> Rc<Result<IngestConfig, String>> {
+/// with (e.g. the configured mapping does not exist), so that nothing is lost. Shared (`Arc`)
+/// with the ingest helper thread.
+pub fn ingest_config() -> Result<Arc<IngestConfig>, String> {
     if let Some(cfg) = with_cache(|c| c.ingest.clone()) {
         return cfg;
     }
-    let cfg = Rc::new(load_ingest_config());
+    let cfg = load_ingest_config().map(Arc::new);
     with_cache(|c| c.ingest = Some(cfg.clone()));
     cfg
 }

@@ -15,6 +15,9 @@ pub static CHUNK_OVERLAP_TURNS: GucSetting<i32> = GucSetting::<i32>::new(0);
 pub static CHUNK_TOKENIZER: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"minilm"));
 
+/// Tag, redact and chunk a statement's payloads on a helper thread of the backend.
+pub static INGEST_HELPER_THREAD: GucSetting<bool> = GucSetting::<bool>::new(true);
+
 pub static EMBEDDINGS_URL: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"http://127.0.0.1:8088/v1/embeddings"));
 pub static EMBEDDINGS_API_KEY: GucSetting<Option<CString>> =
@@ -64,6 +67,14 @@ pub fn init() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    GucRegistry::define_bool_guc(
+        c"cxone.ingest_helper_thread",
+        c"Tag, redact and chunk ingested payloads on a helper thread of the backend.",
+        c"The backend maps each payload and inserts the rows while one helper thread of the same backend tags (PII, intent), redacts and chunks them, so a multi-row INSERT or COPY uses up to two cores; the results are identical either way. Off: all of it on the backend's own thread (one core per session, e.g. when many sessions ingest at once).",
+        &INGEST_HELPER_THREAD,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
     GucRegistry::define_int_guc(
         c"cxone.chunk_tokens",
         c"Token budget of one queued chunk, the model's special tokens included.",
@@ -104,6 +115,10 @@ fn string(setting: &GucSetting<Option<CString>>, default: &str) -> String {
 /// The configured mapping name.
 pub fn mapping_name() -> String {
     string(&MAPPING, "default")
+}
+
+pub fn ingest_helper_thread() -> bool {
+    INGEST_HELPER_THREAD.get()
 }
 
 pub fn redact() -> bool {

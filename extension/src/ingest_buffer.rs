@@ -7,8 +7,8 @@
 //! once.
 
 use crate::ingest_flush::{flush, Correction};
+use crate::ingest_helper::Queued;
 use crate::ingest_trigger::IngestError;
-use cxone_core::ingest::QueueRow;
 use pgrx::prelude::*;
 use std::cell::{Cell, RefCell};
 
@@ -20,9 +20,12 @@ const MAX_BYTES: usize = 64 << 20;
 pub struct Pending {
     pub payload_id: i64,
     pub event_key: Option<String>,
-    /// The text to queue; `None` when only the event key is to be registered (the payload was
-    /// not queued for its content, but a later replay of it is still a replay).
-    pub queue: Option<QueueRow>,
+    /// The text to queue (perhaps still being tagged and chunked by the helper thread);
+    /// `None` when only the event key is to be registered (the payload was not queued for its
+    /// content, but a later replay of it is still a replay).
+    pub queue: Option<Queued>,
+    /// Bytes of the raw payload, counted towards the buffer's limit.
+    pub text_bytes: usize,
 }
 
 struct Buffered {
@@ -50,10 +53,7 @@ pub unsafe fn push(
 ) -> Result<Option<Correction>, IngestError> {
     let current = pending.payload_id;
     register_callbacks();
-    let bytes = pending
-        .queue
-        .as_ref()
-        .map_or(0, |q| q.chunks.iter().map(String::len).sum::<usize>());
+    let bytes = pending.text_bytes;
     let relid = (*rel).rd_id;
     BUFFER.with(|b| {
         b.borrow_mut().push(Buffered {
@@ -88,7 +88,10 @@ pub fn take(rel: pg_sys::Oid) -> Vec<Pending> {
 
 /// Whether `rel` has an enabled AFTER INSERT FOR EACH STATEMENT trigger calling
 /// `_cxone_ingest_flush` (its OID is remembered once found by name).
-unsafe fn has_flush_trigger(rel: pg_sys::Relation) -> bool {
+///
+/// # Safety
+/// `rel` must be an open relation.
+pub unsafe fn has_flush_trigger(rel: pg_sys::Relation) -> bool {
     let td = (*rel).trigdesc;
     if td.is_null() || !(*td).trig_insert_after_statement {
         return false;
@@ -133,6 +136,7 @@ fn register_callbacks() {
 fn clear() {
     BUFFER.with(|b| b.borrow_mut().clear());
     BYTES.with(|b| b.set(0));
+    crate::ingest_helper::clear();
 }
 
 #[pg_guard]

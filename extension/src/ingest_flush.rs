@@ -19,9 +19,12 @@
 
 use crate::config;
 use crate::ingest_buffer::{self, Pending};
+use crate::ingest_helper::{Metadata, Prepared};
 use crate::ingest_trigger::IngestError;
-use cxone_core::ingest::QueueRow;
+use crate::pg_array;
+use cxone_core::ingest::NotQueued;
 use cxone_core::supersede::{event_micros, settle, Arrival, Known, Settled};
+use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiError};
 use pgrx::PgOid;
@@ -61,17 +64,24 @@ pub fn flush(rel: pg_sys::Oid, current: Option<i64>) -> Result<Option<Correction
     }
     let plans = plans()?;
     let mut outcomes: Vec<Outcome> = Vec::new();
+    // Meanwhile the helper thread finishes tagging and chunking the statement's last rows.
+    crate::ingest_helper::hand_over();
     let duplicate = claim_event_keys(&plans, &mine, &mut outcomes)?;
     // The payloads with text whose key (if any) is theirs, in arrival order.
-    let queued: Vec<(i64, &QueueRow)> = mine
-        .iter()
-        .zip(&duplicate)
-        .filter(|(_, dup)| !**dup)
-        .filter_map(|(p, _)| Some((p.payload_id, p.queue.as_ref()?)))
-        .collect();
+    let mut queued: Vec<(i64, Prepared)> = Vec::with_capacity(mine.len());
+    for (p, dup) in mine.into_iter().zip(duplicate) {
+        match (dup, p.queue) {
+            (false, Some(q)) => match q.wait()? {
+                Ok(prepared) => queued.push((p.payload_id, prepared)),
+                Err(n) => outcomes.push(not_queued(p.payload_id, n)),
+            },
+            (true, Some(q)) => q.forget(),
+            (_, None) => {}
+        }
+    }
     let mut notify = false;
     if !queued.is_empty() {
-        notify = queue(&plans, &queued, &mut outcomes)?;
+        notify = queue(&plans, queued, &mut outcomes)?;
     }
     let mut correction = None;
     if let Some(i) = outcomes.iter().position(|o| Some(o.0) == current) {
@@ -153,12 +163,12 @@ fn claim_event_keys(
 /// Decides and writes the queue rows; returns whether any row is pending (to notify).
 fn queue(
     plans: &Plans,
-    rows: &[(i64, &QueueRow)],
+    rows: Vec<(i64, Prepared)>,
     outcomes: &mut Vec<Outcome>,
 ) -> Result<bool, SpiError> {
     let arrivals: Vec<Arrival<'_>> = rows
         .iter()
-        .map(|(payload_id, row)| Arrival {
+        .map(|(payload_id, Prepared { row, .. })| Arrival {
             payload_id: *payload_id,
             conversation_id: row.conversation_id.as_str(),
             event_micros: row.event_time.map(event_micros),
@@ -170,7 +180,11 @@ fn queue(
         .collect();
     conversations.sort_unstable();
     conversations.dedup();
+    let mut models: Vec<String> = Vec::new();
     let known_rows: Vec<(String, bool, Option<i64>, i64)> = Spi::connect(|c| {
+        for row in c.select(&plans.models, None, &[])? {
+            models.extend(row.get::<String>(1)?);
+        }
         let mut out = Vec::new();
         for row in c.select(&plans.known, None, &[conversations.into()])? {
             out.push((
@@ -194,10 +208,15 @@ fn queue(
         }
     }
     let (settled, supersede) = settle(&arrivals, &known);
-    let mut cols = QueueColumns::default();
+    let supersede: Vec<String> = supersede.into_iter().map(str::to_string).collect();
+    let mut cols = QueueColumns {
+        models,
+        ..QueueColumns::default()
+    };
     let mut pending = false;
-    for (&(payload_id, row), s) in rows.iter().zip(&settled) {
-        match *s {
+    for ((payload_id, prepared), s) in rows.into_iter().zip(settled) {
+        let row = &prepared.row;
+        match s {
             Settled::Skip { newer } => outcomes.push((
                 payload_id,
                 "skipped",
@@ -208,11 +227,10 @@ fn queue(
             )),
             Settled::Queue { replaced } => {
                 pending |= !replaced;
-                cols.push(payload_id, row, replaced);
+                cols.push(payload_id, prepared, replaced);
             }
         }
     }
-    let supersede: Vec<String> = supersede.into_iter().map(str::to_string).collect();
     Spi::connect_mut(|c| {
         let args = cols.into_args(supersede);
         c.update(&plans.write, None, &args).map(|_| ())
@@ -220,13 +238,16 @@ fn queue(
     Ok(pending)
 }
 
-/// The queue rows as column arrays for one INSERT ... SELECT FROM unnest(...).
+/// The queue rows as column arrays for one INSERT ... SELECT unnest(...), unnest(...), ...:
+/// one row per chunk and model being searched or built.
 #[derive(Default)]
 struct QueueColumns {
+    models: Vec<String>,
+    model: Vec<String>,
     source: Vec<String>,
     conversation: Vec<String>,
     text: Vec<String>,
-    metadata: Vec<String>,
+    metadata: Vec<Metadata>,
     payload: Vec<i64>,
     chunk: Vec<i32>,
     event_at: Vec<Option<String>>,
@@ -234,35 +255,66 @@ struct QueueColumns {
 }
 
 impl QueueColumns {
-    fn push(&mut self, payload_id: i64, row: &QueueRow, replaced: bool) {
-        let metadata = serde_json::to_string(&row.metadata).unwrap_or_else(|_| "{}".into());
+    fn push(&mut self, payload_id: i64, prepared: Prepared, replaced: bool) {
+        let Prepared { row, metadata } = prepared;
         let event_at = row.event_time.map(|t| t.to_rfc3339());
-        for (i, text) in row.chunks.iter().enumerate() {
-            self.source.push(row.source_system.clone());
-            self.conversation.push(row.conversation_id.clone());
-            self.text.push(text.clone());
-            self.metadata.push(metadata.clone());
-            self.payload.push(payload_id);
-            self.chunk.push(i as i32);
-            self.event_at.push(event_at.clone());
-            self.status
-                .push(if replaced { "superseded" } else { "pending" });
+        for model in &self.models {
+            for (i, text) in row.chunks.iter().enumerate() {
+                self.model.push(model.clone());
+                self.source.push(row.source_system.clone());
+                self.conversation.push(row.conversation_id.clone());
+                self.text.push(text.clone());
+                self.metadata.push(metadata.clone());
+                self.payload.push(payload_id);
+                self.chunk.push(i as i32);
+                self.event_at.push(event_at.clone());
+                self.status
+                    .push(if replaced { "superseded" } else { "pending" });
+            }
         }
     }
 
-    fn into_args(self, supersede: Vec<String>) -> Vec<pgrx::datum::DatumWithOid<'static>> {
-        let status: Vec<String> = self.status.into_iter().map(String::from).collect();
-        vec![
-            supersede.into(),
-            self.source.into(),
-            self.conversation.into(),
-            self.text.into(),
-            self.metadata.into(),
-            self.payload.into(),
-            self.chunk.into(),
-            self.event_at.into(),
-            status.into(),
-        ]
+    fn into_args(self, supersede: Vec<String>) -> Vec<DatumWithOid<'static>> {
+        use pgrx::pg_sys::{INT4ARRAYOID, INT8ARRAYOID, JSONBARRAYOID, TEXTARRAYOID};
+        let strings = |v: &[String]| {
+            // SAFETY: called inside the SPI connection, whose memory context holds the
+            // arrays until the statement has run.
+            unsafe { pg_array::text(v, |s| Some(s.as_str())) }
+        };
+        let text = |d| unsafe { DatumWithOid::new(d, TEXTARRAYOID) };
+        // SAFETY: as above.
+        unsafe {
+            vec![
+                text(strings(&supersede)),
+                text(strings(&self.source)),
+                text(strings(&self.conversation)),
+                text(strings(&self.text)),
+                text(pg_array::text(&self.metadata, |m| match m {
+                    Metadata::Text(t) => Some(t.as_str()),
+                    Metadata::Jsonb(_) => None,
+                })),
+                DatumWithOid::new(pg_array::int8(&self.payload), INT8ARRAYOID),
+                DatumWithOid::new(pg_array::int4(&self.chunk), INT4ARRAYOID),
+                text(pg_array::text(&self.event_at, |t| t.as_deref())),
+                text(strings(&self.model)),
+                text(pg_array::text(&self.status, |s| Some(*s))),
+                DatumWithOid::new(
+                    pg_array::varlenas(pg_sys::JSONBOID, &self.metadata, |m| match m {
+                        Metadata::Jsonb(b) => Some(pg_array::Element::Varlena(b)),
+                        Metadata::Text(_) => None,
+                    }),
+                    JSONBARRAYOID,
+                ),
+            ]
+        }
+    }
+}
+
+/// A payload found at the end of the statement to have no text to queue.
+fn not_queued(payload_id: i64, n: NotQueued) -> Outcome {
+    match n {
+        NotQueued::Skipped(r) => (payload_id, "skipped", r),
+        NotQueued::Invalid(r) => (payload_id, "invalid", r),
     }
 }
 
@@ -307,6 +359,7 @@ struct Plans {
     claim_keys: OwnedPreparedStatement,
     originals: OwnedPreparedStatement,
     known: OwnedPreparedStatement,
+    models: OwnedPreparedStatement,
     write: OwnedPreparedStatement,
     notify: OwnedPreparedStatement,
 }
@@ -342,6 +395,12 @@ fn plans() -> Result<Rc<Plans>, SpiError> {
                 )?
                 .keep(),
             known: c.prepare(&*known_sql(s), &[t(TEXTARRAYOID)])?.keep(),
+            models: c
+                .prepare(
+                    &*format!("SELECT model FROM {s}.cxone_models WHERE state IN ('active', 'building') ORDER BY model"),
+                    &[],
+                )?
+                .keep(),
             write: c
                 .prepare_mut(
                     &*write_sql(s),
@@ -355,6 +414,8 @@ fn plans() -> Result<Rc<Plans>, SpiError> {
                         t(INT4ARRAYOID),
                         t(TEXTARRAYOID),
                         t(TEXTARRAYOID),
+                        t(TEXTARRAYOID),
+                        t(JSONBARRAYOID),
                     ],
                 )?
                 .keep(),
@@ -382,7 +443,10 @@ fn known_sql(s: &str) -> String {
 }
 
 /// Supersedes the listed conversations' rows that were never embedded, and queues the new
-/// text once per model in cxone_models being searched or built (state active or building).
+/// text once per model being searched or built (the rows come as parallel arrays, one element
+/// per chunk and model; set-returning functions in the select list stream them, where
+/// `FROM unnest(...)` would first copy them all into a tuplestore). Metadata comes as `jsonb`
+/// (`$11`) or, where the encoder left it to `jsonb_in`, as text (`$5`).
 fn write_sql(s: &str) -> String {
     format!(
         "WITH old AS (
@@ -391,11 +455,11 @@ fn write_sql(s: &str) -> String {
             RETURNING 1)
          INSERT INTO {s}.conversation_embeddings
                 (source_system, conversation_id, text_content, semantic_metadata, payload_id, chunk_index, event_at, target_model, status)
-         SELECT q.src, q.conv, q.chunk, q.meta::jsonb, q.pid, q.idx, q.at::timestamptz, m.model, q.status
-           FROM unnest($2::pg_catalog.text[], $3::pg_catalog.text[], $4::pg_catalog.text[], $5::pg_catalog.text[],
-                                  $6::pg_catalog.int8[], $7::pg_catalog.int4[], $8::pg_catalog.text[], $9::pg_catalog.text[])
-                AS q(src, conv, chunk, meta, pid, idx, at, status)
-          CROSS JOIN {s}.cxone_models m
-          WHERE m.state IN ('active', 'building')"
+         SELECT q.src, q.conv, q.chunk, COALESCE(q.metab, q.meta::jsonb), q.pid, q.idx, q.at::timestamptz, q.model, q.status
+           FROM (SELECT unnest($2::pg_catalog.text[]) AS src, unnest($3::pg_catalog.text[]) AS conv,
+                        unnest($4::pg_catalog.text[]) AS chunk, unnest($5::pg_catalog.text[]) AS meta,
+                        unnest($6::pg_catalog.int8[]) AS pid, unnest($7::pg_catalog.int4[]) AS idx,
+                        unnest($8::pg_catalog.text[]) AS at, unnest($9::pg_catalog.text[]) AS model,
+                        unnest($10::pg_catalog.text[]) AS status, unnest($11::pg_catalog.jsonb[]) AS metab) AS q"
     )
 }

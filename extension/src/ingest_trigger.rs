@@ -4,23 +4,31 @@
 //! made by `cxone_core::ingest` and recorded on the row itself (outcome, reason, conversation
 //! id, event key). It runs no SQL per row: what the database must do (register the event key,
 //! supersede older rows, queue the text) is buffered ([`crate::ingest_buffer`]) for
-//! [`crate::ingest_flush`], which does it for the whole statement at its end. A payload found there to be a replay, or superseded on
-//! arrival, gets its outcome corrected then; until the statement ends (and so in `RETURNING`)
-//! it reads `queued`.
+//! [`crate::ingest_flush`], which does it for the whole statement at its end. Here it parses
+//! the payload and reads its envelope (what the row records); mapping, tagging, redaction and
+//! chunking go to the backend's helper thread ([`crate::ingest_helper`]) when the table has
+//! the statement trigger, else they are done here. A payload found at the end to be a replay,
+//! superseded on arrival or (from the helper) without text gets its outcome corrected then;
+//! until the statement ends (and so in `RETURNING`) it reads `queued`.
 
 use crate::config;
+use crate::guc;
 use crate::ingest_buffer::{self, Pending};
+use crate::ingest_helper::{self, Queued, Work};
 use cxone_core::envelope::Envelope;
-use cxone_core::ingest::{parse_payload, prepare, NotQueued};
+use cxone_core::ingest::{conversation_id, parse_payload, NotQueued};
 use pgrx::prelude::*;
 use pgrx::spi::SpiError;
 use pgrx::PgTupleDesc;
+use std::borrow::Cow;
 use std::num::NonZeroUsize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("cxone_vector ingest: {0}")]
     Spi(#[from] SpiError),
+    #[error("cxone_vector ingest: tagging a payload failed on the ingest helper thread (the server log has the panic); the statement is rolled back and nothing was written. Retry with SET cxone.ingest_helper_thread = off to see the error in the session, and report it")]
+    Helper,
     #[error("cxone_vector ingest: attach _cxone_ingest() as a BEFORE INSERT FOR EACH ROW trigger on a table with the columns of cxone_payloads")]
     Misuse,
 }
@@ -69,9 +77,15 @@ fn _cxone_ingest<'a>(
         // Borrowed from the (detoasted) datum, which lives until the trigger returns.
         let raw = pgrx::heap_getattr_raw(tuple, payload_at, tupdesc).map(|d| {
             let v = pg_sys::pg_detoast_datum_packed(d.cast_mut_ptr());
-            String::from_utf8_lossy(pgrx::varlena_to_byte_slice(v))
+            let bytes = pgrx::varlena_to_byte_slice(v);
+            // from_utf8 checks valid text (all of it, in a UTF-8 database) much faster.
+            std::str::from_utf8(bytes)
+                .map(Cow::Borrowed)
+                .unwrap_or_else(|_| String::from_utf8_lossy(bytes))
         });
-        let (mut r, pending) = decide(id, raw.as_deref().unwrap_or(""));
+        // The helper thread can only hand results to a statement trigger that collects them.
+        let helper = guc::ingest_helper_thread() && ingest_buffer::has_flush_trigger(rel);
+        let (mut r, pending) = decide(id, raw.as_deref().unwrap_or(""), helper);
         if let Some(p) = pending {
             if let Some((outcome, reason)) = ingest_buffer::push(rel, p)? {
                 r.outcome = outcome;
@@ -144,17 +158,12 @@ unsafe fn attnos(tupdesc: pg_sys::TupleDesc) -> Result<[NonZeroUsize; 7], Ingest
 }
 
 /// The outcome recorded at once, and what is left for the end of the statement (registering
-/// the event key, queueing).
-fn decide(payload_id: i64, raw: &str) -> (Recorded, Option<Pending>) {
-    let cfg = config::ingest_config();
-    let cfg = match cfg.as_ref() {
+/// the event key, queueing). With `helper`, mapping, tagging and chunking go to the helper
+/// thread, and a payload with no text is found `skipped` when the statement ends.
+fn decide(payload_id: i64, raw: &str, helper: bool) -> (Recorded, Option<Pending>) {
+    let cfg = match config::ingest_config() {
         Ok(cfg) => cfg,
-        Err(reason) => {
-            return (
-                not_queued(NotQueued::Invalid(reason.clone()), None, None),
-                None,
-            )
-        }
+        Err(reason) => return (not_queued(NotQueued::Invalid(reason), None, None), None),
     };
     let mapping = Some(cfg.mapping_name.clone());
     let payload = match parse_payload(raw) {
@@ -168,36 +177,52 @@ fn decide(payload_id: i64, raw: &str) -> (Recorded, Option<Pending>) {
         }
     };
     let env = Envelope::extract(&payload, &cfg.mapping);
-    match prepare(&payload, &env, cfg) {
-        Ok(row) => {
-            let r = Recorded {
-                outcome: "queued",
-                reason: None,
-                conversation_id: Some(row.conversation_id.clone()),
-                event_key: env.event_key.clone(),
-                mapping,
-            };
-            let p = Pending {
-                payload_id,
-                event_key: env.event_key,
-                queue: Some(row),
-            };
-            (r, Some(p))
+    let conversation = conversation_id(&env, &cfg);
+    let event_key = env.event_key.clone();
+    // Not queued for its content; a replay of an earlier event is still a replay.
+    let key_only = |n: NotQueued, conversation: Option<String>| {
+        let pending = event_key.clone().map(|key| Pending {
+            payload_id,
+            event_key: Some(key),
+            queue: None,
+            text_bytes: 0,
+        });
+        let r = Recorded {
+            mapping: mapping.clone(),
+            ..not_queued(n, conversation, event_key.clone())
+        };
+        (r, pending)
+    };
+    let conversation = match conversation {
+        Ok(c) => c,
+        Err(n) => return key_only(n, None),
+    };
+    let work = Work {
+        payload,
+        envelope: env,
+    };
+    let queue = if helper {
+        ingest_helper::submit(cfg.clone(), work)
+    } else {
+        match ingest_helper::prepare_now(&cfg, work) {
+            Ok(p) => Queued::Ready(Ok(p)),
+            Err(n) => return key_only(n, Some(conversation)),
         }
-        // Not queued for its content; a replay of an earlier event is still a replay.
-        Err(n) => {
-            let pending = env.event_key.clone().map(|key| Pending {
-                payload_id,
-                event_key: Some(key),
-                queue: None,
-            });
-            let r = Recorded {
-                mapping,
-                ..not_queued(n, env.conversation_id, env.event_key)
-            };
-            (r, pending)
-        }
-    }
+    };
+    let r = Recorded {
+        outcome: "queued",
+        reason: None,
+        conversation_id: Some(conversation),
+        event_key: event_key.clone(),
+        mapping: mapping.clone(),
+    };
+    let p = Pending {
+        payload_id,
+        event_key,
+        queue: Some(queue),
+        text_bytes: raw.len(),
+    };
+    (r, Some(p))
 }
 
 fn not_queued(

@@ -18,7 +18,10 @@ mod functions;
 mod guc;
 mod ingest_buffer;
 mod ingest_flush;
+mod ingest_helper;
 mod ingest_trigger;
+mod jsonb;
+mod pg_array;
 
 ::pgrx::pg_module_magic!(name, version);
 

@@ -306,3 +306,127 @@ fn a_bad_tokenizer_setting_records_payloads_invalid() {
     assert_eq!(o, "invalid");
     assert!(reason.unwrap_or_default().contains("cxone.chunk_tokenizer"));
 }
+
+/// The arrays of the statement-level write are built by hand (`pg_array`): byte for byte what
+/// PostgreSQL's construct_md_array makes (through pgrx), with and without NULLs, and empty.
+#[pg_test]
+fn hand_built_arrays_are_byte_for_byte_postgres_arrays() {
+    use crate::pg_array;
+    let bytes = |d: pg_sys::Datum| unsafe {
+        pgrx::varlena_to_byte_slice(d.cast_mut_ptr::<pg_sys::varlena>()).to_vec()
+    };
+    let long = "x".repeat(300);
+    let cases: Vec<Vec<Option<&str>>> = vec![
+        vec![],
+        vec![Some("a")],
+        vec![Some(""), Some("héllo, wörld"), Some("abc")],
+        vec![None],
+        vec![Some("a"), None, Some(long.as_str()), None, Some("bc"), Some("def"), None, Some("")],
+        (0..19).map(|i| if i % 3 == 0 { None } else { Some(&long[..i * 7]) }).collect(),
+    ];
+    for items in cases {
+        let ours = unsafe { pg_array::text(&items, |s| *s) };
+        let theirs = items.clone().into_datum().expect("array");
+        assert_eq!(bytes(ours), bytes(theirs), "text[] {items:?}");
+        // And PostgreSQL reads it back as the same values.
+        let back: Vec<Option<String>> = unsafe {
+            Vec::<Option<String>>::from_datum(ours, false).expect("read back")
+        };
+        let want: Vec<Option<String>> = items.iter().map(|s| s.map(str::to_string)).collect();
+        assert_eq!(back, want);
+    }
+    for items in [vec![], vec![1i64], vec![-5, 0, i64::MAX, i64::MIN, 42]] {
+        let ours = unsafe { pg_array::int8(&items) };
+        assert_eq!(bytes(ours), bytes(items.clone().into_datum().unwrap()), "int8[] {items:?}");
+    }
+    for items in [vec![], vec![7i32], vec![0, -1, i32::MAX, 3, 4]] {
+        let ours = unsafe { pg_array::int4(&items) };
+        assert_eq!(bytes(ours), bytes(items.clone().into_datum().unwrap()), "int4[] {items:?}");
+    }
+}
+
+/// Metadata goes to the database as binary jsonb written by `jsonb::encode`: byte for byte
+/// what jsonb_in makes of the same JSON text, for the metadata of real payloads, for the edges
+/// of the format (every 32nd entry an offset, alignment of numbers and containers, numbers at
+/// base-10000 boundaries, the longest keys last) and for random values.
+#[pg_test]
+fn jsonb_encoder_writes_what_jsonb_in_makes() {
+    use crate::jsonb;
+    use serde_json::{Map, Value};
+    let jsonb_in = |text: &str| -> Vec<u8> {
+        let c = std::ffi::CString::new(text).unwrap();
+        unsafe {
+            let mut func = pg_sys::InvalidOid;
+            let mut ioparam = pg_sys::InvalidOid;
+            pg_sys::getTypeInputInfo(pg_sys::JSONBOID, &mut func, &mut ioparam);
+            let d = pg_sys::OidInputFunctionCall(func, c.as_ptr().cast_mut(), ioparam, -1);
+            pgrx::varlena_to_byte_slice(d.cast_mut_ptr::<pg_sys::varlena>()).to_vec()
+        }
+    };
+    let check = |o: &Map<String, Value>| {
+        let text = serde_json::to_string(o).unwrap();
+        let ours = jsonb::encode(o).unwrap_or_else(|| panic!("not encoded: {text}"));
+        let theirs = jsonb_in(&text);
+        assert_eq!(ours.len(), theirs.len() + 4, "size of {text}");
+        assert_eq!(&ours[4..], &theirs[..], "bytes of {text}");
+    };
+    // Real metadata: the fixtures through the seeded configuration, with and without PII.
+    let cfg = cxone_core::ingest::IngestConfig::seeded(false);
+    for raw in [DFO, SEED] {
+        let v = cxone_core::ingest::parse_payload(raw).unwrap();
+        let env = cxone_core::envelope::Envelope::extract(&v, &cfg.mapping);
+        let row = cxone_core::ingest::prepare(&v, &env, &cfg).unwrap();
+        check(&row.metadata);
+    }
+    let obj = |v: Value| v.as_object().unwrap().clone();
+    let numbers = [
+        0i64, 1, -1, 9, 10, 9999, 10000, 10001, -10000, 99_990_000, 100_000_000, 123_456_789_012_345,
+        i64::MAX, i64::MIN,
+    ];
+    let many: Map<String, Value> = (0..70)
+        .map(|i| (format!("k{}", "x".repeat(i % 9) + &i.to_string()), json!(i as i64 * 1001 - 7)))
+        .collect();
+    let cases = [
+        json!({}),
+        json!({"": "", "a": null, "b": true, "c": false}),
+        json!({"n": numbers, "u": u64::MAX, "s": "héllo 日本 🙂", "e": [], "o": {}}),
+        json!({"mixed": ["a", 1, "bc", [2, "d", {"x": 3}], {"y": [true, null]}, -40000, "", {}]}),
+        json!({"deep": {"a": {"b": {"c": [1, [2, [3, {"d": "e"}]]]}}}}),
+        Value::Object(many.clone()),
+        json!({"arr": (0..70).map(|i| if i % 3 == 0 { json!(i) } else { json!("s".repeat(i % 5)) }).collect::<Vec<_>>()}),
+        json!({"nested": Value::Object(many), "z": 1}),
+    ];
+    for c in cases {
+        check(&obj(c));
+    }
+    // Random values (xorshift, fixed seed): strings of odd lengths put numbers and containers
+    // at every alignment.
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    fn random(next: &mut dyn FnMut() -> u64, depth: u32) -> Value {
+        match next() % if depth == 0 { 4 } else { 6 } {
+            0 => Value::Null,
+            1 => Value::Bool(next().is_multiple_of(2)),
+            2 => json!((next() as i64) >> (next() % 63)),
+            3 => Value::String("é#a".chars().cycle().take((next() % 11) as usize).collect()),
+            4 => Value::Array((0..next() % 40).map(|_| random(next, depth - 1)).collect()),
+            _ => Value::Object(
+                (0..next() % 40)
+                    .map(|i| (format!("{}{}", "k".repeat((next() % 7) as usize), i), random(next, depth - 1)))
+                    .collect(),
+            ),
+        }
+    }
+    for _ in 0..300 {
+        let v = random(&mut next, 3);
+        check(&obj(json!({ "v": v })));
+    }
+    // Left to jsonb_in: fractions, and NUL (which jsonb_in refuses).
+    assert!(jsonb::encode(&obj(json!({"f": 1.5}))).is_none());
+    assert!(jsonb::encode(&obj(json!({"s": "a\u{0}b"}))).is_none());
+}
