@@ -51,6 +51,37 @@ out.append(
     f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, commit {sh('git rev-parse --short HEAD')}.\n"
 )
 
+INGEST_TEXT = (
+    "How it works. The row trigger runs no SQL. On the backend's own thread it parses each "
+    "payload, reads the envelope (conversation id, event key, time) and records it on the row; "
+    "a helper thread of the same backend (`extension/src/ingest_helper.rs`, batches of 64 "
+    "payloads) maps, tags (PII, intent), redacts and chunks it and encodes its metadata as "
+    "binary jsonb (`extension/src/jsonb.rs`, byte for byte what `jsonb_in` makes). At the end "
+    "of the statement an AFTER INSERT statement trigger (`extension/src/ingest_flush.rs`) "
+    "registers the event keys, supersedes and queues with a handful of set-based statements, "
+    "its arrays built in one allocation each (`extension/src/pg_array.rs`) and streamed by "
+    "set-returning functions in the select list. Steps, each measured with perf on the backend "
+    "(10,000 payloads, INSERT ... SELECT): two SPI statements per row (0.1.0) 1.03 s; one "
+    "statement-level write 0.57 s; allocation-free WordPiece counting, PII patterns skipped "
+    "for text without a digit or '@', mimalloc: 0.46 s; the helper thread 0.41 s (handing "
+    "over payloads one by one cost a thread wake-up each: 0.45 s); mapping on the helper too, "
+    "`unnest` in the select list instead of `FROM unnest(...)` (which copied 10 MB of arrays "
+    "into a tuplestore spilled to disk), hand-built arrays and binary jsonb: about 0.31 s. "
+    "The Rust work alone (parse, map, tag, chunk, metadata text) takes {rust_cpu} ms in a "
+    "plain process (`trigger_cpu_ms`, same run).\n\n"
+    "What limits it (`bench/profiles/ingest-helper-threads.txt`): the backend's own thread is "
+    "busy the whole statement, the helper about half of it. Of the backend thread's time, "
+    "about 45% is the statement-level write (index entries for five indexes, heap and WAL, "
+    "the event keys' unique index with ON CONFLICT, gen_random_uuid, planning), about 20% "
+    "parsing the payloads with serde_json (the envelope needs them parsed; the parsed tree "
+    "then goes to the helper), the rest PostgreSQL inserting the payload rows. The write "
+    "floor does neither the parsing, nor the event keys, nor the supersede lookups, and "
+    "copies jsonb values already made, so at most 1.5x the floor would leave about 60 ms for "
+    "all of that on a 2-core machine: not reached. Ideas left: a streaming envelope reader "
+    "that does not build the payload's tree on the backend's thread (the helper would parse "
+    "it), ids generated on the helper instead of gen_random_uuid.\n"
+)
+
 ing = load("ingest")
 out.append("## 1. Ingest: payloads into the queue\n")
 if ing:
@@ -67,15 +98,19 @@ if ing:
         "event key, checks the same PII patterns (Luhn included) and intent rules, supersedes "
         "and queues.\n"
     )
-    out.append("| path | INSERT ... SELECT (ms) | payloads/s | COPY (ms) | payloads/s |")
-    out.append("|---|---|---|---|---|")
+    cpu = ing.get("backend_cpu_ms_per_run", {})
+    cpu_of = lambda k: fmt(cpu[k]) if k in cpu else ""
+    out.append("| path | INSERT ... SELECT (ms) | payloads/s | COPY (ms) | payloads/s | backend CPU, INSERT ... SELECT (ms) |")
+    out.append("|---|---|---|---|---|---|")
     for label, a, b in [
         ("table without a trigger", "bare_insert_select", "bare_copy"),
         ("write floor (bare + queue rows)", "floor_insert_select", "floor_copy"),
         ("**cxone_vector trigger**", "trigger_insert_select", "trigger_copy"),
+        ("cxone_vector trigger on one thread (`cxone.ingest_helper_thread = off`)", "trigger_one_thread_insert_select", "trigger_one_thread_copy"),
         ("PL/pgSQL trigger", "plpgsql_insert_select", "plpgsql_copy"),
     ]:
-        out.append(f"| {label} | {fmt(m[a])} | {rate(m[a])} | {fmt(m[b])} | {rate(m[b])} |")
+        if a in m:
+            out.append(f"| {label} | {fmt(m[a])} | {rate(m[a])} | {fmt(m[b])} | {rate(m[b])} | {cpu_of(a)} |")
     t = ing["targets"]
     out.append("")
     out.append(
@@ -86,42 +121,19 @@ if ing:
     out.append(
         f"- PL/pgSQL / trigger: {r['plpgsql_vs_trigger_insert_select']:.2f}x (INSERT ... SELECT), "
         f"{r['plpgsql_vs_trigger_copy']:.2f}x (COPY); target at least {t['plpgsql_vs_trigger_min']}x: "
-        f"{met(min(r['plpgsql_vs_trigger_insert_select'], r['plpgsql_vs_trigger_copy']) >= t['plpgsql_vs_trigger_min'])}.\n"
+        f"{met(min(r['plpgsql_vs_trigger_insert_select'], r['plpgsql_vs_trigger_copy']) >= t['plpgsql_vs_trigger_min'])}."
     )
-    out.append(
-        "How it works and what limits it. The row trigger runs no SQL: it maps, tags and "
-        "records each payload and buffers the rest; an AFTER INSERT statement trigger "
-        "(`extension/src/ingest_flush.rs`, schema 0.2.0) then registers the statement's event keys, "
-        "supersedes and queues with a handful of set-based statements whatever the row count. "
-        "Before that (0.1.0) two SPI statements per row made 10,000 payloads take 1.03 s; "
-        "now the database share is close to the floor and the trigger's own Rust work is what "
-        f"remains: parsing, mapping, PII and intent tagging, token counting and the metadata's "
-        f"JSON text take {fmt(ing.get('trigger_cpu_ms', 0))} ms for these payloads in a plain "
-        "process (`trigger_cpu_ms`, same run). A profile of the backend "
-        "(`bench/profiles/ingest-trigger.txt`) puts a third of the samples in `cxone_vector.so` "
-        "and a quarter in libc allocation and copying (mostly ours: serde_json's `Value` tree of "
-        "each payload and the metadata maps), a quarter in PostgreSQL (inserts, index "
-        "maintenance, WAL). Fixes so far: `core/src/wordpiece.rs` counts MiniLM tokens without "
-        "allocating (2.49 s to 1.06 s), PII patterns that need a digit or an '@' are skipped "
-        "for text without one, the statement-level write (1.03 s to 0.57 s), non-ASCII text "
-        "counted word by word (0.57 to 0.54 s: the 2% of payloads with a '£' had cost as much "
-        "as the rest), and mimalloc as the extension's Rust allocator (0.54 to 0.46 s). "
-        "A call-graph profile of the backend (`bench/profiles/ingest-dwarf-callgraph.txt`) "
-        "splits the time: 39% in the row trigger (token counting for chunks 13%, PII and "
-        "intent regexes and the metadata map 10%, mapping 5%, JSON parsing 4%), 46% in the "
-        "statement-level write (metadata text to jsonb 7%, inserts and index maintenance 11%, "
-        "building the parameter arrays 4%, planning with them as constants 3%), the rest "
-        "PostgreSQL inserting the payloads. No single part is large enough to reach 3x the "
-        "PL/pgSQL trigger on its own (this run: "
-        f"{m['trigger_insert_select'] - m['plpgsql_insert_select'] / t['plpgsql_vs_trigger_min']:.0f} ms "
-        f"less for INSERT ... SELECT, {m['trigger_copy'] - m['plpgsql_copy'] / t['plpgsql_vs_trigger_min']:.0f} "
-        "for COPY); generic plans for the "
-        "write measured within noise. Next: build the metadata as binary jsonb instead of text "
-        "(about 25 ms), map from borrowed JSON instead of a `Value` tree, count tokens only "
-        "for conversations a cheap bound cannot clear. The 1.5x floor target leaves the "
-        "trigger about 5 microseconds per payload, of which parsing the payload alone takes "
-        "about 2.\n"
-    )
+    if "plpgsql_vs_trigger_one_thread_insert_select" in r:
+        cpu_ratio = (
+            f"; in backend CPU time, {cpu['plpgsql_insert_select'] / cpu['trigger_insert_select']:.2f}x less than PL/pgSQL"
+            if cpu.get("trigger_insert_select") else ""
+        )
+        out.append(
+            f"- On one thread (helper off) PL/pgSQL / trigger is {r['plpgsql_vs_trigger_one_thread_insert_select']:.2f}x "
+            f"(INSERT ... SELECT), {r['plpgsql_vs_trigger_one_thread_copy']:.2f}x (COPY){cpu_ratio}: the "
+            "comparison when every core is busy anyway.\n"
+        )
+    out.append(INGEST_TEXT.format(rust_cpu=fmt(ing.get("trigger_cpu_ms", 0))))
     headline.append(("ingest: PL/pgSQL time / ours", r["plpgsql_vs_trigger_insert_select"], t["plpgsql_vs_trigger_min"], True))
     headline.append(("ingest: our time / write floor", r["trigger_vs_floor_insert_select"], t["trigger_vs_floor_max"], False))
 else:
