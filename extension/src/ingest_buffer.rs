@@ -172,6 +172,15 @@ unsafe extern "C-unwind" fn on_subxact(
     // Subtransaction ids grow; every one at or above an aborting subtransaction's id that is
     // still known was started inside it, so its rows are gone too.
     if event == pg_sys::SubXactEvent::SUBXACT_EVENT_ABORT_SUB {
-        BUFFER.with(|b| b.borrow_mut().retain(|x| x.subxact < my_subid));
+        let dropped: Vec<Buffered> = BUFFER.with(|b| {
+            let mut b = b.borrow_mut();
+            let (gone, kept) = b.drain(..).partition(|x| x.subxact >= my_subid);
+            *b = kept;
+            gone
+        });
+        // Their results from the helper thread are not wanted either.
+        for q in dropped.into_iter().filter_map(|x| x.pending.queue) {
+            q.forget();
+        }
     }
 }

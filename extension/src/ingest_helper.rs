@@ -29,7 +29,7 @@ use cxone_core::envelope::Envelope;
 use cxone_core::ingest::{finish, map, IngestConfig, NotQueued, QueueRow};
 use serde_json::Value;
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::Arc;
@@ -92,6 +92,9 @@ struct Helper {
     sent: VecDeque<(u64, Receiver<Results>)>,
     /// Results received and not yet taken.
     done: HashMap<u64, Finished>,
+    /// Tickets nobody will take (replays, rows of a rolled-back savepoint) whose results have
+    /// not arrived yet: dropped when they do.
+    forgotten: HashSet<u64>,
 }
 
 thread_local! {
@@ -143,10 +146,16 @@ impl Queued {
         }
     }
 
-    /// Drops a result that is not needed (the payload turned out to be a replay).
+    /// Drops a result that is not needed (the payload turned out to be a replay, or its
+    /// savepoint was rolled back), now or when it arrives.
     pub fn forget(self) {
         if let Queued::Ticket(t) = self {
-            HELPER.with(|h| h.borrow_mut().done.remove(&t));
+            HELPER.with(|h| {
+                let mut h = h.borrow_mut();
+                if h.done.remove(&t).is_none() {
+                    h.forgotten.insert(t);
+                }
+            });
         }
     }
 }
@@ -166,6 +175,7 @@ pub fn clear() {
         h.open = None;
         h.sent.clear();
         h.done.clear();
+        h.forgotten.clear();
     });
 }
 
@@ -195,9 +205,17 @@ impl Helper {
                 self.jobs = None;
                 let Batch { cfg, items } = job.batch;
                 for (t, m) in items {
-                    self.done.insert(t, prepare_now(&cfg, m));
+                    let r = prepare_now(&cfg, m);
+                    self.arrived(t, r);
                 }
             }
+        }
+    }
+
+    /// Keeps a result until it is taken, unless nobody will take it.
+    fn arrived(&mut self, ticket: u64, result: Finished) {
+        if !self.forgotten.remove(&ticket) {
+            self.done.insert(ticket, result);
         }
     }
 
@@ -219,7 +237,9 @@ impl Helper {
             let Some((last, results)) = self.sent.pop_front() else {
                 return Err(IngestError::Helper);
             };
-            self.done.extend(receive(&results)?);
+            for (t, r) in receive(&results)? {
+                self.arrived(t, r);
+            }
             if last >= ticket && !self.done.contains_key(&ticket) {
                 return Err(IngestError::Helper);
             }
