@@ -73,6 +73,11 @@ pub unsafe fn push(
     Ok(None)
 }
 
+/// Payloads buffered (of any table): the rows of the running statement so far.
+pub fn buffered() -> usize {
+    BUFFER.with(|b| b.borrow().len())
+}
+
 /// Removes and returns the buffered payloads of `rel`, in arrival order.
 pub fn take(rel: pg_sys::Oid) -> Vec<Pending> {
     BUFFER.with(|b| {

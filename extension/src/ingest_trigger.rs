@@ -83,8 +83,12 @@ fn _cxone_ingest<'a>(
                 .map(Cow::Borrowed)
                 .unwrap_or_else(|_| String::from_utf8_lossy(bytes))
         });
-        // The helper thread can only hand results to a statement trigger that collects them.
-        let helper = guc::ingest_helper_thread() && ingest_buffer::has_flush_trigger(rel);
+        // The helper thread can only hand results to a statement trigger that collects them;
+        // the first rows of a statement are done here (a one-row INSERT would only pay for
+        // the hand-over).
+        let helper = guc::ingest_helper_thread()
+            && ingest_buffer::buffered() >= ingest_helper::INLINE_FIRST
+            && ingest_buffer::has_flush_trigger(rel);
         let (mut r, pending) = decide(id, raw.as_deref().unwrap_or(""), helper);
         if let Some(p) = pending {
             if let Some((outcome, reason)) = ingest_buffer::push(rel, p)? {

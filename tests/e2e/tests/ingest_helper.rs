@@ -1,8 +1,9 @@
 //! The ingest helper thread (extension/src/ingest_helper.rs) changes where the work runs, not
 //! what it makes: every payload's outcome and every queue row are the same with
 //! `cxone.ingest_helper_thread` on (the default) and off, for one big statement holding every
-//! kind of payload, with and without redaction; and a statement cancelled while the helper
-//! works leaves nothing behind and the next statement is processed normally.
+//! kind of payload, with and without redaction; a statement cancelled while the helper works
+//! leaves nothing behind and the next statement is processed normally; and a one-row INSERT
+//! never uses the helper.
 
 use cxone_e2e::postgres::Client;
 use cxone_e2e::TestDb;
@@ -205,4 +206,41 @@ fn a_cancelled_statement_leaves_nothing_and_the_next_one_is_processed() {
         ),
         0
     );
+}
+
+#[test]
+fn small_statements_stay_on_the_backend_thread_and_big_ones_settle_at_the_end() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let no_text = |i: usize| {
+        json!({"eventId": format!("nt-{i}"), "data": {"case": {"id": format!("nt-{i}")}, "transcript": []}})
+            .to_string()
+    };
+    let returning = |c: &mut Client, rows: &[String]| -> Vec<String> {
+        c.query(
+            "INSERT INTO cxone_payloads (payload) SELECT p::json FROM unnest($1::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n RETURNING outcome",
+            &[&rows],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+    };
+    // One row, as the webhook sends: mapped on the backend's thread, so even RETURNING has
+    // the final outcome.
+    assert_eq!(returning(&mut c, &[no_text(0)]), ["skipped"]);
+    // 100 rows: from the 17th on the helper maps them, and a payload without text is found
+    // skipped when the statement ends (RETURNING still says queued, as for replays).
+    let mut rows = payloads(100)[..99].to_vec();
+    rows.insert(50, no_text(1));
+    let out = returning(&mut c, &rows);
+    assert_eq!(out[50], "queued");
+    let after: String = c
+        .query_one(
+            "SELECT outcome FROM cxone_payloads WHERE conversation_id = 'nt-1'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(after, "skipped");
 }
