@@ -67,6 +67,38 @@ pub struct Group {
     pub reuse: Option<Vector>,
 }
 
+/// Fills in the vector `model` has already made for any group's text that has none (the
+/// claim's own probe, again: for texts whose first rows were written after this claim ran).
+pub async fn find_reusable(
+    db: &Client,
+    groups: &mut [Group],
+    model: &str,
+) -> Result<(), tokio_postgres::Error> {
+    let texts: Vec<&str> = groups
+        .iter()
+        .filter(|g| g.reuse.is_none())
+        .map(|g| g.text.as_str())
+        .collect();
+    if texts.is_empty() {
+        return Ok(());
+    }
+    let rows = db
+        .query(
+            "SELECT t.t, r.embedding FROM unnest($2::text[]) AS t(t)
+               JOIN LATERAL (SELECT r.embedding FROM conversation_embeddings r
+                              WHERE r.model = $1 AND r.status = 'embedded'
+                                AND md5(r.text_content) = md5(t.t) AND r.text_content = t.t
+                              LIMIT 1) r ON true",
+            &[&model, &texts],
+        )
+        .await?;
+    let found: HashMap<String, Vector> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    for g in groups.iter_mut().filter(|g| g.reuse.is_none()) {
+        g.reuse = found.get(&g.text).cloned();
+    }
+    Ok(())
+}
+
 /// Groups claimed rows by text, in claim order: identical texts are embedded once.
 pub fn group_by_text(claimed: Vec<Claimed>) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();

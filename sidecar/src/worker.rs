@@ -9,10 +9,11 @@ use crate::queue::{self, Group};
 use crate::retry;
 use futures_util::stream::{self, StreamExt};
 use pgvector::Vector;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{watch, RwLock};
+use tokio::sync::{watch, OwnedSemaphorePermit, RwLock, Semaphore};
 use tokio_postgres::Client;
 use uuid::Uuid;
 
@@ -104,6 +105,10 @@ impl<P: Provider> Worker<P> {
         );
         let mut prefetched: Option<Vec<Group>> = None;
         let mut writing: Vec<Write> = Vec::new();
+        // Texts sent but not yet written back are sent again after a crash. Each request slot
+        // may have one answered batch still being written while its next request goes out;
+        // no more (a slow database holds the next request back instead).
+        let unwritten = Arc::new(Semaphore::new(2 * self.cfg.requests_in_flight()));
         loop {
             let model = self.provider.model().to_string();
             if self.stopping() {
@@ -151,8 +156,13 @@ impl<P: Provider> Worker<P> {
             }
             let mut earlier = std::mem::take(&mut writing);
             let next_size = sizer.grow();
+            let sending: HashSet<u64> = groups
+                .iter()
+                .filter(|g| g.reuse.is_none())
+                .map(|g| text_hash(&g.text))
+                .collect();
             let (started, next) = tokio::join!(
-                self.process(&client, groups, &model),
+                self.process(&client, &unwritten, groups, &model),
                 self.fetch(&client, next_size, &model)
             );
             // Started after the previous claim's writes, so those are (nearly) done by now.
@@ -162,7 +172,18 @@ impl<P: Provider> Worker<P> {
             if let Some(t) = tokens_per_text {
                 sizer.observe(t);
             }
-            prefetched = Some(next?);
+            let mut next = next?;
+            // The next claim ran before this one's vectors were written: rows with a text this
+            // claim has just embedded would be sent again. Rare (the same text in rows claimed
+            // one after the other), so then wait for the writes and take the vectors stored.
+            if next
+                .iter()
+                .any(|g| g.reuse.is_none() && sending.contains(&text_hash(&g.text)))
+            {
+                self.finish_writes(&mut writing).await?;
+                queue::find_reusable(&client, &mut next, &model).await?;
+            }
+            prefetched = Some(next);
         }
     }
 
@@ -178,6 +199,7 @@ impl<P: Provider> Worker<P> {
     async fn process(
         &self,
         db: &Arc<Client>,
+        unwritten: &Arc<Semaphore>,
         groups: Vec<Group>,
         model: &str,
     ) -> DbResult<(Vec<Write>, Option<f64>)> {
@@ -190,7 +212,7 @@ impl<P: Provider> Worker<P> {
             }
         }
         if !ids.is_empty() {
-            writes.push(self.start_write(db, ids, vectors, model, true));
+            writes.push(self.start_write(db, ids, vectors, model, true, None));
         }
         let items: Vec<Item<usize>> = groups
             .iter()
@@ -219,7 +241,7 @@ impl<P: Provider> Worker<P> {
         }
         let groups = &groups;
         let results: Vec<DbResult<Option<Write>>> = stream::iter(p.batches)
-            .map(|batch| self.run_batch(db, groups, batch, model))
+            .map(|batch| self.run_batch(db, unwritten, groups, batch, model))
             .buffer_unordered(self.cfg.requests_in_flight())
             .collect()
             .await;
@@ -231,6 +253,7 @@ impl<P: Provider> Worker<P> {
 
     /// Sends a write-back on the connection now (its statement queues behind what is already
     /// sent) and lets the caller go on embedding; `finish_writes` collects the outcome.
+    /// `permit` (of the batch's request) is held until the write is done.
     fn start_write(
         &self,
         db: &Arc<Client>,
@@ -238,10 +261,14 @@ impl<P: Provider> Worker<P> {
         vectors: Vec<Vector>,
         model: &str,
         reused: bool,
+        permit: Option<OwnedSemaphorePermit>,
     ) -> Write {
         let (db, model) = (db.clone(), model.to_string());
-        let handle =
-            tokio::spawn(async move { queue::write_back(&db, &ids, vectors, &model).await });
+        let handle = tokio::spawn(async move {
+            let written = queue::write_back(&db, &ids, vectors, &model).await;
+            drop(permit);
+            written
+        });
         Write { handle, reused }
     }
 
@@ -271,10 +298,13 @@ impl<P: Provider> Worker<P> {
     async fn run_batch(
         &self,
         db: &Arc<Client>,
+        unwritten: &Arc<Semaphore>,
         groups: &[Group],
         batch: Vec<Item<usize>>,
         model: &str,
     ) -> DbResult<Option<Write>> {
+        // Never closed, so acquiring only waits.
+        let permit = unwritten.clone().acquire_owned().await.ok();
         let ids: Vec<Uuid> = batch
             .iter()
             .flat_map(|i| groups[i.key].ids.iter().copied())
@@ -296,7 +326,7 @@ impl<P: Provider> Worker<P> {
                         let n = groups[item.key].ids.len();
                         all.extend(std::iter::repeat_n(Vector::from(v), n));
                     }
-                    return Ok(Some(self.start_write(db, ids, all, model, false)));
+                    return Ok(Some(self.start_write(db, ids, all, model, false, permit)));
                 }
                 Err(EmbedError::Permanent(why)) => {
                     tracing::warn!(rows = ids.len(), reason = %why, "rows failed");
@@ -387,4 +417,10 @@ impl<P: Provider> Worker<P> {
             _ = stop.changed() => false,
         }
     }
+}
+
+/// A text's hash, to notice the same text in consecutive claims without keeping copies.
+fn text_hash(text: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(text)
 }

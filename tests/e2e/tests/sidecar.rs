@@ -257,6 +257,46 @@ fn identical_text_is_embedded_once_and_reused() {
 }
 
 #[test]
+fn identical_texts_in_consecutive_claims_are_sent_once() {
+    // The next claim is made while the current one is being embedded, so it cannot find the
+    // current one's vectors yet; the worker notices the overlap and takes them once written.
+    let double = OpenAiDouble::start(Faults::default());
+    let db = openai_db();
+    let mut c = db.connect();
+    // Texts 0, 1, 1, 2, 2, 3, 3, ...: with claims of 2, 4, 8, 8, ... rows, pairs straddle
+    // the claim boundaries.
+    for i in 0..40 {
+        cxone_e2e::insert(
+            &mut c,
+            &format!(
+                r#"{{"conversationId": "pair-{i}", "data": {{"subject": "Question number {} about my card"}}}}"#,
+                (i as usize).div_ceil(2)
+            ),
+        );
+    }
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_CLAIM_BATCH", "8");
+    let out = run_to_end(cmd.arg("backfill"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(status_counts(&mut c).get("embedded"), Some(&40));
+    let mut sent: Vec<String> = double
+        .log()
+        .iter()
+        .filter(|r| r.status == 200)
+        .flat_map(|r| r.inputs.clone())
+        .collect();
+    let total = sent.len();
+    sent.sort();
+    sent.dedup();
+    assert_eq!((total, sent.len()), (21, 21), "each of the 21 texts once");
+}
+
+#[test]
 fn a_burst_is_embedded_claim_by_claim_from_a_slow_start_and_each_text_sent_once() {
     let double = OpenAiDouble::start(Faults::default());
     let db = openai_db();
