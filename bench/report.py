@@ -55,7 +55,7 @@ INGEST_TEXT = (
     "How it works. The row trigger runs no SQL. On the backend's own thread it parses each "
     "payload, reads the envelope (conversation id, event key, time) and records it on the row; "
     "a helper thread of the same backend (`extension/src/ingest_helper.rs`, batches of 64 "
-    "payloads) maps, tags (PII, intent), redacts and chunks it and encodes its metadata as "
+    "payloads from a statement's 17th row on) maps, tags (PII, intent), redacts and chunks it and encodes its metadata as "
     "binary jsonb (`extension/src/jsonb.rs`, byte for byte what `jsonb_in` makes). At the end "
     "of the statement an AFTER INSERT statement trigger (`extension/src/ingest_flush.rs`) "
     "registers the event keys, supersedes and queues with a handful of set-based statements, "
