@@ -19,6 +19,7 @@ mod guc;
 mod ingest_buffer;
 mod ingest_flush;
 mod ingest_helper;
+mod ingest_statements;
 mod ingest_trigger;
 mod jsonb;
 mod pg_array;

@@ -1,0 +1,212 @@
+//! The statements the ingest flush ([`crate::ingest_flush`]) runs, prepared once per backend
+//! (and per extension schema), and the queue rows as the write's arguments: parallel arrays,
+//! each built in one allocation ([`crate::pg_array`]), with metadata as binary `jsonb`.
+//!
+//! (Multi-argument `unnest` and `extract` are only special unqualified; the functions run with
+//! search_path pinned to pg_catalog, so they are pg_catalog's.)
+
+use crate::config;
+use crate::ingest_flush::NOTIFY_CHANNEL;
+use crate::ingest_helper::{Metadata, Prepared};
+use crate::pg_array;
+use pgrx::datum::DatumWithOid;
+use pgrx::prelude::*;
+use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiError};
+use pgrx::PgOid;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+thread_local! {
+    static PLANS: RefCell<Option<Rc<Plans>>> = const { RefCell::new(None) };
+}
+
+/// The queue rows as column arrays for one INSERT ... SELECT unnest(...), unnest(...), ...:
+/// one row per chunk and model being searched or built.
+#[derive(Default)]
+pub struct QueueColumns {
+    /// The models rows are queued for (each chunk once per model).
+    models: Vec<String>,
+    model: Vec<String>,
+    source: Vec<String>,
+    conversation: Vec<String>,
+    text: Vec<String>,
+    metadata: Vec<Metadata>,
+    payload: Vec<i64>,
+    chunk: Vec<i32>,
+    event_at: Vec<Option<String>>,
+    status: Vec<&'static str>,
+}
+
+impl QueueColumns {
+    pub fn for_models(models: Vec<String>) -> Self {
+        QueueColumns {
+            models,
+            ..QueueColumns::default()
+        }
+    }
+
+    pub fn push(&mut self, payload_id: i64, prepared: Prepared, replaced: bool) {
+        let Prepared { row, metadata } = prepared;
+        let event_at = row.event_time.map(|t| t.to_rfc3339());
+        for model in &self.models {
+            for (i, text) in row.chunks.iter().enumerate() {
+                self.model.push(model.clone());
+                self.source.push(row.source_system.clone());
+                self.conversation.push(row.conversation_id.clone());
+                self.text.push(text.clone());
+                self.metadata.push(metadata.clone());
+                self.payload.push(payload_id);
+                self.chunk.push(i as i32);
+                self.event_at.push(event_at.clone());
+                self.status
+                    .push(if replaced { "superseded" } else { "pending" });
+            }
+        }
+    }
+
+    pub fn into_args(self, supersede: Vec<String>) -> Vec<DatumWithOid<'static>> {
+        use pgrx::pg_sys::{INT4ARRAYOID, INT8ARRAYOID, JSONBARRAYOID, TEXTARRAYOID};
+        let strings = |v: &[String]| {
+            // SAFETY: called inside the SPI connection, whose memory context holds the
+            // arrays until the statement has run.
+            unsafe { pg_array::text(v, |s| Some(s.as_str())) }
+        };
+        let text = |d| unsafe { DatumWithOid::new(d, TEXTARRAYOID) };
+        // SAFETY: as above.
+        unsafe {
+            vec![
+                text(strings(&supersede)),
+                text(strings(&self.source)),
+                text(strings(&self.conversation)),
+                text(strings(&self.text)),
+                text(pg_array::text(&self.metadata, |m| match m {
+                    Metadata::Text(t) => Some(t.as_str()),
+                    Metadata::Jsonb(_) => None,
+                })),
+                DatumWithOid::new(pg_array::int8(&self.payload), INT8ARRAYOID),
+                DatumWithOid::new(pg_array::int4(&self.chunk), INT4ARRAYOID),
+                text(pg_array::text(&self.event_at, |t| t.as_deref())),
+                text(strings(&self.model)),
+                text(pg_array::text(&self.status, |s| Some(*s))),
+                DatumWithOid::new(
+                    pg_array::varlenas(pg_sys::JSONBOID, &self.metadata, |m| match m {
+                        Metadata::Jsonb(b) => Some(pg_array::Element::Varlena(b)),
+                        Metadata::Text(_) => None,
+                    }),
+                    JSONBARRAYOID,
+                ),
+            ]
+        }
+    }
+}
+
+/// The statements a flush runs, prepared once per backend (and per extension schema).
+pub struct Plans {
+    schema: Rc<str>,
+    pub claim_keys: OwnedPreparedStatement,
+    pub originals: OwnedPreparedStatement,
+    pub known: OwnedPreparedStatement,
+    pub models: OwnedPreparedStatement,
+    pub write: OwnedPreparedStatement,
+    pub notify: OwnedPreparedStatement,
+}
+
+pub fn plans() -> Result<Rc<Plans>, SpiError> {
+    let schema = config::schema();
+    if let Some(p) = PLANS
+        .with(|p| p.borrow().clone())
+        .filter(|p| p.schema == schema)
+    {
+        return Ok(p);
+    }
+    use pgrx::pg_sys::BuiltinOid::*;
+    let t = |o| PgOid::BuiltIn(o);
+    let s = &*schema;
+    let p = Spi::connect(|c: &SpiClient<'_>| {
+        Ok::<_, SpiError>(Plans {
+            schema: schema.clone(),
+            claim_keys: c
+                .prepare_mut(
+                    &*format!(
+                        "INSERT INTO {s}._cxone_event_keys (event_key, payload_id)
+                         SELECT k, p FROM unnest($1::pg_catalog.text[], $2::pg_catalog.int8[]) WITH ORDINALITY AS t(k, p, n) ORDER BY n
+                         ON CONFLICT (event_key) DO NOTHING RETURNING event_key"
+                    ),
+                    &[t(TEXTARRAYOID), t(INT8ARRAYOID)],
+                )?
+                .keep(),
+            originals: c
+                .prepare(
+                    &*format!("SELECT event_key, payload_id FROM {s}._cxone_event_keys WHERE event_key = ANY ($1::pg_catalog.text[])"),
+                    &[t(TEXTARRAYOID)],
+                )?
+                .keep(),
+            known: c.prepare(&*known_sql(s), &[t(TEXTARRAYOID)])?.keep(),
+            models: c
+                .prepare(
+                    &*format!("SELECT model FROM {s}.cxone_models WHERE state IN ('active', 'building') ORDER BY model"),
+                    &[],
+                )?
+                .keep(),
+            write: c
+                .prepare_mut(
+                    &*write_sql(s),
+                    &[
+                        t(TEXTARRAYOID),
+                        t(TEXTARRAYOID),
+                        t(TEXTARRAYOID),
+                        t(TEXTARRAYOID),
+                        t(TEXTARRAYOID),
+                        t(INT8ARRAYOID),
+                        t(INT4ARRAYOID),
+                        t(TEXTARRAYOID),
+                        t(TEXTARRAYOID),
+                        t(TEXTARRAYOID),
+                        t(JSONBARRAYOID),
+                    ],
+                )?
+                .keep(),
+            notify: c
+                .prepare_mut(&*format!("SELECT pg_catalog.pg_notify('{NOTIFY_CHANNEL}', '')"), &[])?
+                .keep(),
+        })
+    })?;
+    let p = Rc::new(p);
+    PLANS.with(|slot| *slot.borrow_mut() = Some(p.clone()));
+    Ok(p)
+}
+
+/// Per conversation, the newest row (event time in microseconds, payload) among embedded rows
+/// and among pending or failed ones; superseded rows do not count.
+fn known_sql(s: &str) -> String {
+    format!(
+        "SELECT DISTINCT ON (conversation_id, open) conversation_id, open, t, payload_id
+           FROM (SELECT conversation_id, status IN ('pending', 'failed') AS open, payload_id,
+                        (extract(epoch FROM event_at) * 1000000)::pg_catalog.int8 AS t
+                   FROM {s}.conversation_embeddings
+                  WHERE conversation_id = ANY ($1::pg_catalog.text[]) AND status <> 'superseded') AS x
+          ORDER BY conversation_id, open, t DESC NULLS LAST"
+    )
+}
+
+/// Supersedes the listed conversations' rows that were never embedded, and queues the new
+/// text once per model being searched or built (the rows come as parallel arrays, one element
+/// per chunk and model; set-returning functions in the select list stream them, where
+/// `FROM unnest(...)` would first copy them all into a tuplestore). Metadata comes as `jsonb`
+/// (`$11`) or, where the encoder left it to `jsonb_in`, as text (`$5`).
+fn write_sql(s: &str) -> String {
+    format!(
+        "WITH old AS (
+            UPDATE {s}.conversation_embeddings SET status = 'superseded', lease_until = NULL, leased_by = NULL
+             WHERE conversation_id = ANY ($1::pg_catalog.text[]) AND status IN ('pending', 'failed')
+            RETURNING 1)
+         INSERT INTO {s}.conversation_embeddings
+                (source_system, conversation_id, text_content, semantic_metadata, payload_id, chunk_index, event_at, target_model, status)
+         SELECT q.src, q.conv, q.chunk, COALESCE(q.metab, q.meta::jsonb), q.pid, q.idx, q.at::timestamptz, q.model, q.status
+           FROM (SELECT unnest($2::pg_catalog.text[]) AS src, unnest($3::pg_catalog.text[]) AS conv,
+                        unnest($4::pg_catalog.text[]) AS chunk, unnest($5::pg_catalog.text[]) AS meta,
+                        unnest($6::pg_catalog.int8[]) AS pid, unnest($7::pg_catalog.int4[]) AS idx,
+                        unnest($8::pg_catalog.text[]) AS at, unnest($9::pg_catalog.text[]) AS model,
+                        unnest($10::pg_catalog.text[]) AS status, unnest($11::pg_catalog.jsonb[]) AS metab) AS q"
+    )
+}
