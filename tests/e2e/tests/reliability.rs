@@ -75,6 +75,9 @@ fn kill_9_twenty_times_during_5000_rows() {
         std::thread::sleep(Duration::from_millis(150 + rng.below(400)));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
+        // A request sent just before the kill is recorded once the double has read and
+        // checked it (it counts tokens first); let it, or the next sidecar gets the blame.
+        std::thread::sleep(Duration::from_millis(200));
         boundaries.push(double.arrivals().len());
         assert!(pending(&mut c) > 0, "the run ended before the 20th kill");
     }
