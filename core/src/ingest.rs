@@ -48,6 +48,16 @@ pub enum NotQueued {
     Invalid(String),
 }
 
+impl NotQueued {
+    /// The outcome and reason recorded on `cxone_payloads`.
+    pub fn into_outcome(self) -> (&'static str, String) {
+        match self {
+            NotQueued::Skipped(r) => ("skipped", r),
+            NotQueued::Invalid(r) => ("invalid", r),
+        }
+    }
+}
+
 /// The rows to queue in `conversation_embeddings`: one per chunk.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueRow {

@@ -42,7 +42,8 @@ thread_local! {
 }
 
 /// Buffers one payload of the row trigger's relation; writes at once when the table has no
-/// statement trigger to do it, or when the buffer is full. A write that includes this payload
+/// statement trigger to do it (`collected` is [`has_flush_trigger`] of `rel`), or when the
+/// buffer is full. A write that includes this payload
 /// returns its corrected outcome (it is not in the table yet, so the caller records it).
 ///
 /// # Safety
@@ -50,6 +51,7 @@ thread_local! {
 pub unsafe fn push(
     rel: pg_sys::Relation,
     pending: Pending,
+    collected: bool,
 ) -> Result<Option<Correction>, IngestError> {
     let current = pending.payload_id;
     register_callbacks();
@@ -67,7 +69,7 @@ pub unsafe fn push(
         b.get()
     });
     let rows = BUFFER.with(|b| b.borrow().len());
-    if !has_flush_trigger(rel) || rows >= MAX_ROWS || total >= MAX_BYTES {
+    if !collected || rows >= MAX_ROWS || total >= MAX_BYTES {
         return flush(relid, Some(current));
     }
     Ok(None)

@@ -21,7 +21,6 @@ use crate::ingest_buffer::{self, Pending};
 use crate::ingest_helper::Prepared;
 use crate::ingest_statements::{plans, Plans, QueueColumns};
 use crate::ingest_trigger::IngestError;
-use cxone_core::ingest::NotQueued;
 use cxone_core::supersede::{event_micros, settle, Arrival, Known, Settled};
 use pgrx::prelude::*;
 use pgrx::spi::{SpiClient, SpiError};
@@ -64,7 +63,11 @@ pub fn flush(rel: pg_sys::Oid, current: Option<i64>) -> Result<Option<Correction
         match (dup, p.queue) {
             (false, Some(q)) => match q.wait()? {
                 Ok(prepared) => queued.push((p.payload_id, prepared)),
-                Err(n) => outcomes.push(not_queued(p.payload_id, n)),
+                Err(n) => {
+                    // No text to queue, found by the helper thread.
+                    let (outcome, reason) = n.into_outcome();
+                    outcomes.push((p.payload_id, outcome, reason));
+                }
             },
             (true, Some(q)) => q.forget(),
             (_, None) => {}
@@ -224,14 +227,6 @@ fn queue(
         c.update(&plans.write, None, &args).map(|_| ())
     })?;
     Ok(pending)
-}
-
-/// A payload found at the end of the statement to have no text to queue.
-fn not_queued(payload_id: i64, n: NotQueued) -> Outcome {
-    match n {
-        NotQueued::Skipped(r) => (payload_id, "skipped", r),
-        NotQueued::Invalid(r) => (payload_id, "invalid", r),
-    }
 }
 
 fn correct_outcomes(

@@ -69,7 +69,7 @@ pub struct Work {
 
 /// A payload's result: ready, or a ticket for the helper's.
 pub enum Queued {
-    Ready(Finished),
+    Ready(Prepared),
     Ticket(u64),
 }
 
@@ -145,7 +145,7 @@ impl Queued {
     /// cancelled like any query.
     pub fn wait(self) -> Result<Finished, IngestError> {
         match self {
-            Queued::Ready(p) => Ok(p),
+            Queued::Ready(p) => Ok(Ok(p)),
             Queued::Ticket(t) => HELPER.with(|h| h.borrow_mut().take(t)),
         }
     }

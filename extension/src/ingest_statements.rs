@@ -20,21 +20,29 @@ thread_local! {
     static PLANS: RefCell<Option<Rc<Plans>>> = const { RefCell::new(None) };
 }
 
-/// The queue rows as column arrays for one INSERT ... SELECT unnest(...), unnest(...), ...:
-/// one row per chunk and model being searched or built.
+/// The queue rows of one write: one per chunk and model being searched or built, passed as
+/// parallel arrays to one INSERT ... SELECT unnest(...), unnest(...), ... The arrays are built
+/// straight from the payloads' results, without copying each value first.
 #[derive(Default)]
 pub struct QueueColumns {
     /// The models rows are queued for (each chunk once per model).
     models: Vec<String>,
-    model: Vec<String>,
-    source: Vec<String>,
-    conversation: Vec<String>,
-    text: Vec<String>,
-    metadata: Vec<Metadata>,
-    payload: Vec<i64>,
-    chunk: Vec<i32>,
-    event_at: Vec<Option<String>>,
-    status: Vec<&'static str>,
+    payloads: Vec<QueuedPayload>,
+    rows: Vec<Row>,
+}
+
+struct QueuedPayload {
+    payload_id: i64,
+    prepared: Prepared,
+    event_at: Option<String>,
+    replaced: bool,
+}
+
+/// One queue row: chunk `chunk` of payload `payload`, for model `model` (indexes).
+struct Row {
+    payload: usize,
+    chunk: usize,
+    model: usize,
 }
 
 impl QueueColumns {
@@ -46,52 +54,68 @@ impl QueueColumns {
     }
 
     pub fn push(&mut self, payload_id: i64, prepared: Prepared, replaced: bool) {
-        let Prepared { row, metadata } = prepared;
-        let event_at = row.event_time.map(|t| t.to_rfc3339());
-        for model in &self.models {
-            for (i, text) in row.chunks.iter().enumerate() {
-                self.model.push(model.clone());
-                self.source.push(row.source_system.clone());
-                self.conversation.push(row.conversation_id.clone());
-                self.text.push(text.clone());
-                self.metadata.push(metadata.clone());
-                self.payload.push(payload_id);
-                self.chunk.push(i as i32);
-                self.event_at.push(event_at.clone());
-                self.status
-                    .push(if replaced { "superseded" } else { "pending" });
+        let payload = self.payloads.len();
+        for model in 0..self.models.len() {
+            for chunk in 0..prepared.row.chunks.len() {
+                self.rows.push(Row {
+                    payload,
+                    chunk,
+                    model,
+                });
             }
         }
+        self.payloads.push(QueuedPayload {
+            payload_id,
+            event_at: prepared.row.event_time.map(|t| t.to_rfc3339()),
+            prepared,
+            replaced,
+        });
     }
 
     pub fn into_args(self, supersede: Vec<String>) -> Vec<DatumWithOid<'static>> {
         use pgrx::pg_sys::{INT4ARRAYOID, INT8ARRAYOID, JSONBARRAYOID, TEXTARRAYOID};
-        let strings = |v: &[String]| {
-            // SAFETY: called inside the SPI connection, whose memory context holds the
-            // arrays until the statement has run.
-            unsafe { pg_array::text(v, |s| Some(s.as_str())) }
-        };
+        let of = |r: &Row| &self.payloads[r.payload];
+        let rows = &self.rows;
+        let payload_ids: Vec<i64> = rows.iter().map(|r| of(r).payload_id).collect();
+        let chunks: Vec<i32> = rows.iter().map(|r| r.chunk as i32).collect();
         let text = |d| unsafe { DatumWithOid::new(d, TEXTARRAYOID) };
-        // SAFETY: as above.
+        // SAFETY: called inside the SPI connection, whose memory context holds the arrays
+        // until the statement has run.
         unsafe {
             vec![
-                text(strings(&supersede)),
-                text(strings(&self.source)),
-                text(strings(&self.conversation)),
-                text(strings(&self.text)),
-                text(pg_array::text(&self.metadata, |m| match m {
+                text(pg_array::text(&supersede, |s| Some(s.as_str()))),
+                text(pg_array::text(rows, |r| {
+                    Some(of(r).prepared.row.source_system.as_str())
+                })),
+                text(pg_array::text(rows, |r| {
+                    Some(of(r).prepared.row.conversation_id.as_str())
+                })),
+                text(pg_array::text(rows, |r| {
+                    Some(of(r).prepared.row.chunks[r.chunk].as_str())
+                })),
+                text(pg_array::text(rows, |r| match &of(r).prepared.metadata {
                     Metadata::Text(t) => Some(t.as_str()),
                     Metadata::Jsonb(_) => None,
                 })),
-                DatumWithOid::new(pg_array::int8(&self.payload), INT8ARRAYOID),
-                DatumWithOid::new(pg_array::int4(&self.chunk), INT4ARRAYOID),
-                text(pg_array::text(&self.event_at, |t| t.as_deref())),
-                text(strings(&self.model)),
-                text(pg_array::text(&self.status, |s| Some(*s))),
+                DatumWithOid::new(pg_array::int8(&payload_ids), INT8ARRAYOID),
+                DatumWithOid::new(pg_array::int4(&chunks), INT4ARRAYOID),
+                text(pg_array::text(rows, |r| of(r).event_at.as_deref())),
+                text(pg_array::text(rows, |r| {
+                    Some(self.models[r.model].as_str())
+                })),
+                text(pg_array::text(rows, |r| {
+                    Some(if of(r).replaced {
+                        "superseded"
+                    } else {
+                        "pending"
+                    })
+                })),
                 DatumWithOid::new(
-                    pg_array::varlenas(pg_sys::JSONBOID, &self.metadata, |m| match m {
-                        Metadata::Jsonb(b) => Some(pg_array::Element::Varlena(b)),
-                        Metadata::Text(_) => None,
+                    pg_array::varlenas(pg_sys::JSONBOID, rows, |r| {
+                        match &of(r).prepared.metadata {
+                            Metadata::Jsonb(b) => Some(pg_array::Element::Varlena(b)),
+                            Metadata::Text(_) => None,
+                        }
                     }),
                     JSONBARRAYOID,
                 ),

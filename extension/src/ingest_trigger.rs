@@ -86,12 +86,13 @@ fn _cxone_ingest<'a>(
         // The helper thread can only hand results to a statement trigger that collects them;
         // the first rows of a statement are done here (a one-row INSERT would only pay for
         // the hand-over).
-        let helper = guc::ingest_helper_thread()
-            && ingest_buffer::buffered() >= ingest_helper::INLINE_FIRST
-            && ingest_buffer::has_flush_trigger(rel);
+        let collected = ingest_buffer::has_flush_trigger(rel);
+        let helper = collected
+            && guc::ingest_helper_thread()
+            && ingest_buffer::buffered() >= ingest_helper::INLINE_FIRST;
         let (mut r, pending) = decide(id, raw.as_deref().unwrap_or(""), helper);
         if let Some(p) = pending {
-            if let Some((outcome, reason)) = ingest_buffer::push(rel, p)? {
+            if let Some((outcome, reason)) = ingest_buffer::push(rel, p, collected)? {
                 r.outcome = outcome;
                 r.reason = Some(reason);
             }
@@ -209,7 +210,7 @@ fn decide(payload_id: i64, raw: &str, helper: bool) -> (Recorded, Option<Pending
         ingest_helper::submit(cfg.clone(), work)
     } else {
         match ingest_helper::prepare_now(&cfg, work) {
-            Ok(p) => Queued::Ready(Ok(p)),
+            Ok(p) => Queued::Ready(p),
             Err(n) => return key_only(n, Some(conversation)),
         }
     };
@@ -234,10 +235,7 @@ fn not_queued(
     conversation_id: Option<String>,
     event_key: Option<String>,
 ) -> Recorded {
-    let (outcome, reason) = match n {
-        NotQueued::Skipped(r) => ("skipped", r),
-        NotQueued::Invalid(r) => ("invalid", r),
-    };
+    let (outcome, reason) = n.into_outcome();
     Recorded {
         outcome,
         reason: Some(reason),

@@ -85,7 +85,10 @@ impl Element<'_> {
 ///
 /// # Safety
 /// Must run in a backend with a valid current memory context.
-pub unsafe fn text<T>(items: &[T], get: impl Fn(&T) -> Option<&str>) -> pg_sys::Datum {
+pub unsafe fn text<'a, T: 'a>(
+    items: &'a [T],
+    get: impl Fn(&'a T) -> Option<&'a str>,
+) -> pg_sys::Datum {
     varlenas(pg_sys::TEXTOID, items, |t| get(t).map(Element::Text))
 }
 

@@ -156,13 +156,8 @@ impl<P: Provider> Worker<P> {
             }
             let mut earlier = std::mem::take(&mut writing);
             let next_size = sizer.grow();
-            let sending: HashSet<u64> = groups
-                .iter()
-                .filter(|g| g.reuse.is_none())
-                .map(|g| text_hash(&g.text))
-                .collect();
             let (started, next) = tokio::join!(
-                self.process(&client, &unwritten, groups, &model),
+                self.process(&client, &unwritten, &groups, &model),
                 self.fetch(&client, next_size, &model)
             );
             // Started after the previous claim's writes, so those are (nearly) done by now.
@@ -176,9 +171,14 @@ impl<P: Provider> Worker<P> {
             // The next claim ran before this one's vectors were written: rows with a text this
             // claim has just embedded would be sent again. Rare (the same text in rows claimed
             // one after the other), so then wait for the writes and take the vectors stored.
+            let sent: HashSet<&str> = groups
+                .iter()
+                .filter(|g| g.reuse.is_none())
+                .map(|g| g.text.as_str())
+                .collect();
             if next
                 .iter()
-                .any(|g| g.reuse.is_none() && sending.contains(&text_hash(&g.text)))
+                .any(|g| g.reuse.is_none() && sent.contains(g.text.as_str()))
             {
                 self.finish_writes(&mut writing).await?;
                 queue::find_reusable(&client, &mut next, &model).await?;
@@ -200,12 +200,12 @@ impl<P: Provider> Worker<P> {
         &self,
         db: &Arc<Client>,
         unwritten: &Arc<Semaphore>,
-        groups: Vec<Group>,
+        groups: &[Group],
         model: &str,
     ) -> DbResult<(Vec<Write>, Option<f64>)> {
         let mut writes = Vec::new();
         let (mut ids, mut vectors) = (Vec::new(), Vec::new());
-        for g in &groups {
+        for g in groups {
             if let Some(v) = &g.reuse {
                 ids.extend(g.ids.iter().copied());
                 vectors.extend(std::iter::repeat_n(v.clone(), g.ids.len()));
@@ -239,7 +239,6 @@ impl<P: Provider> Worker<P> {
             .await?;
             self.count_failed(n);
         }
-        let groups = &groups;
         let results: Vec<DbResult<Option<Write>>> = stream::iter(p.batches)
             .map(|batch| self.run_batch(db, unwritten, groups, batch, model))
             .buffer_unordered(self.cfg.requests_in_flight())
@@ -417,10 +416,4 @@ impl<P: Provider> Worker<P> {
             _ = stop.changed() => false,
         }
     }
-}
-
-/// A text's hash, to notice the same text in consecutive claims without keeping copies.
-fn text_hash(text: &str) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault};
-    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(text)
 }
