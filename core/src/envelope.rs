@@ -19,8 +19,18 @@ pub struct Envelope {
 
 impl Envelope {
     pub fn extract(payload: &Value, mapping: &Mapping) -> Envelope {
+        Self::extract_with(payload, mapping, |id| id)
+    }
+
+    /// As [`Envelope::extract`], with the conversation id as `stored` makes it, in the event
+    /// key too (`crate::ingest::envelope`: pseudonyms when redacting).
+    pub fn extract_with(
+        payload: &Value,
+        mapping: &Mapping,
+        stored: impl FnOnce(String) -> String,
+    ) -> Envelope {
         let text = |paths| first_scalar(paths, payload).as_ref().and_then(scalar_text);
-        let conversation_id = text(&mapping.conversation_id);
+        let conversation_id = text(&mapping.conversation_id).map(stored);
         let event_type = text(&mapping.event_type);
         let raw_time = text(&mapping.event_time);
         let event_time = raw_time.as_deref().and_then(parse_timestamp);

@@ -1,14 +1,20 @@
 //! What the ingest trigger decides for one raw payload, as pure functions. The trigger (in the
 //! extension) only adds what needs the database: replay detection and the writes.
 //!
-//! Order: parse → envelope (ids, event key) → [database: replay?] → map ([`map`]) → tag →
-//! (redact) → chunk ([`finish`]) → queue rows.
+//! Order: [extension: size ([`payload_too_large`])] → parse → envelope ([`envelope`]: ids,
+//! event key) → [database: replay?] → map ([`map`]) → tag → (redact) → chunk ([`finish`]) →
+//! queue rows.
+//!
+//! With `redact`, nothing derived from a payload keeps detected PII: the text, the labels and
+//! `[timestamp]` prefixes taken from it, the metadata copied from it, and the conversation id
+//! (which becomes a pseudonym, in the event key too).
 
 use crate::chunk::{chunk, ChunkConfig};
 use crate::envelope::Envelope;
 use crate::intent::IntentRules;
+use crate::limits::Limits;
 use crate::mapping::{Mapping, Rendered};
-use crate::redact::redact;
+use crate::redact::{pseudonymise_id, redact, redact_value};
 use crate::tag::tag_with_intent_text;
 use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Value};
@@ -23,6 +29,9 @@ pub struct IngestConfig {
     pub chunking: ChunkConfig,
     /// Store and queue only redacted text (setting `cxone.redact`).
     pub redact: bool,
+    /// Caps on the work one payload can cause (settings `cxone.max_payload_bytes`,
+    /// `cxone.max_text_bytes`).
+    pub limits: Limits,
 }
 
 impl IngestConfig {
@@ -35,6 +44,7 @@ impl IngestConfig {
             rules: IntentRules::seed(),
             chunking: ChunkConfig::default(),
             redact,
+            limits: Limits::default(),
         }
     }
 }
@@ -67,6 +77,14 @@ pub struct QueueRow {
     pub chunks: Vec<String>,
     pub metadata: Map<String, Value>,
     pub event_time: Option<DateTime<FixedOffset>>,
+}
+
+/// The reason a payload over `cxone.max_payload_bytes` is `invalid`; the extension checks the
+/// size before parsing (the payload is stored all the same).
+pub fn payload_too_large(bytes: usize, max: usize) -> NotQueued {
+    NotQueued::Invalid(format!(
+        "payload is {bytes} bytes, over cxone.max_payload_bytes = {max}; it is stored as sent; a superuser can raise the setting and insert it again"
+    ))
 }
 
 /// Parses the payload text exactly as stored. Only JSON objects can be mapped.
@@ -105,10 +123,14 @@ pub fn prepare(
 /// is decided here.
 pub fn map(payload: &Value, envelope: &Envelope, cfg: &IngestConfig) -> Result<Mapped, NotQueued> {
     let conversation_id = conversation_id(envelope, cfg)?;
-    let mut rendered = cfg.mapping.render(payload);
+    let mut rendered = cfg
+        .mapping
+        .render(payload, &cfg.limits)
+        .map_err(|e| NotQueued::Invalid(format!("mapping '{}': {e}", cfg.mapping_name)))?;
     // PostgreSQL text and jsonb cannot hold NUL; the raw payload keeps it, derived text drops it.
     strip_nul(&mut rendered.text);
     for u in &mut rendered.units {
+        u.prefix_len -= u.line[..u.prefix_len].matches('\0').count();
         strip_nul(&mut u.line);
     }
     for v in rendered.metadata.values_mut() {
@@ -130,19 +152,43 @@ pub fn map(payload: &Value, envelope: &Envelope, cfg: &IngestConfig) -> Result<M
     })
 }
 
-/// The payload's conversation id; a payload without one is `invalid` (checked before mapping,
-/// and cheaply, so that the ingest trigger can record it at once).
-/// PostgreSQL text cannot hold NUL: it is dropped, as from all derived text.
+/// The envelope of a parsed payload as the trigger records it: with `redact`, the
+/// conversation id in it, and in the event key formed from it, is [`stored_id`]'s; without,
+/// it is [`Envelope::extract`]'s.
+pub fn envelope(payload: &Value, cfg: &IngestConfig) -> Envelope {
+    match cfg.redact {
+        true => Envelope::extract_with(payload, &cfg.mapping, |id| stored_id(id, cfg)),
+        false => Envelope::extract(payload, &cfg.mapping),
+    }
+}
+
+/// A conversation id as stored: without NUL (PostgreSQL text cannot hold it, and it is dropped
+/// from all derived text) and, with `redact`, pseudonymised when it holds detected PII (an
+/// e-mail address or phone number, as on email and SMS channels). Stable, so rows of the same
+/// conversation still group and supersede; idempotent, so applying it twice is harmless.
+/// The extension applies it too to ids users pass (`cxone_forget`, `cxone_similar`).
+pub fn stored_id(mut id: String, cfg: &IngestConfig) -> String {
+    strip_nul(&mut id);
+    if cfg.redact {
+        if let Cow::Owned(p) = pseudonymise_id(&id) {
+            return p;
+        }
+    }
+    id
+}
+
+/// The payload's conversation id as stored ([`stored_id`]); a payload without one is
+/// `invalid` (checked before mapping, and cheaply, so that the ingest trigger can record it at
+/// once).
 pub fn conversation_id(envelope: &Envelope, cfg: &IngestConfig) -> Result<String, NotQueued> {
-    let mut id = envelope.conversation_id.clone().ok_or_else(|| {
+    let id = envelope.conversation_id.clone().ok_or_else(|| {
         NotQueued::Invalid(format!(
             "no conversation id: none of the paths [{}] of mapping '{}' holds a value; fix the payload or the mapping's \"conversation_id\" paths",
             cfg.mapping.conversation_id_paths().join(", "),
             cfg.mapping_name
         ))
     })?;
-    strip_nul(&mut id);
-    Ok(id)
+    Ok(stored_id(id, cfg))
 }
 
 /// Tags (PII, intent), redacts when configured, and chunks a mapped payload. Never fails.
@@ -153,26 +199,28 @@ pub fn finish(mapped: Mapped, cfg: &IngestConfig) -> QueueRow {
         event_time,
     } = mapped;
     let mut metadata = rendered.metadata;
+    let mut units = rendered.units;
+    if cfg.redact {
+        // The label part (a participant, a timestamp) and the text, each on its own, so the
+        // label part stays the prefix that split pieces repeat.
+        for u in &mut units {
+            let (prefix, text) = u.line.split_at(u.prefix_len);
+            let (prefix, text) = (redact(prefix), redact(text));
+            if matches!(prefix, Cow::Owned(_)) || matches!(text, Cow::Owned(_)) {
+                let prefix_len = prefix.len();
+                u.line = format!("{prefix}{text}");
+                u.prefix_len = prefix_len;
+            }
+        }
+        metadata.values_mut().for_each(redact_value);
+    }
+    // Tags describe the text as sent: which PII it held, its length.
     metadata.extend(tag_with_intent_text(
         &rendered.text,
         &rendered.intent_text,
         &cfg.rules,
     ));
-    let mut units = rendered.units;
     if cfg.redact {
-        for u in &mut units {
-            if let Cow::Owned(r) = redact(&u.line[u.prefix_len..]) {
-                u.line.truncate(u.prefix_len);
-                u.line.push_str(&r);
-            }
-        }
-        for v in metadata.values_mut() {
-            if let Value::String(s) = v {
-                if let Cow::Owned(r) = redact(s) {
-                    *s = r;
-                }
-            }
-        }
         metadata.insert("redacted".into(), true.into());
     }
     let chunks = chunk(&units, &cfg.chunking);

@@ -5,7 +5,7 @@
 //! - [`envelope`]: conversation id, event key (replays), event time; [`timestamp`];
 //! - [`pii`]: PII detection; [`intent`]: intent rules; [`tag`]: `cxone_tag`;
 //! - [`redact`]: `cxone_redact`; [`tokens`]: the models' tokenizers; [`chunk`]: chunking;
-//! - [`ingest`]: the per-payload decisions of the ingest trigger.
+//! - [`ingest`]: the per-payload decisions of the ingest trigger; [`limits`]: its caps.
 //! - [`supersede`]: which of a statement's payloads are queued or superseded on arrival.
 
 pub mod chunk;
@@ -13,6 +13,7 @@ pub mod cl100k;
 pub mod envelope;
 pub mod ingest;
 pub mod intent;
+pub mod limits;
 pub mod mapping;
 pub mod path;
 pub mod pii;

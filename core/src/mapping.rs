@@ -8,9 +8,10 @@
 //! - the ordered form, `{"fields": [...], ...}`, described field by field on [`MappingSpec`].
 //!
 //! A mapping is parsed and validated once ([`Mapping::parse`]) and then applied to many payloads
-//! ([`Mapping::render`]); applying never fails.
+//! ([`Mapping::render`]); applying fails only when the text is over the size limit.
 
 use crate::chunk::Unit;
+use crate::limits::{truncate_chars, Limits, TextTooLong};
 use crate::path::{scalar_text, JsonPath, PathError};
 use crate::timestamp::parse_timestamp;
 use serde::Deserialize;
@@ -309,12 +310,16 @@ impl Mapping {
             .collect()
     }
 
-    /// Applies the mapping to one payload.
-    pub fn render(&self, payload: &Value) -> Rendered {
-        let mut units: Vec<Unit> = Vec::new();
+    /// Applies the mapping to one payload. Labels and timestamps taken from the payload are
+    /// cut to `limits.max_label_chars`; a text over `limits.max_text_bytes` is refused before
+    /// it is built.
+    pub fn render(&self, payload: &Value, limits: &Limits) -> Result<Rendered, TextTooLong> {
+        // The lines with their separators and prefixes, borrowing the payload's text: sized,
+        // then built.
+        let mut lines: Vec<(&str, String, &str)> = Vec::new();
         let mut intent: Vec<&str> = Vec::new();
         for field in &self.fields {
-            let (lines, include_stamp) = match field {
+            let (found, include_stamp) = match field {
                 Field::Text { path, label } => (
                     path.resolve(payload)
                         .into_iter()
@@ -327,42 +332,63 @@ impl Mapping {
                         .collect::<Vec<_>>(),
                     false,
                 ),
-                Field::Turns { path, turns } => {
-                    (turns.lines(path.resolve(payload)), turns.include_timestamp)
-                }
+                Field::Turns { path, turns } => (
+                    turns.lines(path.resolve(payload), limits),
+                    turns.include_timestamp,
+                ),
             };
-            for (i, l) in lines.iter().enumerate() {
+            for (i, l) in found.into_iter().enumerate() {
                 if self.intent_from.contains(&l.label) {
                     intent.push(l.text);
                 }
                 let prefix = match (include_stamp, l.stamp) {
-                    (true, Some(s)) => format!("[{s}] {}: ", l.label),
+                    (true, Some(s)) => {
+                        format!(
+                            "[{}] {}: ",
+                            truncate_chars(s, limits.max_label_chars),
+                            l.label
+                        )
+                    }
                     _ => format!("{}: ", l.label),
                 };
-                let sep = match (units.is_empty(), i) {
+                let sep = match (lines.is_empty(), i) {
                     (true, _) => "",
-                    (false, 0) => &self.separator,
-                    (false, _) => &self.turn_separator,
+                    (false, 0) => self.separator.as_str(),
+                    (false, _) => self.turn_separator.as_str(),
                 };
-                units.push(Unit {
-                    sep: sep.to_string(),
-                    prefix_len: prefix.len(),
-                    line: prefix + l.text,
-                });
+                lines.push((sep, prefix, l.text));
             }
         }
+        let bytes: usize = lines
+            .iter()
+            .map(|(s, p, t)| s.len() + p.len() + t.len())
+            .sum();
+        if bytes > limits.max_text_bytes {
+            return Err(TextTooLong {
+                bytes,
+                max: limits.max_text_bytes,
+            });
+        }
+        let units: Vec<Unit> = lines
+            .into_iter()
+            .map(|(sep, prefix, text)| Unit {
+                sep: sep.to_string(),
+                prefix_len: prefix.len(),
+                line: prefix + text,
+            })
+            .collect();
         let mut metadata = Map::new();
         for (key, paths) in &self.metadata {
             if let Some(v) = first_scalar(paths, payload) {
                 metadata.insert(key.clone(), v);
             }
         }
-        Rendered {
+        Ok(Rendered {
             text: crate::chunk::join(&units),
             units,
             metadata,
             intent_text: intent.join("\n"),
-        }
+        })
     }
 }
 
@@ -374,7 +400,7 @@ struct Line<'v> {
 }
 
 impl Turns {
-    fn lines<'v>(&self, found: Vec<&'v Value>) -> Vec<Line<'v>> {
+    fn lines<'v>(&self, found: Vec<&'v Value>, limits: &Limits) -> Vec<Line<'v>> {
         // A path to the array itself (no [*]) is accepted too: flatten one level.
         let turns = found.into_iter().flat_map(|v| match v {
             Value::Array(items) => items.iter().collect::<Vec<_>>(),
@@ -389,7 +415,7 @@ impl Turns {
             let label = match self.label_from.first(turn).and_then(scalar_text) {
                 Some(who) => match self.labels.get(&who.to_lowercase()) {
                     Some(l) => l.clone(),
-                    None => capitalise(&who),
+                    None => capitalised_label(&who, limits.max_label_chars),
                 },
                 None => self.default_label.clone(),
             };
@@ -418,10 +444,11 @@ pub(crate) fn first_scalar(paths: &[JsonPath], payload: &Value) -> Option<Value>
         .cloned()
 }
 
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
+/// An unknown participant as its label: capitalised, at most `max` characters.
+fn capitalised_label(who: &str, max: usize) -> String {
+    let mut chars = truncate_chars(who, max).chars();
     match chars.next() {
-        Some(c) => c.to_uppercase().chain(chars).collect(),
+        Some(c) => c.to_uppercase().chain(chars).take(max).collect(),
         None => String::new(),
     }
 }

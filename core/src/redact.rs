@@ -1,6 +1,10 @@
-//! `cxone_redact`: replaces detected PII with typed placeholders (`[EMAIL]`, `[PHONE]`, ...).
+//! `cxone_redact`: replaces detected PII with typed placeholders (`[EMAIL]`, `[PHONE]`, ...);
+//! and what redaction does to values that are not text: metadata copied from a payload, and
+//! identifiers, which must stay stable to group rows.
 
 use crate::pii::find_pii;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 
 /// The text with every PII item replaced by its placeholder; borrowed when there is none.
@@ -20,9 +24,67 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A scalar copied from a payload, redacted: a string as text; a number whose digits hold PII
+/// (a card number sent as a JSON number) becomes the redacted string. Other values are kept.
+pub fn redact_value(value: &mut Value) {
+    let redacted = match value {
+        Value::String(s) => redact(s).into_owned(),
+        Value::Number(n) => match redact(&n.to_string()) {
+            Cow::Owned(r) => r,
+            Cow::Borrowed(_) => return,
+        },
+        _ => return,
+    };
+    *value = Value::String(redacted);
+}
+
+/// An identifier that holds detected PII (a conversation id that is an e-mail address or a
+/// phone number, as on email and SMS channels) as a pseudonym: `pii-` and the first 24 hex
+/// digits of its SHA-256. The same id always gives the same pseudonym, so its rows still group
+/// and supersede each other; a pseudonym holds no PII, so applying this twice changes nothing.
+/// Unkeyed: whoever can guess the id (a phone number) can confirm the guess.
+pub fn pseudonymise_id(id: &str) -> Cow<'_, str> {
+    if find_pii(id).is_empty() {
+        return Cow::Borrowed(id);
+    }
+    let digest = Sha256::digest(id.as_bytes());
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    Cow::Owned(format!("pii-{hex}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ids_holding_pii_become_stable_pseudonyms() {
+        let p = pseudonymise_id("jo@example.com");
+        assert_eq!(p.len(), "pii-".len() + 24);
+        assert!(p.starts_with("pii-") && !p.contains("example"));
+        assert_eq!(p, pseudonymise_id("jo@example.com"));
+        assert_ne!(p, pseudonymise_id("al@example.com"));
+        assert_eq!(pseudonymise_id(&p), p);
+        assert!(pseudonymise_id("+1 415 555 0100").starts_with("pii-"));
+        // sha256("jo@example.com"), its first 12 bytes.
+        assert_eq!(p, "pii-f4e19df2e6c609fbd59a42b9");
+        for id in [
+            "conv-8842-abc",
+            "131988342510",
+            "daf7c129-0000-4000-8000-000000000003",
+        ] {
+            assert!(matches!(pseudonymise_id(id), Cow::Borrowed(_)), "{id}");
+        }
+    }
+
+    #[test]
+    fn copied_values_are_redacted_by_their_text() {
+        let mut v = json!(["mail jo@example.com", 4111111111111111u64, 42, true, null]);
+        for x in v.as_array_mut().unwrap() {
+            redact_value(x);
+        }
+        assert_eq!(v, json!(["mail [EMAIL]", "[CARD]", 42, true, null]));
+    }
 
     #[test]
     fn replaces_each_kind_with_its_placeholder() {

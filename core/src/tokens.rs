@@ -1,6 +1,6 @@
 //! Token counting with the embedding model's own tokenizer, so chunks are sized in the units the
 //! model limits: WordPiece for the local all-MiniLM-L6-v2 (its tokenizer.json is compiled in),
-//! cl100k (`tiktoken-rs`) for OpenAI embedding models.
+//! cl100k (`tiktoken-rs`'s table) for OpenAI embedding models.
 
 use std::sync::LazyLock;
 
@@ -33,14 +33,13 @@ impl Tokenizer {
     /// Tokens of `text` without special tokens.
     pub fn count(self, text: &str) -> usize {
         match self {
-            // ASCII through the allocation-free counter (wordpiece.rs), the rest through
-            // the `tokenizers` crate; both count the same.
+            // Both through counters that read the text once (wordpiece.rs, cl100k.rs), tested
+            // equal to the `tokenizers` crate and tiktoken-rs; a megabyte of any shape counts
+            // in well under a second.
             Tokenizer::MiniLm => count_minilm(text),
-            // ASCII through the regex-free counter (cl100k.rs), the rest through tiktoken-rs.
             Tokenizer::Cl100k => CL100K_FAST
                 .as_ref()
-                .and_then(|c| c.count_ascii(text))
-                .unwrap_or_else(|| cl100k_reference(text)),
+                .map_or_else(|| cl100k_reference(text), |c| c.count(text)),
         }
     }
 
@@ -66,29 +65,15 @@ impl Tokenizer {
     }
 }
 
-/// all-MiniLM-L6-v2 tokens of `text` through the `tokenizers` crate: the reference the fast
-/// ASCII counter is tested against, and the path for other text.
-/// MiniLM tokens without special tokens. Text the fast counter cannot take (non-ASCII, or
-/// holding an added token) is counted word by word: BERT splits at these four whitespace
-/// characters before anything else, so counts add up across them, and only the words that need
-/// it go through `tokenizers` (whose per-call cost made the 2% of payloads with a '£' cost as
-/// much as all the others).
+/// MiniLM tokens without special tokens, through the WordPiece counter (wordpiece.rs).
 fn count_minilm(text: &str) -> usize {
-    let Some(w) = WORDPIECE.as_ref() else {
-        return minilm_reference(text);
-    };
-    if let Some(n) = w.count_ascii(text) {
-        return n;
-    }
-    text.split([' ', '\t', '\n', '\r'])
-        .filter(|word| !word.is_empty())
-        .map(|word| {
-            w.count_ascii(word)
-                .unwrap_or_else(|| minilm_reference(word))
-        })
-        .sum()
+    WORDPIECE
+        .as_ref()
+        .map_or_else(|| minilm_reference(text), |w| w.count(text))
 }
 
+/// all-MiniLM-L6-v2 tokens of `text` through the `tokenizers` crate: the reference the
+/// WordPiece counter is tested against, and the fallback should its vocabulary not load.
 pub fn minilm_reference(text: &str) -> usize {
     MINILM
         .as_ref()
@@ -113,8 +98,9 @@ static MINILM: LazyLock<Option<tokenizers::Tokenizer>> = LazyLock::new(|| {
     Some(t)
 });
 
-/// cl100k tokens of `text` through `tiktoken-rs`: the reference the fast ASCII counter is
-/// tested against, and the path for other text.
+/// cl100k tokens of `text` through `tiktoken-rs`: the reference the fast counter is tested
+/// against, and the fallback should its table not load. Its regex gives up (and `tiktoken-rs`
+/// panics) on a whitespace run of about a million characters.
 pub fn cl100k_reference(text: &str) -> usize {
     CL100K
         .as_ref()
@@ -149,7 +135,7 @@ pub(crate) fn reference_texts(tail: &str) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -159,6 +145,76 @@ mod tests {
         assert_eq!(Tokenizer::MiniLm.count("embeddings"), 4);
         assert_eq!(Tokenizer::Cl100k.count("hello world"), 2);
         assert_eq!(Tokenizer::MiniLm.count(""), 0);
+    }
+
+    /// Long inputs of each shape, as (name, text): one piece of a megabyte (letters, a
+    /// non-ASCII letter, punctuation), runs that make many pieces (digits, whitespace), and
+    /// words too long for WordPiece.
+    pub(crate) fn long_inputs(bytes: usize) -> Vec<(&'static str, String)> {
+        // A fixed pseudo-random sequence: letters with no repeating pattern.
+        let mut x: u32 = 0x9e37_79b9;
+        let mut random_letters = String::with_capacity(bytes);
+        while random_letters.len() < bytes {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            random_letters.push((b'a' + (x % 26) as u8) as char);
+        }
+        let rep = |s: &str| s.repeat(bytes / s.len());
+        vec![
+            ("letters", rep("x")),
+            ("random letters", random_letters),
+            ("two letters", rep("qz")),
+            ("digits", rep("0123456789")),
+            ("punctuation", rep("!")),
+            ("mixed punctuation", rep("-=*#")),
+            ("spaces then a word", format!("{}word", rep(" "))),
+            ("newlines", rep("\n")),
+            ("space newline", rep(" \n")),
+            ("letter digit", rep("a1")),
+            ("short words", rep("ab cd ")),
+            ("apostrophes", rep("'s")),
+            ("e acute", rep("é")),
+            ("e acute and space", rep("é ")),
+            ("cjk", rep("中")),
+            ("accented words", rep("café ")),
+            ("nbsp", rep("\u{a0}")),
+            ("accent punctuation", rep("é!")),
+            ("combining marks", format!("a{}", rep("\u{301}"))),
+            ("added tokens", rep("[CLS] ")),
+            ("added tokens glued", rep("é[SEP]")),
+        ]
+    }
+
+    /// 1 MB of each shape, both tokenizers, timed; `cargo test -p cxone_core --release --
+    /// --ignored --nocapture megabyte`. The counts are compared with the references in the
+    /// debug-fast tests on smaller inputs (cl100k.rs, wordpiece.rs).
+    #[test]
+    #[ignore]
+    fn a_megabyte_of_each_shape_counts_in_well_under_a_second() {
+        for (name, text) in long_inputs(1 << 20) {
+            for t in [Tokenizer::Cl100k, Tokenizer::MiniLm] {
+                let at = std::time::Instant::now();
+                let n = t.count(&text);
+                let took = at.elapsed();
+                println!("{t:?} {name}: {n} tokens in {took:?}");
+                assert!(took.as_secs_f64() < 1.0, "{t:?} {name}: {took:?}");
+            }
+        }
+    }
+
+    /// The same through the references, for comparison (tiktoken-rs panics on the whitespace).
+    #[test]
+    #[ignore]
+    fn a_megabyte_through_the_references() {
+        for (name, text) in long_inputs(1 << 20) {
+            let at = std::time::Instant::now();
+            let n = std::panic::catch_unwind(|| cl100k_reference(&text));
+            println!("tiktoken {name}: {n:?} tokens in {:?}", at.elapsed());
+            let at = std::time::Instant::now();
+            let n = minilm_reference(&text);
+            println!("tokenizers {name}: {n} tokens in {:?}", at.elapsed());
+        }
     }
 
     #[test]

@@ -36,7 +36,10 @@ fn mapping_examples() {
     for (i, block) in examples.iter().enumerate() {
         let ex: Value = serde_json::from_str(block).unwrap_or_else(|e| panic!("example {i}: {e}"));
         let mapping = Mapping::parse(&ex["mapping"]).unwrap_or_else(|e| panic!("example {i}: {e}"));
-        let got = mapping.render(&ex["payload"]).text;
+        let got = mapping
+            .render(&ex["payload"], &Default::default())
+            .unwrap()
+            .text;
         assert_eq!(
             got,
             ex["text"].as_str().unwrap(),

@@ -54,7 +54,7 @@ proptest! {
     #[test]
     fn mapping_and_ingest_never_panic(payload in arb_json()) {
         let cfg = cfg();
-        let _ = cfg.mapping.render(&payload);
+        let _ = cfg.mapping.render(&payload, &cfg.limits);
         let wrapped = json!({"conversationId": "c", "data": payload});
         let env = Envelope::extract(&wrapped, &cfg.mapping);
         let _ = prepare(&wrapped, &env, &cfg);
@@ -121,7 +121,7 @@ fn deep_and_long_inputs() {
     for _ in 0..120 {
         v = json!({"data": v});
     }
-    let _ = cfg.mapping.render(&v);
+    let _ = cfg.mapping.render(&v, &cfg.limits);
     let long = "word ".repeat(200_000);
     let _ = tag(&long, &cfg.rules);
     let _ = redact(&long);

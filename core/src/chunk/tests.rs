@@ -145,3 +145,24 @@ fn openai_budget_keeps_long_conversations_whole() {
     let chunks = chunk(&units, &cfg);
     assert_eq!(chunks.len(), 1);
 }
+
+/// A one-turn megabyte of each shape chunked for both models, timed; `cargo test -p cxone_core
+/// --release -- --ignored --nocapture megabyte`.
+#[test]
+#[ignore]
+fn a_megabyte_turn_chunks_in_about_a_second() {
+    for (name, text) in crate::tokens::tests::long_inputs(1 << 20) {
+        for (tokenizer, max_tokens) in [(Tokenizer::Cl100k, 8192), (Tokenizer::MiniLm, 256)] {
+            let cfg = ChunkConfig {
+                tokenizer,
+                max_tokens,
+                overlap_units: 0,
+            };
+            let at = std::time::Instant::now();
+            let chunks = chunk(&[unit("Customer", &text, true)], &cfg);
+            let took = at.elapsed();
+            println!("{tokenizer:?} {name}: {} chunks in {took:?}", chunks.len());
+            assert!(took.as_secs_f64() < 2.0, "{tokenizer:?} {name}: {took:?}");
+        }
+    }
+}

@@ -9,7 +9,10 @@ pub(crate) const DFO: &str =
     include_str!("../../../tests/fixtures/cxone/dfo_case_closed_with_transcript.json");
 
 fn render(mapping: &Mapping, payload: &str) -> String {
-    mapping.render(&serde_json::from_str(payload).unwrap()).text
+    mapping
+        .render(&serde_json::from_str(payload).unwrap(), &Limits::default())
+        .unwrap()
+        .text
 }
 
 #[test]
@@ -40,7 +43,8 @@ fn default_mapping_gives_one_line_per_non_empty_dfo_turn() {
 #[test]
 fn default_mapping_copies_metadata() {
     let m = Mapping::default_mapping()
-        .render(&serde_json::from_str(DFO).unwrap())
+        .render(&serde_json::from_str(DFO).unwrap(), &Limits::default())
+        .unwrap()
         .metadata;
     assert_eq!(m["channel"], "Web chat");
     assert_eq!(m["queue"], "Billing_Chat");
@@ -72,7 +76,7 @@ fn turns_edge_cases() {
         "not a turn"
     ]}});
     assert_eq!(
-        m.render(&payload).text,
+        m.render(&payload, &Limits::default()).unwrap().text,
         "Supervisor: first 🎉 ünïcode\nCustomer: second\nParticipant: no participant"
     );
 }
@@ -84,7 +88,10 @@ fn turns_keep_array_order_when_a_timestamp_is_missing() {
         {"participant": "agent", "text": "b", "timestamp": "2024-03-06T08:00:02Z"},
         {"participant": "agent", "text": "a"}
     ]}});
-    assert_eq!(m.render(&payload).text, "Agent: b\nAgent: a");
+    assert_eq!(
+        m.render(&payload, &Limits::default()).unwrap().text,
+        "Agent: b\nAgent: a"
+    );
 }
 
 #[test]
@@ -95,7 +102,10 @@ fn timestamps_can_be_included() {
     .unwrap();
     let payload =
         json!({"t": [{"participant": "bot", "text": "hi", "timestamp": "2024-01-01T00:00:00Z"}]});
-    assert_eq!(m.render(&payload).text, "[2024-01-01T00:00:00Z] Bot: hi");
+    assert_eq!(
+        m.render(&payload, &Limits::default()).unwrap().text,
+        "[2024-01-01T00:00:00Z] Bot: hi"
+    );
 }
 
 #[test]
@@ -134,10 +144,14 @@ fn bad_mappings_are_refused_naming_the_problem() {
 
 #[test]
 fn intent_text_is_the_customer_turns() {
-    let r = Mapping::default_mapping().render(&serde_json::from_str(DFO).unwrap());
+    let r = Mapping::default_mapping()
+        .render(&serde_json::from_str(DFO).unwrap(), &Limits::default())
+        .unwrap();
     assert!(r.intent_text.starts_with("I was charged twice"));
     assert!(!r.intent_text.contains("What can I help with"));
-    let seed = Mapping::default_mapping().render(&serde_json::from_str(SEED).unwrap());
+    let seed = Mapping::default_mapping()
+        .render(&serde_json::from_str(SEED).unwrap(), &Limits::default())
+        .unwrap();
     assert_eq!(
         seed.intent_text,
         "I need a full refund because the item arrived damaged."
