@@ -186,7 +186,8 @@ pub struct Config {
     #[arg(long, env = "CXONE_POLL_SECS", default_value_t = 5, global = true)]
     pub poll_secs: u64,
 
-    /// Address of the HTTP server (/v1/webhooks/cxone, /v1/embeddings, /healthz, /readyz, /metrics).
+    /// Address of the HTTP server: /v1/embeddings, /healthz, /readyz, /metrics, and also
+    /// /v1/webhooks/cxone unless --webhook-addr is set.
     #[arg(
         long,
         env = "CXONE_HTTP_ADDR",
@@ -194,6 +195,41 @@ pub struct Config {
         global = true
     )]
     pub http_addr: SocketAddr,
+
+    /// A separate address for POST /v1/webhooks/cxone alone (e.g. the one a reverse proxy
+    /// exposes to CXone); /v1/embeddings, /healthz, /readyz and /metrics then stay on
+    /// --http-addr only. Unset (or equal to --http-addr): one listener serves everything.
+    #[arg(long, env = "CXONE_WEBHOOK_ADDR", global = true)]
+    pub webhook_addr: Option<SocketAddr>,
+
+    /// Key that POST /v1/embeddings requires as `Authorization: Bearer <key>` (cxone_embed
+    /// sends the same key). Without a key, here or in --embeddings-api-key-file, the endpoint
+    /// answers 503. Prefer the environment or the file: a flag shows in `ps`.
+    #[arg(
+        long,
+        env = "CXONE_EMBEDDINGS_API_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub embeddings_api_key: Option<String>,
+
+    /// File holding the key for POST /v1/embeddings (surrounding whitespace is ignored), read at
+    /// start; instead of --embeddings-api-key, not with it.
+    #[arg(long, env = "CXONE_EMBEDDINGS_API_KEY_FILE", global = true)]
+    pub embeddings_api_key_file: Option<PathBuf>,
+
+    /// Most inputs in one POST /v1/embeddings request (more: 400).
+    #[arg(
+        long,
+        env = "CXONE_EMBEDDINGS_MAX_INPUTS",
+        default_value_t = 2048,
+        global = true
+    )]
+    pub embeddings_max_inputs: usize,
+
+    /// Largest POST /v1/embeddings request body, in bytes (larger: 413).
+    #[arg(long, env = "CXONE_EMBEDDINGS_MAX_BYTES", default_value_t = 1024 * 1024, global = true)]
+    pub embeddings_max_bytes: usize,
 
     /// Most HTTP connections served at once; further clients wait in the listen backlog.
     #[arg(
@@ -222,6 +258,16 @@ pub struct Config {
         global = true
     )]
     pub http_body_timeout_secs: u64,
+
+    /// Seconds a response may wait for the client to accept any of its bytes; a client that
+    /// reads nothing for this long is disconnected.
+    #[arg(
+        long,
+        env = "CXONE_HTTP_WRITE_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub http_write_timeout_secs: u64,
 
     /// Shared secret for POST /v1/webhooks/cxone, sent as `Authorization: Bearer <secret>`.
     #[arg(
@@ -318,6 +364,48 @@ impl Config {
         Duration::from_secs(self.request_timeout_secs)
     }
 
+    /// The key POST /v1/embeddings requires, from --embeddings-api-key or the file named by
+    /// --embeddings-api-key-file; None: the endpoint is off. Errors name the setting and the
+    /// file, never the key.
+    pub fn embeddings_api_key(&self) -> Result<Option<String>, String> {
+        let direct = self
+            .embeddings_api_key
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty());
+        let key = match (direct, &self.embeddings_api_key_file) {
+            (Some(_), Some(_)) => {
+                return Err(
+                    "set CXONE_EMBEDDINGS_API_KEY or CXONE_EMBEDDINGS_API_KEY_FILE, not both"
+                        .into(),
+                )
+            }
+            (Some(k), None) => k.to_string(),
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    format!(
+                        "cannot read the embeddings API key file {} (CXONE_EMBEDDINGS_API_KEY_FILE): {e}",
+                        path.display()
+                    )
+                })?;
+                let key = text.trim();
+                if key.is_empty() {
+                    return Err(format!(
+                        "the embeddings API key file {} (CXONE_EMBEDDINGS_API_KEY_FILE) is empty",
+                        path.display()
+                    ));
+                }
+                key.to_string()
+            }
+            (None, None) => return Ok(None),
+        };
+        // What a client can send in an Authorization header: visible ASCII, no spaces.
+        if !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("the embeddings API key (CXONE_EMBEDDINGS_API_KEY or its file) must be printable ASCII without spaces, as it is sent in an Authorization header".into());
+        }
+        Ok(Some(key))
+    }
+
     /// The database URL, or an error that says how to give it.
     pub fn database_url(&self) -> Result<&str, String> {
         self.database_url
@@ -341,6 +429,8 @@ impl std::fmt::Debug for Config {
             .field("cxone_client_secret", &set(&self.cxone_client_secret))
             .field("webhook_token", &set(&self.webhook_token))
             .field("webhook_secret", &set(&self.webhook_secret))
+            .field("embeddings_api_key", &set(&self.embeddings_api_key))
+            .field("embeddings_api_key_file", &self.embeddings_api_key_file)
             .field(
                 "cxone_access_key_secret",
                 &set(&self.cxone_access_key_secret),
@@ -377,5 +467,66 @@ mod tests {
             !debug.contains("hunter2") && !debug.contains("sk-secret"),
             "{debug}"
         );
+    }
+
+    fn config(args: &[&str]) -> Config {
+        let mut all = vec!["cxone-sidecar"];
+        all.extend_from_slice(args);
+        all.push("run");
+        Cli::parse_from(all).config
+    }
+
+    #[test]
+    fn the_embeddings_key_comes_from_the_flag_or_its_file_and_errors_never_show_it() {
+        let dir = std::env::temp_dir().join(format!("cxone-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |name: &str, text: &str| {
+            let p = dir.join(name);
+            std::fs::write(&p, text).unwrap();
+            p.to_string_lossy().into_owned()
+        };
+        let good = file("good", "  file-k3y\n");
+        let empty = file("empty", " \n");
+        let spaced = file("spaced", "two words\n");
+        let missing = dir.join("missing").to_string_lossy().into_owned();
+        let key = |args: &[&str]| config(args).embeddings_api_key();
+        assert_eq!(key(&[]), Ok(None));
+        assert_eq!(key(&["--embeddings-api-key", " "]), Ok(None));
+        assert_eq!(
+            key(&["--embeddings-api-key", "flag-k3y"]),
+            Ok(Some("flag-k3y".into()))
+        );
+        assert_eq!(
+            key(&["--embeddings-api-key-file", &good]),
+            Ok(Some("file-k3y".into()))
+        );
+        let refusals = [
+            (
+                key(&[
+                    "--embeddings-api-key",
+                    "flag-k3y",
+                    "--embeddings-api-key-file",
+                    &good,
+                ]),
+                "not both",
+            ),
+            (key(&["--embeddings-api-key-file", &empty]), "is empty"),
+            (key(&["--embeddings-api-key-file", &missing]), "cannot read"),
+            (
+                key(&["--embeddings-api-key-file", &spaced]),
+                "printable ASCII",
+            ),
+        ];
+        for (got, want) in refusals {
+            let e = got.unwrap_err();
+            assert!(
+                e.contains(want) && e.contains("CXONE_EMBEDDINGS_API_KEY"),
+                "{e}"
+            );
+            assert!(!e.contains("k3y") && !e.contains("two words"), "{e}");
+        }
+        let debug = format!("{:?}", config(&["--embeddings-api-key", "flag-k3y"]));
+        assert!(!debug.contains("flag-k3y"), "{debug}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,8 +1,10 @@
-//! The database connection: connect, LISTEN on the trigger's channel, and report when the
-//! connection is gone so the worker reconnects.
+//! The database connection: connect (over TLS when DATABASE_URL asks), LISTEN on the trigger's
+//! channel, and report when the connection is gone so the worker reconnects.
 
+use crate::pg_tls;
 use futures_util::stream::StreamExt;
 use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
@@ -16,17 +18,69 @@ pub struct Db {
     pub notified: mpsc::UnboundedReceiver<()>,
 }
 
-/// Connects with the application name `cxone-sidecar` and LISTENs when `listen` is set.
+/// Connects with the application name `cxone-sidecar`, over TLS when DATABASE_URL's sslmode
+/// asks (pg_tls.rs), and LISTENs when `listen` is set.
 pub async fn connect(url: &str, listen: bool) -> Result<Db, String> {
+    let (url, tls) = pg_tls::split(url)?;
     let mut config: tokio_postgres::Config = url
         .parse()
         .map_err(|e| format!("DATABASE_URL is not a valid connection string: {e}"))?;
     config.application_name("cxone-sidecar");
     config.connect_timeout(std::time::Duration::from_secs(10));
-    let (client, mut connection) = config
-        .connect(NoTls)
-        .await
-        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    config.ssl_mode(tls.negotiation());
+    let (client, rx) = match tls.connector()? {
+        None => {
+            let (client, connection) = config.connect(NoTls).await.map_err(refused)?;
+            (client, forward_notifications(connection))
+        }
+        Some(connector) => {
+            let (client, connection) = config.connect(connector).await.map_err(refused)?;
+            (client, forward_notifications(connection))
+        }
+    };
+    if listen {
+        client
+            .batch_execute(&format!("LISTEN {CHANNEL}"))
+            .await
+            .map_err(|e| format!("LISTEN {CHANNEL} failed: {e}"))?;
+    }
+    Ok(Db {
+        client: Arc::new(client),
+        notified: rx,
+    })
+}
+
+/// The connection error, with what to check when TLS was the trouble.
+fn refused(e: tokio_postgres::Error) -> String {
+    // tokio-postgres's Display leaves out the cause (the server's message, OpenSSL's reason).
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        let c_text = c.to_string();
+        if !text.contains(&c_text) {
+            text = format!("{text}: {c_text}");
+        }
+        cause = c.source();
+    }
+    let hint = if text.contains("server does not support TLS") {
+        "; the server has ssl off: turn it on, or use sslmode=prefer or disable"
+    } else if text.contains("TLS") {
+        "; check sslrootcert (the CA that signed the server's certificate) and, for sslmode=verify-full, that the certificate names the host in DATABASE_URL"
+    } else {
+        ""
+    };
+    format!("cannot connect to the database: {text}{hint}")
+}
+
+/// Drives the connection in a task: one message on the receiver per NOTIFY; the receiver is
+/// closed when the connection ends.
+fn forward_notifications<S, T>(
+    mut connection: tokio_postgres::Connection<S, T>,
+) -> mpsc::UnboundedReceiver<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
@@ -44,16 +98,7 @@ pub async fn connect(url: &str, listen: bool) -> Result<Db, String> {
         }
         // Dropping tx closes the receiver: the worker sees the connection is gone.
     });
-    if listen {
-        client
-            .batch_execute(&format!("LISTEN {CHANNEL}"))
-            .await
-            .map_err(|e| format!("LISTEN {CHANNEL} failed: {e}"))?;
-    }
-    Ok(Db {
-        client: Arc::new(client),
-        notified: rx,
-    })
+    rx
 }
 
 /// Keeps `state.ingest` holding a live connection (no LISTEN) until `stop`: reconnects with backoff

@@ -1,18 +1,23 @@
-//! The sidecar's HTTP server: `POST /v1/webhooks/cxone` (CXone events in), `POST /v1/embeddings`
-//! (OpenAI-compatible, serving the configured provider: SQL's cxone_embed calls it),
-//! `/healthz` (the process is up), `/readyz` (the database answers), `/metrics` (Prometheus).
+//! The sidecar's HTTP routes: `POST /v1/webhooks/cxone` (CXone events in), `POST /v1/embeddings`
+//! (embeddings.rs), `/healthz` (the process is up), `/readyz` (the database answers),
+//! `/metrics` (Prometheus). The webhook route can have a listener of its own (`Http::webhooks`)
+//! while the rest stay on the internal one (`Http::internal`).
 
-use crate::provider::{AnyProvider, EmbedError, Provider};
+use crate::body::{self, BodyLimit};
+use crate::cli::Config;
+use crate::embeddings::{self, Embeddings};
+use crate::provider::AnyProvider;
+use crate::reply::error;
 use crate::webhook::{split_events, WebhookAuth};
 use crate::worker::State;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State as Extract};
+use axum::extract::{DefaultBodyLimit, Request, State as Extract};
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,24 +26,89 @@ use std::time::Duration;
 pub struct AppState {
     pub worker: Arc<State>,
     pub metrics: Option<PrometheusHandle>,
-    pub provider: Option<Arc<AnyProvider>>,
     pub webhook: Arc<WebhookAuth>,
 }
 
-pub fn app(state: AppState, max_body: usize) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .route("/v1/embeddings", post(embeddings))
-        .route("/v1/webhooks/cxone", post(webhook))
-        .layer(DefaultBodyLimit::max(max_body))
-        .with_state(state)
+/// Everything the routes serve, and the bounds of their request bodies.
+pub struct Http {
+    state: AppState,
+    embeddings: Arc<Embeddings>,
+    webhook_body: BodyLimit,
+    embeddings_body: BodyLimit,
 }
 
-/// An error in OpenAI's shape, which clients of both endpoints understand.
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({"error": {"message": message.into()}}))).into_response()
+impl Http {
+    /// Fails when the embeddings key is misconfigured (an unreadable key file, say).
+    pub fn new(
+        cfg: &Config,
+        worker: Arc<State>,
+        metrics: Option<PrometheusHandle>,
+        provider: Option<Arc<AnyProvider>>,
+    ) -> Result<Http, String> {
+        let timeout = Duration::from_secs(cfg.http_body_timeout_secs.max(1));
+        Ok(Http {
+            state: AppState {
+                worker,
+                metrics,
+                webhook: Arc::new(WebhookAuth::new(cfg)),
+            },
+            embeddings: Arc::new(Embeddings {
+                provider,
+                key: cfg.embeddings_api_key()?,
+                max_inputs: cfg.embeddings_max_inputs.max(1),
+            }),
+            webhook_body: BodyLimit {
+                max_bytes: cfg.webhook_max_bytes,
+                timeout,
+                setting: "CXONE_WEBHOOK_MAX_BYTES",
+            },
+            embeddings_body: BodyLimit {
+                max_bytes: cfg.embeddings_max_bytes,
+                timeout,
+                setting: "CXONE_EMBEDDINGS_MAX_BYTES",
+            },
+        })
+    }
+
+    /// Whether POST /v1/embeddings has a key (without one it answers 503).
+    pub fn embeddings_enabled(&self) -> bool {
+        self.embeddings.key.is_some()
+    }
+
+    /// The internal endpoints: embeddings, health, readiness, metrics.
+    pub fn internal(&self) -> Router {
+        Router::new()
+            .route("/healthz", get(|| async { "ok\n" }))
+            .route("/readyz", get(readyz))
+            .route("/metrics", get(metrics))
+            .with_state(self.state.clone())
+            .merge(embeddings::route(
+                self.embeddings.clone(),
+                self.embeddings_body,
+            ))
+    }
+
+    /// The webhook route: credentials and content type are checked before the body is read.
+    pub fn webhooks(&self) -> Router {
+        Router::new()
+            .route(
+                "/v1/webhooks/cxone",
+                post(webhook)
+                    .route_layer(from_fn_with_state(self.webhook_body, body::read_within))
+                    .route_layer(from_fn_with_state(
+                        self.state.webhook.clone(),
+                        webhook_precheck,
+                    )),
+            )
+            // read_within has bounded the body already.
+            .layer(DefaultBodyLimit::disable())
+            .with_state(self.state.clone())
+    }
+
+    /// Both, on one listener.
+    pub fn app(&self) -> Router {
+        self.internal().merge(self.webhooks())
+    }
 }
 
 async fn readyz(Extract(s): Extract<AppState>) -> impl IntoResponse {
@@ -70,71 +140,19 @@ async fn metrics(Extract(s): Extract<AppState>) -> impl IntoResponse {
     }
 }
 
-#[derive(Deserialize)]
-struct EmbeddingsRequest {
-    #[serde(default)]
-    model: Option<String>,
-    input: Input,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Input {
-    One(String),
-    Many(Vec<String>),
-}
-
-async fn embeddings(Extract(s): Extract<AppState>, body: Bytes) -> Response {
-    let Some(provider) = s.provider else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "no provider loaded");
-    };
-    let req: EmbeddingsRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, format!("invalid request: {e}")),
-    };
-    if let Some(m) = req.model.as_deref().filter(|m| *m != provider.model()) {
-        return error(
-            StatusCode::NOT_FOUND,
-            format!(
-                "this sidecar serves model {}, not {m}; point cxone.embeddings_url at a sidecar or API that serves {m}",
-                provider.model()
-            ),
-        );
+/// Credentials and content type, before the body is read: a request without valid credentials
+/// is refused without one byte of its body being read.
+async fn webhook_precheck(
+    Extract(auth): Extract<Arc<WebhookAuth>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if let Err((status, message)) = auth.precheck(req.headers()) {
+        metrics::counter!("cxone_webhook_refused_total").increment(1);
+        return error(status, message);
     }
-    let inputs = match req.input {
-        Input::One(s) => vec![s],
-        Input::Many(v) => v,
-    };
-    let limits = provider.limits();
-    if inputs.is_empty() || inputs.len() > limits.max_inputs.max(2048) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "'input' must have between 1 and 2048 items",
-        );
-    }
-    let tokens: usize = inputs.iter().map(|t| provider.count_tokens(t)).sum();
-    match provider.embed(inputs).await {
-        Ok(vectors) => {
-            let data: Vec<Value> = vectors
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| json!({"object": "embedding", "index": i, "embedding": v}))
-                .collect();
-            Json(json!({
-                "object": "list", "data": data, "model": provider.model(),
-                "usage": {"prompt_tokens": tokens, "total_tokens": tokens}
-            }))
-            .into_response()
-        }
-        Err(EmbedError::Retryable { message, .. }) => {
-            error(StatusCode::SERVICE_UNAVAILABLE, message)
-        }
-        Err(EmbedError::Permanent(message)) => error(StatusCode::BAD_GATEWAY, message),
-    }
-}
-
-async fn webhook(Extract(s): Extract<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let json_type = headers
+    let json_type = req
+        .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| {
@@ -148,7 +166,13 @@ async fn webhook(Extract(s): Extract<AppState>, headers: HeaderMap, body: Bytes)
             "send Content-Type: application/json",
         );
     }
-    if let Err((status, message)) = s.webhook.verify(&headers, &body) {
+    next.run(req).await
+}
+
+/// The events, after `webhook_precheck` and the body's limits: the signature over the body,
+/// then one INSERT.
+async fn webhook(Extract(s): Extract<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err((status, message)) = s.webhook.verify_body(&headers, &body) {
         metrics::counter!("cxone_webhook_refused_total").increment(1);
         return error(status, message);
     }
@@ -224,92 +248,194 @@ mod tests {
     use axum::body::Body;
     use axum::http::Request;
     use clap::Parser;
+    use std::sync::atomic::{AtomicBool, Ordering};
     use tower::ServiceExt;
 
-    fn state(args: &[&str]) -> AppState {
+    fn http(args: &[&str]) -> Http {
         let mut all = vec!["cxone-sidecar"];
         all.extend_from_slice(args);
         all.push("run");
         let cli = crate::cli::Cli::parse_from(all);
-        AppState {
-            worker: Arc::new(State::default()),
-            metrics: None,
-            provider: None,
-            webhook: Arc::new(WebhookAuth::new(&cli.config)),
-        }
+        Http::new(&cli.config, Arc::new(State::default()), None, None).unwrap()
     }
 
     async fn call(app: Router, req: Request<Body>) -> StatusCode {
         app.oneshot(req).await.unwrap().status()
     }
 
+    fn get(path: &str) -> Request<Body> {
+        Request::get(path).body(Body::empty()).unwrap()
+    }
+
+    fn post(path: &str, headers: &[(&str, &str)], body: Body) -> Request<Body> {
+        let mut req = Request::post(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.body(body).unwrap()
+    }
+
+    /// A body that records whether anyone read it.
+    fn watched_body() -> (Body, Arc<AtomicBool>) {
+        let read = Arc::new(AtomicBool::new(false));
+        let r = read.clone();
+        let stream = futures_util::stream::once(async move {
+            r.store(true, Ordering::SeqCst);
+            Ok::<_, std::io::Error>(Bytes::from_static(b"{}"))
+        });
+        (Body::from_stream(stream), read)
+    }
+
     #[tokio::test]
     async fn health_is_ok_and_readiness_needs_the_database() {
-        let s = state(&[]);
+        let h = http(&[]);
+        assert_eq!(call(h.app(), get("/healthz")).await, StatusCode::OK);
         assert_eq!(
-            call(
-                app(s.clone(), 1024),
-                Request::get("/healthz").body(Body::empty()).unwrap()
-            )
-            .await,
-            StatusCode::OK
-        );
-        assert_eq!(
-            call(
-                app(s, 1024),
-                Request::get("/readyz").body(Body::empty()).unwrap()
-            )
-            .await,
+            call(h.app(), get("/readyz")).await,
             StatusCode::SERVICE_UNAVAILABLE
         );
     }
 
     #[tokio::test]
     async fn webhook_refuses_wrong_type_size_auth_and_json() {
-        let s = state(&["--webhook-token", "tok"]);
-        let post = |ct: &str, auth: &str, body: &'static str| {
-            Request::post("/v1/webhooks/cxone")
-                .header("content-type", ct)
-                .header("authorization", auth)
-                .body(Body::from(body))
-                .unwrap()
+        let cases: [(&[&str], &str, &str, &'static str, StatusCode); 6] = [
+            (
+                &[],
+                "application/json",
+                "Bearer tok",
+                "{}",
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                &["--webhook-token", "tok"],
+                "text/plain",
+                "Bearer tok",
+                "{}",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ),
+            (
+                &["--webhook-token", "tok"],
+                "application/json",
+                "Bearer no",
+                "{}",
+                StatusCode::UNAUTHORIZED,
+            ),
+            (
+                &["--webhook-token", "tok"],
+                "application/json",
+                "Bearer tok",
+                "{nope",
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                &["--webhook-token", "tok", "--webhook-max-bytes", "8"],
+                "application/json",
+                "Bearer tok",
+                "{\"a\": \"long body\"}",
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+            // Valid, but no database yet: 503, so the sender retries.
+            (
+                &["--webhook-token", "tok"],
+                "application/json; charset=utf-8",
+                "Bearer tok",
+                "{}",
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+        ];
+        for (args, ct, auth, body, want) in cases {
+            let req = post(
+                "/v1/webhooks/cxone",
+                &[("content-type", ct), ("authorization", auth)],
+                Body::from(body),
+            );
+            assert_eq!(
+                call(http(args).app(), req).await,
+                want,
+                "{args:?} {ct} {auth} {body}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn webhook_credentials_are_checked_before_the_body_is_read() {
+        let ts = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .to_string();
+        let bad_sig = format!("sha256={}", "ab".repeat(32));
+        let json: (&str, &str) = ("content-type", "application/json");
+        type Case<'a> = (&'a [&'a str], Vec<(&'a str, &'a str)>, bool);
+        // (settings, headers, whether the body may be read); every request is refused.
+        let cases: [Case; 6] = [
+            (&[], vec![json], false),
+            (&["--webhook-token", "tok"], vec![json], false),
+            (
+                &["--webhook-token", "tok"],
+                vec![json, ("authorization", "Bearer nope")],
+                false,
+            ),
+            (&["--webhook-secret", "s"], vec![json], false),
+            (
+                &["--webhook-secret", "s"],
+                vec![
+                    json,
+                    ("x-nexus-signature-256", "sha256=zz"),
+                    ("x-nexus-timestamp", &ts),
+                ],
+                false,
+            ),
+            // Well-formed signature headers: only the HMAC over the body can tell.
+            (
+                &["--webhook-secret", "s"],
+                vec![
+                    json,
+                    ("x-nexus-signature-256", &bad_sig),
+                    ("x-nexus-timestamp", &ts),
+                ],
+                true,
+            ),
+        ];
+        for (args, headers, may_read) in cases {
+            let (body, read) = watched_body();
+            let status = call(http(args).app(), post("/v1/webhooks/cxone", &headers, body)).await;
+            assert!(
+                status == StatusCode::UNAUTHORIZED || status == StatusCode::SERVICE_UNAVAILABLE,
+                "{args:?} {headers:?}: {status}"
+            );
+            assert_eq!(
+                read.load(Ordering::SeqCst),
+                may_read,
+                "{args:?} {headers:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_separate_webhook_listener_serves_only_webhooks() {
+        let h = http(&["--webhook-token", "tok"]);
+        let hook = || {
+            post(
+                "/v1/webhooks/cxone",
+                &[
+                    ("content-type", "application/json"),
+                    ("authorization", "Bearer no"),
+                ],
+                Body::from("{}"),
+            )
         };
-        assert_eq!(
-            call(app(s.clone(), 1024), post("text/plain", "Bearer tok", "{}")).await,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE
-        );
-        assert_eq!(
-            call(
-                app(s.clone(), 1024),
-                post("application/json", "Bearer no", "{}")
-            )
-            .await,
-            StatusCode::UNAUTHORIZED
-        );
-        assert_eq!(
-            call(
-                app(s.clone(), 1024),
-                post("application/json", "Bearer tok", "{nope")
-            )
-            .await,
-            StatusCode::BAD_REQUEST
-        );
-        assert_eq!(
-            call(
-                app(s.clone(), 8),
-                post("application/json", "Bearer tok", "{\"a\": \"long body\"}")
-            )
-            .await,
-            StatusCode::PAYLOAD_TOO_LARGE
-        );
-        // Valid, but no database yet: 503, so the sender retries.
-        assert_eq!(
-            call(
-                app(s, 1024),
-                post("application/json; charset=utf-8", "Bearer tok", "{}")
-            )
-            .await,
-            StatusCode::SERVICE_UNAVAILABLE
-        );
+        for path in ["/healthz", "/readyz", "/metrics"] {
+            assert_eq!(
+                call(h.webhooks(), get(path)).await,
+                StatusCode::NOT_FOUND,
+                "{path}"
+            );
+        }
+        let embed = post("/v1/embeddings", &[], Body::from("{}"));
+        assert_eq!(call(h.webhooks(), embed).await, StatusCode::NOT_FOUND);
+        assert_eq!(call(h.webhooks(), hook()).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(call(h.internal(), hook()).await, StatusCode::NOT_FOUND);
+        assert_eq!(call(h.internal(), get("/healthz")).await, StatusCode::OK);
     }
 }

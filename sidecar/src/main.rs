@@ -3,7 +3,9 @@
 //!
 //! `cli` (settings), `worker` (claim → embed → write back), `queue` (the SQL of claiming),
 //! `batch` (batch sizing), `retry` (backoff), `provider/` (local model, OpenAI-compatible),
-//! `http` (webhooks, embeddings, health, readiness, metrics), `webhook` (its checks),
+//! `db` and `pg_tls` (the database connection, TLS as DATABASE_URL asks), `http` (the routes),
+//! `embeddings` (`POST /v1/embeddings`), `webhook` (webhook checks), `bearer` (bearer keys),
+//! `body` (request body limits), `reply` (error replies), `serve` (listener bounds),
 //! `cxone_auth` (CXone tokens), `check`.
 
 /// mimalloc: candle's per-batch tensors of varying shapes fragmented glibc's heap (peak RSS
@@ -13,21 +15,26 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod batch;
+mod bearer;
+mod body;
 mod check;
 mod cli;
 mod cxone_auth;
 mod db;
+mod embeddings;
 mod http;
+mod pg_tls;
 mod progress;
 mod provider;
 mod queue;
+mod reply;
 mod retry;
 mod serve;
 mod webhook;
 mod worker;
 
 use clap::Parser;
-use metrics_exporter_prometheus::PrometheusBuilder;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use provider::AnyProvider;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
@@ -116,39 +123,16 @@ async fn run(cfg: cli::Config, mode: Mode, defer: bool) -> Result<(), String> {
         let _ = stop_tx.send(true);
     });
     let state = Arc::new(State::default());
-    let server = if mode == Mode::Forever {
-        let listener = tokio::net::TcpListener::bind(cfg.http_addr)
-            .await
-            .map_err(|e| format!("cannot listen on {} (CXONE_HTTP_ADDR): {e}", cfg.http_addr))?;
-        tracing::info!(addr = %cfg.http_addr, "HTTP server listening");
-        let app = http::app(
-            http::AppState {
-                worker: state.clone(),
-                metrics: Some(metrics),
-                provider: Some(provider.clone()),
-                webhook: Arc::new(webhook::WebhookAuth::new(&cfg)),
-            },
-            cfg.webhook_max_bytes,
-        );
-        let limits = serve::Limits {
-            max_connections: cfg.http_max_connections,
-            header_timeout: Duration::from_secs(cfg.http_header_timeout_secs.max(1)),
-            body_timeout: Duration::from_secs(cfg.http_body_timeout_secs.max(1)),
-            max_body: cfg.webhook_max_bytes,
-        };
+    let servers = if mode == Mode::Forever {
+        let servers = serve_http(&cfg, &state, metrics, &provider, &stop_rx).await?;
         tokio::spawn(db::keep_connected(
             cfg.database_url()?.to_string(),
             state.clone(),
             stop_rx.clone(),
         ));
-        Some(tokio::spawn(serve::serve(
-            listener,
-            app,
-            limits,
-            stop_rx.clone(),
-        )))
+        servers
     } else {
-        None
+        Vec::new()
     };
     let progress = if mode == Mode::UntilEmpty {
         let total = pending_total(&cfg, provider::Provider::model(&*provider)).await;
@@ -172,7 +156,7 @@ async fn run(cfg: cli::Config, mode: Mode, defer: bool) -> Result<(), String> {
             " ".repeat(30)
         );
     }
-    if let Some(s) = server {
+    for s in servers {
         let _ = s.await;
     }
     if defer {
@@ -183,6 +167,45 @@ async fn run(cfg: cli::Config, mode: Mode, defer: bool) -> Result<(), String> {
         };
     }
     result
+}
+
+/// Binds the HTTP listeners (the internal one, and the webhooks' own when CXONE_WEBHOOK_ADDR
+/// differs from CXONE_HTTP_ADDR) and serves them until `stop`.
+async fn serve_http(
+    cfg: &cli::Config,
+    state: &Arc<State>,
+    metrics: PrometheusHandle,
+    provider: &Arc<AnyProvider>,
+    stop: &watch::Receiver<bool>,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
+    let http = http::Http::new(cfg, state.clone(), Some(metrics), Some(provider.clone()))?;
+    if !http.embeddings_enabled() {
+        tracing::warn!("POST /v1/embeddings answers 503 (so cxone_search cannot embed queries) until CXONE_EMBEDDINGS_API_KEY or CXONE_EMBEDDINGS_API_KEY_FILE is set");
+    }
+    let limits = serve::Limits {
+        max_connections: cfg.http_max_connections,
+        header_timeout: Duration::from_secs(cfg.http_header_timeout_secs.max(1)),
+        write_timeout: Duration::from_secs(cfg.http_write_timeout_secs.max(1)),
+    };
+    let routes = match cfg.webhook_addr.filter(|a| *a != cfg.http_addr) {
+        None => vec![(cfg.http_addr, "CXONE_HTTP_ADDR", http.app())],
+        Some(hooks) => vec![
+            (cfg.http_addr, "CXONE_HTTP_ADDR", http.internal()),
+            (hooks, "CXONE_WEBHOOK_ADDR", http.webhooks()),
+        ],
+    };
+    let mut listeners = Vec::new();
+    for (addr, setting, app) in routes {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr} ({setting}): {e}"))?;
+        tracing::info!(%addr, setting, "HTTP server listening");
+        listeners.push((listener, app));
+    }
+    Ok(listeners
+        .into_iter()
+        .map(|(listener, app)| tokio::spawn(serve::serve(listener, app, limits, stop.clone())))
+        .collect())
 }
 
 /// `backfill --defer-index`: sets the model's HNSW index aside before the backfill.

@@ -1,30 +1,30 @@
 //! The HTTP listener, with the bounds a slow or abusive client cannot get around: at most
 //! `max_connections` open at once (further clients wait in the kernel's backlog), request
 //! headers within `header_timeout` (an idle keep-alive connection is closed after the same
-//! time), the request body within `body_timeout` (else 408), and a graceful drain on shutdown.
-//! axum's own `serve` sets no timer, so hyper's header timeout would never fire there.
+//! time), a response that the client accepts no bytes of for `write_timeout` is cut off, and a
+//! graceful drain on shutdown. Request bodies are bounded per route (body.rs). axum's own
+//! `serve` sets no timer, so hyper's header timeout would never fire there.
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::StatusCode;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
+use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use serde_json::json;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
+use tokio::time::Sleep;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_connections: usize,
     pub header_timeout: Duration,
-    pub body_timeout: Duration,
-    pub max_body: usize,
+    pub write_timeout: Duration,
 }
 
 /// Serves `app` until `stop` turns true, then lets open requests finish.
@@ -34,10 +34,6 @@ pub async fn serve(
     limits: Limits,
     mut stop: watch::Receiver<bool>,
 ) {
-    let app = app.layer(axum::middleware::from_fn_with_state(
-        limits,
-        read_body_within,
-    ));
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let mut connections = JoinSet::new();
     loop {
@@ -65,7 +61,8 @@ pub async fn serve(
             builder
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout);
-            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let io = TokioIo::new(WriteTimeout::new(stream, limits.write_timeout));
+            let conn = builder.serve_connection(io, service);
             tokio::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => {}
@@ -80,45 +77,130 @@ pub async fn serve(
     while connections.join_next().await.is_some() {}
 }
 
-/// Reads the whole body within the time limit before the handler runs: a client trickling
-/// bytes gets 408 instead of holding a connection and a buffer forever.
-async fn read_body_within(State(limits): State<Limits>, req: Request, next: Next) -> Response {
-    let (parts, body) = req.into_parts();
-    let read = axum::body::to_bytes(body, limits.max_body);
-    match tokio::time::timeout(limits.body_timeout, read).await {
-        Ok(Ok(bytes)) => {
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
+/// Resolves once shutdown starts (without holding the watch's lock across an await).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await.map(|_| ());
+}
+
+/// A connection whose writes fail once the peer has accepted no bytes for `limit` (hyper has a
+/// timer for reading headers, none for writing). The clock runs from the first write that
+/// cannot proceed and stops at any progress, so a slow but reading client is served to the
+/// end while one that stops reading is cut off.
+pub struct WriteTimeout<IO> {
+    io: IO,
+    limit: Duration,
+    stalled: Option<Pin<Box<Sleep>>>,
+}
+
+impl<IO> WriteTimeout<IO> {
+    pub fn new(io: IO, limit: Duration) -> Self {
+        WriteTimeout {
+            io,
+            limit,
+            stalled: None,
         }
-        Ok(Err(e)) if e.to_string().contains("length limit") => reply(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "request body is larger than {} bytes (CXONE_WEBHOOK_MAX_BYTES)",
-                limits.max_body
-            ),
-        ),
-        Ok(Err(e)) => reply(
-            StatusCode::BAD_REQUEST,
-            format!("could not read the request body: {e}"),
-        ),
-        Err(_) => {
-            metrics::counter!("cxone_http_body_timeouts_total").increment(1);
-            reply(
-                StatusCode::REQUEST_TIMEOUT,
+    }
+
+    fn watch<T>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if poll.is_ready() {
+            self.stalled = None;
+            return poll;
+        }
+        let limit = self.limit;
+        let timer = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
                 format!(
-                    "request body not received within {} s (CXONE_HTTP_BODY_TIMEOUT_SECS)",
-                    limits.body_timeout.as_secs()
+                    "the client accepted no bytes of the response for {} s (CXONE_HTTP_WRITE_TIMEOUT_SECS)",
+                    limit.as_secs()
                 ),
-            )
+            ))),
+            Poll::Pending => Poll::Pending,
         }
     }
 }
 
-fn reply(status: StatusCode, message: String) -> Response {
-    (status, Json(json!({"error": {"message": message}}))).into_response()
+impl<IO: AsyncRead + Unpin> AsyncRead for WriteTimeout<IO> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
 }
 
-/// Resolves once shutdown starts (without holding the watch's lock across an await).
-async fn stopped(stop: &mut watch::Receiver<bool>) {
-    let _ = stop.wait_for(|s| *s).await.map(|_| ());
+impl<IO: AsyncWrite + Unpin> AsyncWrite for WriteTimeout<IO> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.watch(cx, poll)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.watch(cx, poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let poll = Pin::new(&mut self.io).poll_flush(cx);
+        self.watch(cx, poll)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let poll = Pin::new(&mut self.io).poll_shutdown(cx);
+        self.watch(cx, poll)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn a_peer_that_stops_reading_is_cut_off_and_a_slow_one_is_not() {
+        let limit = Duration::from_millis(300);
+        // Nobody reads: the write fails after the limit.
+        let (near, _far) = tokio::io::duplex(64);
+        let mut w = WriteTimeout::new(near, limit);
+        let started = std::time::Instant::now();
+        let err = w.write_all(&[7u8; 4096]).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(err.to_string().contains("CXONE_HTTP_WRITE_TIMEOUT_SECS"));
+        assert!(started.elapsed() >= limit && started.elapsed() < limit * 5);
+        // A reader taking 64 bytes every 100 ms: slower than the whole write could take at
+        // once, but never silent for the limit, so everything arrives.
+        let (near, mut far) = tokio::io::duplex(64);
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            let mut buf = [0u8; 64];
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                match far.read(&mut buf).await.unwrap() {
+                    0 => return got,
+                    n => got.extend_from_slice(&buf[..n]),
+                }
+            }
+        });
+        let mut w = WriteTimeout::new(near, limit);
+        w.write_all(&[7u8; 640]).await.unwrap();
+        w.shutdown().await.unwrap();
+        drop(w);
+        assert_eq!(reader.await.unwrap().len(), 640);
+    }
 }
