@@ -63,6 +63,8 @@ step "embed everything pending with the local model (cxone-sidecar backfill)"
 cargo build -q -p cxone-sidecar
 # The sidecar connects as its least-privilege login, not as the superuser.
 SIDECAR_URL="postgres://cxone_sidecar_login@127.0.0.1:$PORT/cxone"
+# The key the extension sends to the sidecar's /v1/embeddings (made by cluster.sh).
+export CXONE_EMBEDDINGS_API_KEY_FILE="${CXONE_PGDATA:-/tmp/cxone-pgdata}/cxone_vector.key"
 DATABASE_URL="$SIDECAR_URL" ./target/debug/cxone-sidecar backfill
 
 step "start the sidecar for new payloads and query embeddings (http://127.0.0.1:$HTTP_PORT)"

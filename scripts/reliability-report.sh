@@ -7,8 +7,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 RESULTS="${CXONE_RELIABILITY_OUT:-target/reliability/results.tsv}"
+SECURITY="${CXONE_SECURITY_OUT:-target/reliability/security.tsv}"
 FUZZ=reliability/fuzz.tsv
 [ -s "$RESULTS" ] || { echo "reliability-report: no records in $RESULTS (run ./scripts/test.sh)" >&2; exit 1; }
+[ -s "$SECURITY" ] || { echo "reliability-report: no security records in $SECURITY (run ./scripts/test.sh)" >&2; exit 1; }
 
 bad=$(awk -F'\t' '$4 != 0 || $5 != 0' "$RESULTS")
 if [ -n "$bad" ]; then
@@ -37,6 +39,20 @@ Last run: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(git rev-parse --sh
 |---|---|---|---|---|---|
 EOF
   sort -t$'\t' -k1,1V "$RESULTS" | esc | awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6}'
+  cat <<'EOF'
+
+## Security
+
+Each row is an attack made by an end-to-end test (`tests/e2e/tests/attacks.rs`, `secrets.rs`,
+`bounded_work.rs`, and the sidecar's `sidecar_surface.rs`, `sidecar_tls.rs`) the way an attacker
+would make it: as the least-privileged login, in a fresh session (the library not loaded yet),
+through every door. A row is written only when the attack failed as expected; the result
+column is what the test saw.
+
+| Attack | Who tries it | Expected | Result |
+|---|---|---|---|
+EOF
+  sort -t$'\t' -k1,1 "$SECURITY" | esc | awk -F'\t' '{printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4}'
   cat <<'EOF'
 
 ## Fuzzing

@@ -47,13 +47,16 @@ done
 cargo build -p cxone-sidecar
 
 step "end-to-end tests (cluster on port $E2E_PORT)"
+# The key cxone_embed sends and the tests' sidecars accept (cluster.sh writes the key file).
+export CXONE_EMBEDDINGS_API_KEY=cxone-test-embeddings-key
 ./scripts/cluster.sh stop "$E2E_PORT" "$E2E_DATA" || true
 rm -rf "$E2E_DATA"
 trap './scripts/cluster.sh stop "$E2E_PORT" "$E2E_DATA" || true' EXIT
 ./scripts/cluster.sh start "$E2E_PORT" "$E2E_DATA" >/dev/null
 # The reliability scenarios record their rows here; RELIABILITY.md is rewritten from them.
 export CXONE_RELIABILITY_OUT="$PWD/target/reliability/results.tsv"
-rm -f "$CXONE_RELIABILITY_OUT"
+export CXONE_SECURITY_OUT="$PWD/target/reliability/security.tsv"
+rm -f "$CXONE_RELIABILITY_OUT" "$CXONE_SECURITY_OUT"
 CXONE_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$E2E_PORT/postgres" \
 CXONE_SIDECAR_BIN="$PWD/target/debug/cxone-sidecar" \
   cargo test -p cxone-e2e

@@ -171,12 +171,21 @@ REVOKE EXECUTE ON FUNCTION _cxone_ingest(), _cxone_ingest_flush() FROM PUBLIC;
 REVOKE ALL ON cxone_payloads, _cxone_event_keys, conversation_embeddings, cxone_mappings, cxone_intent_rules, cxone_models FROM PUBLIC;
 -- cxone_tag reads the rules; search reads the active model; neither holds customer data.
 GRANT SELECT ON cxone_mappings, cxone_intent_rules, cxone_models TO PUBLIC;
-GRANT INSERT ON cxone_payloads TO cxone_ingest;
+-- Clients supply only the payload and its source: the id, the outcome (a row that arrives
+-- with one is taken as restored data and passed through), the conversation id and the event
+-- key are the trigger's to set.
+GRANT INSERT (source, payload) ON cxone_payloads TO cxone_ingest;
 GRANT SELECT (id, received_at, source, outcome, reason, conversation_id, event_key, mapping) ON cxone_payloads TO cxone_ingest;
 GRANT SELECT ON conversation_embeddings TO cxone_reader;
--- The sidecar: claim, write back and read the queue; store webhook payloads and read their
--- outcomes (not other payloads' content).
-GRANT SELECT, UPDATE ON conversation_embeddings TO cxone_sidecar;
-GRANT INSERT ON cxone_payloads TO cxone_sidecar;
+-- The sidecar: claim, write back and read the queue (only the queue's columns, never the text,
+-- metadata or conversation); store webhook payloads and read their outcomes (not other
+-- payloads' content).
+GRANT SELECT ON conversation_embeddings TO cxone_sidecar;
+GRANT UPDATE (embedding, status, model, embedded_at, attempts, last_error, next_attempt_at, lease_until, leased_by)
+    ON conversation_embeddings TO cxone_sidecar;
+GRANT INSERT (source, payload) ON cxone_payloads TO cxone_sidecar;
 GRANT SELECT (id, outcome, reason) ON cxone_payloads TO cxone_sidecar;
+-- Functions that cost CPU per call are for the extension's roles, not PUBLIC.
+REVOKE EXECUTE ON FUNCTION cxone_map(jsonb, jsonb), cxone_tag(text), cxone_redact(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cxone_map(jsonb, jsonb), cxone_tag(text), cxone_redact(text) TO cxone_ingest, cxone_reader, cxone_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON cxone_payloads, conversation_embeddings, cxone_mappings, cxone_intent_rules, _cxone_event_keys, cxone_models TO cxone_admin;

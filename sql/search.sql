@@ -16,8 +16,10 @@ CREATE INDEX conversation_embeddings_hnsw_all_minilm_l6_v2 ON conversation_embed
     WHERE model = 'all-MiniLM-L6-v2' AND status = 'embedded';
 
 -- Creates the HNSW index that search uses for `model` (vectors of `dims` dimensions).
+-- Owner's rights: only the table's owner can index it, and cxone_admin members may.
 CREATE FUNCTION cxone_create_index(model text, dims integer) RETURNS text
-LANGUAGE plpgsql VOLATILE STRICT
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     name text := 'conversation_embeddings_hnsw_' || substr(md5(model), 1, 12);
@@ -48,8 +50,38 @@ CREATE TABLE _cxone_deferred_indexes (
 );
 SELECT pg_catalog.pg_extension_config_dump('_cxone_deferred_indexes', '');
 
+-- Superusers may set aside any model's indexes; other roles (the sidecar, cxone_admin) only
+-- those of a model being built (cxone_reembed), so that nobody else can slow down the
+-- searches of the active model.
 CREATE FUNCTION cxone_index_defer(model text) RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = current_user AND r.rolsuper) THEN
+        RETURN @extschema@._cxone_index_set_aside(model);
+    END IF;
+    RETURN @extschema@._cxone_index_defer_building(model);
+END
+$$;
+
+CREATE FUNCTION _cxone_index_defer_building(model text) RETURNS integer
 LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.cxone_models m
+                    WHERE m.model = _cxone_index_defer_building.model AND m.state = 'building') THEN
+        RAISE EXCEPTION USING ERRCODE = '42501',
+            MESSAGE = format('only a superuser can set aside the index of model %L: it is not being built', model),
+            HINT = 'backfill --defer-index is for a model started with cxone_reembed; run it as a superuser for the active model';
+    END IF;
+    RETURN @extschema@._cxone_index_set_aside(model);
+END
+$$;
+
+CREATE FUNCTION _cxone_index_set_aside(model text) RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -62,11 +94,11 @@ BEGIN
           JOIN pg_class c ON c.oid = i.indexrelid
           JOIN pg_am a ON a.oid = c.relam
          WHERE i.indrelid = '@extschema@.conversation_embeddings'::regclass AND a.amname = 'hnsw'
-           AND position(format('(model = %L::text)', cxone_index_defer.model)
+           AND position(format('(model = %L::text)', _cxone_index_set_aside.model)
                         IN coalesce(pg_get_expr(i.indpred, i.indrelid), '')) > 0
     LOOP
         INSERT INTO @extschema@._cxone_deferred_indexes (name, model, definition)
-        VALUES (r.name, cxone_index_defer.model, r.definition);
+        VALUES (r.name, _cxone_index_set_aside.model, r.definition);
         EXECUTE format('DROP INDEX %s', r.name);
         n := n + 1;
     END LOOP;
@@ -96,8 +128,10 @@ $$;
 
 REVOKE ALL ON _cxone_deferred_indexes FROM PUBLIC;
 GRANT SELECT ON _cxone_deferred_indexes TO cxone_admin, cxone_sidecar;
-REVOKE EXECUTE ON FUNCTION cxone_index_defer(text), cxone_index_restore(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION cxone_index_defer(text), cxone_index_restore(text) TO cxone_admin, cxone_sidecar;
+REVOKE EXECUTE ON FUNCTION cxone_index_defer(text), _cxone_index_defer_building(text), _cxone_index_set_aside(text),
+    cxone_index_restore(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cxone_index_defer(text), _cxone_index_defer_building(text), cxone_index_restore(text)
+    TO cxone_admin, cxone_sidecar;
 
 -- The k conversations closest in meaning to `query` (one row per conversation: its best
 -- chunk), among rows whose semantic_metadata contains `filter`. Uses the model's HNSW index;
@@ -366,3 +400,8 @@ GRANT SELECT ON cxone_status TO cxone_reader, cxone_admin;
 -- The sidecar's switch to a model it has finished building.
 REVOKE EXECUTE ON FUNCTION _cxone_finish_building(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION _cxone_finish_building(text) TO cxone_sidecar, cxone_admin;
+-- Query embeddings cost provider calls, and search CPU: for readers and admins, not PUBLIC.
+REVOKE EXECUTE ON FUNCTION cxone_embed(text), _cxone_embed_array(text, text), cxone_search(text, integer, jsonb),
+    cxone_similar(text, integer), _cxone_nearest(vector, integer, jsonb, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cxone_embed(text), _cxone_embed_array(text, text), cxone_search(text, integer, jsonb),
+    cxone_similar(text, integer), _cxone_nearest(vector, integer, jsonb, text, text) TO cxone_reader, cxone_admin;

@@ -32,6 +32,7 @@ pub fn local_sidecar() -> (cxone_e2e::Running, u16, cxone_e2e::TestDb) {
     let mut cmd = cxone_e2e::sidecar();
     cmd.env("DATABASE_URL", db.url())
         .env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("CXONE_EMBEDDINGS_API_KEY", EMBEDDINGS_KEY)
         .env("CXONE_LOG", "warn");
     let running = cxone_e2e::Running(cxone_e2e::spawn(cmd.arg("run")));
     cxone_e2e::wait_ready(port);
@@ -88,3 +89,6 @@ pub fn words(payload: &str) -> usize {
         })
         .unwrap_or(0)
 }
+
+/// The key the benchmarks' sidecars accept on /v1/embeddings.
+pub const EMBEDDINGS_KEY: &str = "cxone-bench-embeddings-key";

@@ -21,6 +21,7 @@ pub fn embed(port: u16, texts: &[String]) -> (Vec<Vec<f32>>, f64) {
     for batch in texts.chunks(32) {
         let resp: Value = client
             .post(format!("http://127.0.0.1:{port}/v1/embeddings"))
+            .bearer_auth(crate::payloads::EMBEDDINGS_KEY)
             .json(&json!({"input": batch}))
             .send()
             .unwrap()

@@ -12,9 +12,16 @@
 //!   registered here bumps the generation (as PostgreSQL's own catalog caches work; a sinval
 //!   queue overflow resets everything, which bumps it too);
 //! - the settings it was built from (`cxone.mapping`, `cxone.redact`, the chunking settings):
-//!   they are part of the key.
+//!   they are part of the key;
+//! - the role it was loaded as: `cxone_tag` loads the rules as its caller, the ingest trigger
+//!   as the extension's owner, and nothing one of them loaded is handed to the other.
+//!
+//! The queries name the extension's schema, found in the catalogs without SQL
+//! ([`crate::trust::extension_schema`]), and use only `pg_catalog` types and operators, so the
+//! caller's `search_path` takes no part in them.
 
 use crate::guc;
+use crate::trust;
 use cxone_core::ingest::IngestConfig;
 use cxone_core::intent::{IntentRule, IntentRules};
 use cxone_core::mapping::Mapping;
@@ -24,8 +31,17 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
-/// (generation, cxone.mapping, cxone.redact, chunk tokens, overlap turns, tokenizer)
-type Key = (u64, String, bool, i32, i32, String);
+/// What a cached configuration was built from.
+#[derive(PartialEq)]
+struct Key {
+    generation: u64,
+    /// The role the queries ran as.
+    user: pg_sys::Oid,
+    mapping: String,
+    redact: bool,
+    limits: (i32, i32),
+    chunking: (i32, i32, String),
+}
 
 #[derive(Default)]
 struct Loaded {
@@ -62,15 +78,15 @@ fn cache_key() -> Key {
         };
         CALLBACK_REGISTERED.with(|r| r.set(true));
     }
-    let (tokens, overlap, tokenizer) = guc::chunking_settings();
-    (
-        GENERATION.with(Cell::get),
-        guc::mapping_name(),
-        guc::redact(),
-        tokens,
-        overlap,
-        tokenizer,
-    )
+    Key {
+        generation: GENERATION.with(Cell::get),
+        // SAFETY: reads the current user id of the backend.
+        user: unsafe { pg_sys::GetUserId() },
+        mapping: guc::mapping_name(),
+        redact: guc::redact(),
+        limits: guc::limits_settings(),
+        chunking: guc::chunking_settings(),
+    }
 }
 
 /// Runs `f` on the cache after dropping anything loaded under a different key.
@@ -88,26 +104,29 @@ fn with_cache<R>(f: impl FnOnce(&mut Loaded) -> R) -> R {
     })
 }
 
-/// The extension's schema, quoted for use in SQL text.
+/// The extension's schema, quoted for use in SQL text. Not installed in this database (a
+/// function of the library called from elsewhere) is an error.
 pub fn schema() -> Rc<str> {
     if let Some(s) = with_cache(|c| c.schema.clone()) {
         return s;
     }
-    let s: Rc<str> = Spi::get_one::<String>(
-        "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e \
-         JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'cxone_vector'",
-    )
-    .ok()
-    .flatten()
-    .unwrap_or_else(|| "public".into())
-    .into();
+    let s: Rc<str> = trust::extension_schema()
+        .and_then(trust::quoted_schema_name)
+        .unwrap_or_else(|| {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+                "extension cxone_vector is not installed in this database"
+            );
+        })
+        .into();
     with_cache(|c| c.schema = Some(s.clone()));
     s
 }
 
 fn load_rules() -> Result<IntentRules, String> {
     let query = format!(
-        "SELECT id::int8 AS id, category, pattern, priority FROM {}.cxone_intent_rules WHERE enabled",
+        "SELECT id::pg_catalog.int8 AS id, category, pattern, priority FROM {}.cxone_intent_rules WHERE enabled",
         schema()
     );
     let rules = Spi::connect(|client| {
@@ -155,7 +174,7 @@ pub fn ingest_config() -> Result<Arc<IngestConfig>, String> {
 fn load_ingest_config() -> Result<IngestConfig, String> {
     let name = guc::mapping_name();
     let query = format!(
-        "SELECT mapping FROM {}.cxone_mappings WHERE name = $1",
+        "SELECT mapping FROM {}.cxone_mappings WHERE name OPERATOR(pg_catalog.=) $1",
         schema()
     );
     let spec = Spi::connect(|c| {
@@ -176,6 +195,7 @@ fn load_ingest_config() -> Result<IngestConfig, String> {
         mapping,
         rules,
         chunking: guc::chunking()?,
+        limits: guc::limits(),
         redact: guc::redact(),
     })
 }

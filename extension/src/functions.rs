@@ -22,7 +22,16 @@ fn parse_mapping(mapping: &serde_json::Value) -> Mapping {
 /// Labelled text from a payload by a mapping (either form); NULL when no path matched any text.
 #[pg_extern(immutable, strict, parallel_safe)]
 fn cxone_map(payload: JsonB, mapping: JsonB) -> Option<String> {
-    Some(parse_mapping(&mapping.0).render(&payload.0).text).filter(|t| !t.is_empty())
+    let rendered = parse_mapping(&mapping.0)
+        .render(&payload.0, &crate::guc::limits())
+        .unwrap_or_else(|e| {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                e.to_string()
+            );
+        });
+    Some(rendered.text).filter(|t| !t.is_empty())
 }
 
 /// Semantic metadata of a text: PII found, intent by the rules in cxone_intent_rules, length.

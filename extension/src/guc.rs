@@ -1,9 +1,17 @@
 //! Every `cxone.*` setting, in one place.
+//!
+//! Owner-only settings (`GucContext::Suset`) count only when a superuser set them
+//! ([`crate::trust::set_by_superuser`]), whatever door the value came through: when one cannot
+//! be trusted, redaction is on, size caps keep their defaults, and the embeddings endpoint and
+//! key file are refused with an error. Secrets are never settings: settings are readable in
+//! `pg_db_role_setting` by every role, and as placeholders before the library loads. The key
+//! that `cxone_embed` sends lives in a file only the server's OS user can read.
 
+use crate::trust::set_by_superuser;
 use cxone_core::chunk::ChunkConfig;
 use cxone_core::tokens::Tokenizer;
-use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
-use std::ffi::CString;
+use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting};
+use std::ffi::{CStr, CString};
 
 /// Name of the row in `cxone_mappings` that the ingest trigger uses.
 pub static MAPPING: GucSetting<Option<CString>> =
@@ -20,9 +28,18 @@ pub static INGEST_HELPER_THREAD: GucSetting<bool> = GucSetting::<bool>::new(true
 
 pub static EMBEDDINGS_URL: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"http://127.0.0.1:8088/v1/embeddings"));
-pub static EMBEDDINGS_API_KEY: GucSetting<Option<CString>> =
+pub static EMBEDDINGS_API_KEY_FILE: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"cxone_vector.key"));
+pub static EMBEDDINGS_CA_FILE: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(None);
 pub static EMBED_TIMEOUT_MS: GucSetting<i32> = GucSetting::<i32>::new(10_000);
+/// The longest query-embedding wait a role that is not a superuser gets, whatever it sets.
+pub const EMBED_TIMEOUT_USER_MAX_MS: i32 = 30_000;
+
+pub const MAX_PAYLOAD_BYTES_DEFAULT: i32 = 8 << 20;
+pub static MAX_PAYLOAD_BYTES: GucSetting<i32> = GucSetting::<i32>::new(MAX_PAYLOAD_BYTES_DEFAULT);
+pub const MAX_TEXT_BYTES_DEFAULT: i32 = 4 << 20;
+pub static MAX_TEXT_BYTES: GucSetting<i32> = GucSetting::<i32>::new(MAX_TEXT_BYTES_DEFAULT);
 
 pub fn init() {
     GucRegistry::define_string_guc(
@@ -34,17 +51,25 @@ pub fn init() {
         GucFlags::default(),
     );
     GucRegistry::define_string_guc(
-        c"cxone.embeddings_api_key",
-        c"Bearer key for cxone.embeddings_url, if it needs one.",
-        c"Superuser-only: it can neither be read nor set by other roles.",
-        &EMBEDDINGS_API_KEY,
+        c"cxone.embeddings_api_key_file",
+        c"File holding the bearer key that cxone_embed sends to cxone.embeddings_url.",
+        c"A path on the database server, relative to its data directory unless absolute, readable only by the server's OS user (mode 0600). Read at each request; a missing file means no key is sent. The key itself is never a setting: settings are readable by every role.",
+        &EMBEDDINGS_API_KEY_FILE,
         GucContext::Suset,
-        GucFlags::SUPERUSER_ONLY | GucFlags::NO_SHOW_ALL,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"cxone.embeddings_ca_file",
+        c"PEM file of certificate authorities trusted for an https cxone.embeddings_url, besides the system's.",
+        c"For a private CA; empty: the system's roots only.",
+        &EMBEDDINGS_CA_FILE,
+        GucContext::Suset,
+        GucFlags::default(),
     );
     GucRegistry::define_int_guc(
         c"cxone.embed_timeout_ms",
         c"Timeout of one query-embedding request, in milliseconds.",
-        c"A backend cannot be cancelled while it waits, so keep it short.",
+        c"Query cancel and statement_timeout also end the wait. Roles that are not superusers get at most 30000.",
         &EMBED_TIMEOUT_MS,
         100,
         600_000,
@@ -64,6 +89,26 @@ pub fn init() {
         c"Store and queue only redacted conversation text (PII replaced by [EMAIL], [PHONE], ...).",
         c"cxone_payloads keeps the original payload; conversation_embeddings and everything sent to an embedding provider get redacted text. Only a superuser can change it, e.g. ALTER DATABASE ... SET cxone.redact = on.",
         &REDACT,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"cxone.max_payload_bytes",
+        c"Largest payload the ingest trigger maps, in bytes; larger ones are stored and recorded invalid.",
+        c"Bounds the work one INSERT can make a backend do. Only a superuser can change it.",
+        &MAX_PAYLOAD_BYTES,
+        1024,
+        1 << 30,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"cxone.max_text_bytes",
+        c"Largest mapped conversation text, in bytes; a payload whose text is larger is recorded invalid.",
+        c"Bounds tagging, redaction and chunking per payload. Only a superuser can change it.",
+        &MAX_TEXT_BYTES,
+        1024,
+        1 << 30,
         GucContext::Suset,
         GucFlags::default(),
     );
@@ -103,6 +148,20 @@ pub fn init() {
         GucContext::Userset,
         GucFlags::default(),
     );
+    // Any other cxone.* name is refused from now on (and placeholders for one are removed), so
+    // no value can hide under a name the extension does not read, e.g. the retired
+    // cxone.embeddings_api_key.
+    // SAFETY: called once from _PG_init with a static, NUL-terminated prefix.
+    unsafe { pg_sys::MarkGUCPrefixReserved(c"cxone".as_ptr()) };
+}
+
+/// The value of an owner-only setting if a superuser set it, else `untrusted`.
+fn owner_only<T>(name: &'static CStr, value: T, untrusted: T) -> T {
+    if set_by_superuser(name) {
+        value
+    } else {
+        untrusted
+    }
 }
 
 fn string(setting: &GucSetting<Option<CString>>, default: &str) -> String {
@@ -121,8 +180,36 @@ pub fn ingest_helper_thread() -> bool {
     INGEST_HELPER_THREAD.get()
 }
 
+/// Redaction is on unless a superuser turned it off (or left the default, off, untouched):
+/// an `off` that a client supplied does not count.
 pub fn redact() -> bool {
-    REDACT.get()
+    REDACT.get() || !set_by_superuser(c"cxone.redact")
+}
+
+/// (largest payload, largest mapped text) in bytes; the defaults when a non-superuser set them.
+pub fn limits_settings() -> (i32, i32) {
+    (
+        owner_only(
+            c"cxone.max_payload_bytes",
+            MAX_PAYLOAD_BYTES.get(),
+            MAX_PAYLOAD_BYTES_DEFAULT.min(MAX_PAYLOAD_BYTES.get()),
+        ),
+        owner_only(
+            c"cxone.max_text_bytes",
+            MAX_TEXT_BYTES.get(),
+            MAX_TEXT_BYTES_DEFAULT.min(MAX_TEXT_BYTES.get()),
+        ),
+    )
+}
+
+/// The size caps in force, for the ingest configuration.
+pub fn limits() -> cxone_core::limits::Limits {
+    let (payload, text) = limits_settings();
+    cxone_core::limits::Limits {
+        max_payload_bytes: usize::try_from(payload).unwrap_or(usize::MAX),
+        max_text_bytes: usize::try_from(text).unwrap_or(usize::MAX),
+        ..cxone_core::limits::Limits::default()
+    }
 }
 
 /// The raw chunking settings (tokens, overlap turns, tokenizer name), for cache keys.
@@ -148,17 +235,48 @@ pub fn chunking() -> Result<ChunkConfig, String> {
     })
 }
 
-pub fn embeddings_url() -> String {
-    string(&EMBEDDINGS_URL, "http://127.0.0.1:8088/v1/embeddings")
+/// An owner-only setting that a client supplied: refused, with what to do.
+fn refused(name: &str) -> String {
+    format!("{name} was set by a role that is not a superuser, so it is not used; reconnect without setting it (PGOPTIONS, SET, ALTER ROLE), or ask a superuser to set it")
 }
 
-pub fn embeddings_api_key() -> Option<String> {
-    EMBEDDINGS_API_KEY
-        .get()
-        .and_then(|s| s.into_string().ok())
-        .filter(|s| !s.is_empty())
+/// The embeddings endpoint; Err when its value cannot be trusted.
+pub fn embeddings_url() -> Result<String, String> {
+    owner_only(
+        c"cxone.embeddings_url",
+        Ok(string(
+            &EMBEDDINGS_URL,
+            "http://127.0.0.1:8088/v1/embeddings",
+        )),
+        Err(refused("cxone.embeddings_url")),
+    )
 }
 
+/// The key file's path (empty: none); Err when its value cannot be trusted.
+pub fn embeddings_api_key_file() -> Result<String, String> {
+    owner_only(
+        c"cxone.embeddings_api_key_file",
+        Ok(string(&EMBEDDINGS_API_KEY_FILE, "")),
+        Err(refused("cxone.embeddings_api_key_file")),
+    )
+}
+
+/// The extra CA file's path (empty: none); Err when its value cannot be trusted.
+pub fn embeddings_ca_file() -> Result<String, String> {
+    owner_only(
+        c"cxone.embeddings_ca_file",
+        Ok(string(&EMBEDDINGS_CA_FILE, "")),
+        Err(refused("cxone.embeddings_ca_file")),
+    )
+}
+
+/// The query-embedding timeout; at most [`EMBED_TIMEOUT_USER_MAX_MS`] unless a superuser set it.
 pub fn embed_timeout_ms() -> u64 {
-    u64::try_from(EMBED_TIMEOUT_MS.get()).unwrap_or(10_000)
+    let v = EMBED_TIMEOUT_MS.get();
+    let v = owner_only(
+        c"cxone.embed_timeout_ms",
+        v,
+        v.min(EMBED_TIMEOUT_USER_MAX_MS),
+    );
+    u64::try_from(v).unwrap_or(10_000)
 }

@@ -25,15 +25,15 @@
 //! results (then every row is written at once), or when the thread cannot be started.
 
 use crate::ingest_trigger::IngestError;
+use crate::threads;
 use cxone_core::envelope::Envelope;
 use cxone_core::ingest::{finish, map, IngestConfig, NotQueued, QueueRow};
 use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::panic::AssertUnwindSafe;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Payloads handed to the helper at once.
 const BATCH: usize = 64;
@@ -253,37 +253,18 @@ impl Helper {
 
 /// Waits for a batch's results, answering cancel requests meanwhile.
 fn receive(results: &Receiver<Results>) -> Result<Results, IngestError> {
-    loop {
-        match results.recv_timeout(Duration::from_millis(100)) {
-            Ok(r) => return Ok(r),
-            Err(RecvTimeoutError::Timeout) => {
-                pgrx::check_for_interrupts!();
-            }
-            Err(RecvTimeoutError::Disconnected) => return Err(IngestError::Helper),
-        }
-    }
+    threads::wait(results).ok_or(IngestError::Helper)
 }
 
-/// Starts the helper with all signals blocked (a new thread inherits the creating thread's
-/// mask, so the backend's own mask is set for the spawn and restored right after).
+/// Starts the helper with all signals blocked ([`threads::with_signals_blocked`]).
 fn start() -> Option<Sender<Job>> {
     let (jobs, inbox) = mpsc::channel::<Job>();
-    // SAFETY: sigfillset and pthread_sigmask on local, initialised sets; the backend's mask is
-    // restored before returning, whether or not the spawn succeeded.
-    let spawned = unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut saved: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        if libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut saved) != 0 {
-            return None;
-        }
-        let spawned = std::thread::Builder::new()
+    threads::with_signals_blocked(|| {
+        std::thread::Builder::new()
             .name("cxone-ingest".into())
-            .spawn(move || run(inbox));
-        libc::pthread_sigmask(libc::SIG_SETMASK, &saved, std::ptr::null_mut());
-        spawned
-    };
-    spawned.ok()?;
+            .spawn(move || run(inbox))
+    })?
+    .ok()?;
     Some(jobs)
 }
 

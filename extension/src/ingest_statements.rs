@@ -124,9 +124,11 @@ impl QueueColumns {
     }
 }
 
-/// The statements a flush runs, prepared once per backend (and per extension schema).
+/// The statements a flush runs, prepared once per backend (and per extension schema and role:
+/// the flush runs as the extension's owner, and nothing prepared for another role is used).
 pub struct Plans {
     schema: Rc<str>,
+    user: pg_sys::Oid,
     pub claim_keys: OwnedPreparedStatement,
     pub originals: OwnedPreparedStatement,
     pub known: OwnedPreparedStatement,
@@ -137,9 +139,11 @@ pub struct Plans {
 
 pub fn plans() -> Result<Rc<Plans>, SpiError> {
     let schema = config::schema();
+    // SAFETY: reads the current user id of the backend.
+    let user = unsafe { pg_sys::GetUserId() };
     if let Some(p) = PLANS
         .with(|p| p.borrow().clone())
-        .filter(|p| p.schema == schema)
+        .filter(|p| p.schema == schema && p.user == user)
     {
         return Ok(p);
     }
@@ -149,6 +153,7 @@ pub fn plans() -> Result<Rc<Plans>, SpiError> {
     let p = Spi::connect(|c: &SpiClient<'_>| {
         Ok::<_, SpiError>(Plans {
             schema: schema.clone(),
+            user,
             claim_keys: c
                 .prepare_mut(
                     &*format!(

@@ -15,7 +15,6 @@ use crate::config;
 use crate::guc;
 use crate::ingest_buffer::{self, Pending};
 use crate::ingest_helper::{self, Queued, Work};
-use cxone_core::envelope::Envelope;
 use cxone_core::ingest::{conversation_id, parse_payload, NotQueued};
 use pgrx::prelude::*;
 use pgrx::spi::SpiError;
@@ -171,6 +170,18 @@ fn decide(payload_id: i64, raw: &str, helper: bool) -> (Recorded, Option<Pending
         Err(reason) => return (not_queued(NotQueued::Invalid(reason), None, None), None),
     };
     let mapping = Some(cfg.mapping_name.clone());
+    let (max_payload, _) = guc::limits_settings();
+    if raw.len() > usize::try_from(max_payload).unwrap_or(usize::MAX) {
+        let reason = format!(
+            "payload is {} bytes, over cxone.max_payload_bytes = {max_payload}; it is stored as sent; a superuser can raise the setting and insert it again",
+            raw.len()
+        );
+        let r = Recorded {
+            mapping,
+            ..not_queued(NotQueued::Invalid(reason), None, None)
+        };
+        return (r, None);
+    }
     let payload = match parse_payload(raw) {
         Ok(p) => p,
         Err(n) => {
@@ -181,7 +192,7 @@ fn decide(payload_id: i64, raw: &str, helper: bool) -> (Recorded, Option<Pending
             return (r, None);
         }
     };
-    let env = Envelope::extract(&payload, &cfg.mapping);
+    let env = cxone_core::ingest::envelope(&payload, &cfg);
     let conversation = conversation_id(&env, &cfg);
     let event_key = env.event_key.clone();
     // Not queued for its content; a replay of an earlier event is still a replay.

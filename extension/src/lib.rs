@@ -6,7 +6,10 @@
 //! - [`ingest_flush`]: the statement trigger that registers event keys and queues the rows;
 //! - [`config`]: the mapping and intent rules in force, loaded once per statement;
 //! - [`embed`]: `cxone_embed`, the query embedding over HTTP;
-//! - [`guc`]: every `cxone.*` setting.
+//! - [`guc`]: every `cxone.*` setting;
+//! - [`trust`]: who set a setting, and the extension's schema from the catalogs (what
+//!   owner-rights code may rely on);
+//! - [`threads`]: the rules for threads inside a backend.
 //!
 //! The tables, trigger and seeds are in `sql/*.sql` at the repository root.
 
@@ -23,6 +26,8 @@ mod ingest_statements;
 mod ingest_trigger;
 mod jsonb;
 mod pg_array;
+mod threads;
+mod trust;
 
 ::pgrx::pg_module_magic!(name, version);
 
@@ -38,6 +43,9 @@ pgrx::extension_sql_file!(
         functions::cxone_mapping_check,
         functions::cxone_intent_pattern_check,
         functions::_cxone_seed,
+        functions::cxone_map,
+        functions::cxone_tag,
+        functions::cxone_redact,
         ingest_trigger::_cxone_ingest,
         ingest_flush::_cxone_ingest_flush,
         config::_cxone_config_changed,

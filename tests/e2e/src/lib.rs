@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end tests: each test gets its own database with the extension
 //! installed, on the cluster that `scripts/test.sh` starts (CXONE_TEST_DATABASE_URL).
 
+pub mod attack;
 pub mod cluster;
 pub mod cxone_double;
 pub mod openai_double;
@@ -192,6 +193,8 @@ pub fn sidecar() -> Command {
                 env!("CARGO_MANIFEST_DIR")
             ),
         )
+        // The key POST /v1/embeddings requires (scripts/test.sh gives cxone_embed the same).
+        .env("CXONE_EMBEDDINGS_API_KEY", "cxone-test-embeddings-key")
         .env("CXONE_LOG", "info");
     c
 }
@@ -359,4 +362,27 @@ pub fn sign(secret: &str, ts: &str, body: &[u8]) -> String {
     mac.update(b".");
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Makes `cxone_embed` in `db` send `key`: writes it to a key file in the cluster's data
+/// directory, readable only by the server's OS user, and points
+/// `cxone.embeddings_api_key_file` at it (README "Security model"). Returns the file's path.
+pub fn use_embeddings_key(db: &TestDb, key: &str) -> String {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let mut c = db.connect();
+    let data: String = c
+        .query_one("SHOW data_directory", &[])
+        .expect("data_directory")
+        .get(0);
+    let owner = std::fs::metadata(&data).expect("data directory").uid();
+    let path = format!("{data}/cxone-test-key-{}", db.name);
+    std::fs::write(&path, format!("{key}\n")).expect("write the key file");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::os::unix::fs::chown(&path, Some(owner), None).expect("chown the key file");
+    c.batch_execute(&format!(
+        "ALTER DATABASE {} SET cxone.embeddings_api_key_file = '{path}'",
+        db.name
+    ))
+    .unwrap();
+    path
 }

@@ -270,7 +270,10 @@ fn embeddings_endpoint_is_openai_compatible() {
         port,
         "POST",
         "/v1/embeddings",
-        &[("Content-Type", "application/json")],
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", "Bearer cxone-test-embeddings-key"),
+        ],
         br#"{"model": "all-MiniLM-L6-v2", "input": ["hello", "world"]}"#,
     );
     assert_eq!(status, 200, "{body}");
@@ -282,7 +285,7 @@ fn embeddings_endpoint_is_openai_compatible() {
         port,
         "POST",
         "/v1/embeddings",
-        &[],
+        &[("Authorization", "Bearer cxone-test-embeddings-key")],
         br#"{"model": "other", "input": "x"}"#,
     );
     assert_eq!(status, 404);
@@ -364,13 +367,12 @@ fn reembed_switches_models_while_search_keeps_answering() {
     );
     // Point query embeddings at the new model's API: search answers from 1536-dim vectors.
     c.batch_execute(&format!(
-        "ALTER DATABASE {} SET cxone.embeddings_url = '{}/embeddings'; ALTER DATABASE {} SET cxone.embeddings_api_key = '{}'",
+        "ALTER DATABASE {} SET cxone.embeddings_url = '{}/embeddings'",
         db.name,
         double.base_url(),
-        db.name,
-        double.key
     ))
     .unwrap();
+    cxone_e2e::use_embeddings_key(&db, &double.key);
     let mut s = db.connect();
     assert_eq!(
         s.query(

@@ -1,5 +1,6 @@
 //! Who can read what (README "Privileges"), and redaction that a session cannot turn off.
 
+use cxone_e2e::attack::key_value;
 use cxone_e2e::postgres::error::SqlState;
 use cxone_e2e::postgres::{Client, NoTls};
 use cxone_e2e::{fixture, insert, TestDb};
@@ -13,18 +14,6 @@ fn login_as(db: &TestDb, admin: &mut Client, name: &str, group: &str) -> Client 
         .unwrap();
     let url = format!("{} user={name}", key_value(db.url()));
     Client::connect(&url, NoTls).unwrap()
-}
-
-/// postgres://user@host:port/db → key=value form, so another user can be set.
-fn key_value(url: &str) -> String {
-    let rest = url.trim_start_matches("postgres://");
-    let (auth_host, db) = rest.split_once('/').unwrap();
-    let host_port = auth_host.rsplit('@').next().unwrap();
-    let (host, port) = host_port.split_once(':').unwrap();
-    format!(
-        "host={host} port={port} dbname={}",
-        db.split('?').next().unwrap()
-    )
 }
 
 #[test]
@@ -167,7 +156,6 @@ fn the_sidecar_works_as_a_least_privilege_role() {
         "CREATE TABLE public.mine (x int)",
         "SELECT cxone_forget('x', true)",
         "SELECT cxone_retry_failed(NULL)",
-        "SHOW cxone.embeddings_api_key",
         "SET cxone.redact = off",
         "ALTER SYSTEM SET cxone.redact = off",
         "CREATE ROLE intruder",

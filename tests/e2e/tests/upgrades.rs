@@ -6,8 +6,8 @@ use cxone_e2e::TestDb;
 
 const CURRENT: &str = env!("CARGO_PKG_VERSION");
 
-/// Tables, columns and their storage, functions (arguments, security, settings), triggers and
-/// indexes of the extension.
+/// Tables, columns and their storage, functions (arguments, security, settings), privileges
+/// (tables, columns, functions), triggers and indexes of the extension.
 fn catalog(c: &mut Client) -> Vec<String> {
     let rows = c
         .query(
@@ -20,6 +20,17 @@ fn catalog(c: &mut Client) -> Vec<String> {
              UNION ALL
              SELECT 'function ' || p.oid::regprocedure::text || ' ' || p.provolatile::text || p.proisstrict::text
                     || ' definer ' || p.prosecdef::text || ' ' || coalesce(array_to_string(p.proconfig, ','), '')
+               FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
+               JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxone_vector'
+             UNION ALL
+             SELECT 'acl ' || c.oid::regclass || ' ' || coalesce((SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(c.relacl) x), '')
+               FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v')
+             UNION ALL
+             SELECT 'column acl ' || a.attrelid::regclass || '.' || a.attname || ' ' || (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(a.attacl) x)
+               FROM pg_attribute a JOIN pg_class r ON r.oid = a.attrelid
+              WHERE r.relnamespace = 'public'::regnamespace AND a.attacl IS NOT NULL
+             UNION ALL
+             SELECT 'function acl ' || p.oid::regprocedure::text || ' ' || coalesce((SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(p.proacl) x), '')
                FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
                JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxone_vector'
              UNION ALL

@@ -1,0 +1,83 @@
+-- cxone_vector 0.2.0 -> 0.3.0: closing the doors of the security review (README "Security model").
+-- Everything else of 0.3.0 is in the library: the schema found from the catalogs, owner-only
+-- settings trusted only when a superuser set them, the API key read from a file.
+
+-- Clients supply only the payload and its source.
+REVOKE INSERT ON cxone_payloads FROM cxone_ingest, cxone_sidecar;
+GRANT INSERT (source, payload) ON cxone_payloads TO cxone_ingest, cxone_sidecar;
+
+-- The sidecar updates only the queue's columns.
+REVOKE UPDATE ON conversation_embeddings FROM cxone_sidecar;
+GRANT UPDATE (embedding, status, model, embedded_at, attempts, last_error, next_attempt_at, lease_until, leased_by)
+    ON conversation_embeddings TO cxone_sidecar;
+
+-- cxone_admin members who are not superusers can create a model's index (and so cxone_reembed).
+ALTER FUNCTION cxone_create_index(text, integer) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+-- Only superusers set aside the active model's index; other roles only a building model's.
+-- Superusers may set aside any model's indexes; other roles (the sidecar, cxone_admin) only
+-- those of a model being built (cxone_reembed), so that nobody else can slow down the
+-- searches of the active model.
+CREATE OR REPLACE FUNCTION cxone_index_defer(model text) RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = current_user AND r.rolsuper) THEN
+        RETURN @extschema@._cxone_index_set_aside(model);
+    END IF;
+    RETURN @extschema@._cxone_index_defer_building(model);
+END
+$$;
+
+CREATE FUNCTION _cxone_index_defer_building(model text) RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.cxone_models m
+                    WHERE m.model = _cxone_index_defer_building.model AND m.state = 'building') THEN
+        RAISE EXCEPTION USING ERRCODE = '42501',
+            MESSAGE = format('only a superuser can set aside the index of model %L: it is not being built', model),
+            HINT = 'backfill --defer-index is for a model started with cxone_reembed; run it as a superuser for the active model';
+    END IF;
+    RETURN @extschema@._cxone_index_set_aside(model);
+END
+$$;
+
+CREATE FUNCTION _cxone_index_set_aside(model text) RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    n integer := 0;
+BEGIN
+    FOR r IN
+        SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
+          FROM pg_index i
+          JOIN pg_class c ON c.oid = i.indexrelid
+          JOIN pg_am a ON a.oid = c.relam
+         WHERE i.indrelid = '@extschema@.conversation_embeddings'::regclass AND a.amname = 'hnsw'
+           AND position(format('(model = %L::text)', _cxone_index_set_aside.model)
+                        IN coalesce(pg_get_expr(i.indpred, i.indrelid), '')) > 0
+    LOOP
+        INSERT INTO @extschema@._cxone_deferred_indexes (name, model, definition)
+        VALUES (r.name, _cxone_index_set_aside.model, r.definition);
+        EXECUTE format('DROP INDEX %s', r.name);
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION _cxone_index_defer_building(text), _cxone_index_set_aside(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION _cxone_index_defer_building(text) TO cxone_admin, cxone_sidecar;
+
+-- Functions that cost CPU or provider calls are for the extension's roles, not PUBLIC.
+REVOKE EXECUTE ON FUNCTION cxone_map(jsonb, jsonb), cxone_tag(text), cxone_redact(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cxone_map(jsonb, jsonb), cxone_tag(text), cxone_redact(text) TO cxone_ingest, cxone_reader, cxone_admin;
+REVOKE EXECUTE ON FUNCTION cxone_embed(text), _cxone_embed_array(text, text), cxone_search(text, integer, jsonb),
+    cxone_similar(text, integer), _cxone_nearest(vector, integer, jsonb, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cxone_embed(text), _cxone_embed_array(text, text), cxone_search(text, integer, jsonb),
+    cxone_similar(text, integer), _cxone_nearest(vector, integer, jsonb, text, text) TO cxone_reader, cxone_admin;
