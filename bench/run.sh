@@ -27,6 +27,8 @@ cargo pgrx install --release -p cxone_vector --pg-config "$PGC" ${SUDO:+--sudo} 
 cargo build --release -p cxone-sidecar -p cxone-bench
 
 step "scratch cluster on port $PORT"
+# The key cxone_embed sends and the benchmarks' sidecars accept (bench/src/payloads.rs).
+export CXONE_EMBEDDINGS_API_KEY=cxone-bench-embeddings-key
 ./scripts/cluster.sh stop "$PORT" "$DATA" || true
 rm -rf "$DATA"
 trap './scripts/cluster.sh stop "$PORT" "$DATA" || true' EXIT
