@@ -23,14 +23,18 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     name text := 'conversation_embeddings_hnsw_' || substr(md5(model), 1, 12);
+    vector_schema name := (SELECT n.nspname FROM pg_catalog.pg_extension e
+                             JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'vector');
 BEGIN
     IF dims < 1 OR dims > 4000 THEN
         RAISE EXCEPTION USING ERRCODE = '22023',
             MESSAGE = format('HNSW indexes on halfvec take 1 to 4000 dimensions, not %s', dims);
     END IF;
+    -- halfvec and its operator class are pgvector's, named by its schema (the search_path
+    -- of this owner-rights function is pg_catalog only).
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON @extschema@.conversation_embeddings
-                    USING hnsw ((embedding::halfvec(%s)) halfvec_cosine_ops)
-                    WHERE model = %L AND status = ''embedded''', name, dims, model);
+                    USING hnsw ((embedding::%I.halfvec(%s)) %I.halfvec_cosine_ops)
+                    WHERE model = %L AND status = ''embedded''', name, vector_schema, dims, vector_schema, model);
     RETURN name;
 END
 $$;

@@ -49,7 +49,14 @@ pub fn set_by_superuser(name: &'static CStr) -> bool {
     match record(name) {
         // SAFETY: a record from the table above; superuser_arg reads the role's catalog row
         // (a syscache lookup, cached for the last role asked).
-        Some(g) => unsafe { pg_sys::superuser_arg((*g).srole) },
+        // A value from the client's connection options (PGOPTIONS) counts only for a superuser
+        // session: PostgreSQL 15 can record it with a superuser's srole when the library
+        // defines the setting after the connection started (found by tests/e2e/tests/attacks.rs).
+        Some(g) => unsafe {
+            pg_sys::superuser_arg((*g).srole)
+                && ((*g).source != pg_sys::GucSource::PGC_S_CLIENT
+                    || pg_sys::superuser_arg(pg_sys::GetSessionUserId()))
+        },
         None => false,
     }
 }

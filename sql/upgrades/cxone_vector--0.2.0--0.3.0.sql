@@ -12,7 +12,29 @@ GRANT UPDATE (embedding, status, model, embedded_at, attempts, last_error, next_
     ON conversation_embeddings TO cxone_sidecar;
 
 -- cxone_admin members who are not superusers can create a model's index (and so cxone_reembed).
-ALTER FUNCTION cxone_create_index(text, integer) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+-- Owner's rights: only the table's owner can index it, and cxone_admin members may.
+CREATE OR REPLACE FUNCTION cxone_create_index(model text, dims integer) RETURNS text
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    name text := 'conversation_embeddings_hnsw_' || substr(md5(model), 1, 12);
+    vector_schema name := (SELECT n.nspname FROM pg_catalog.pg_extension e
+                             JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'vector');
+BEGIN
+    IF dims < 1 OR dims > 4000 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = format('HNSW indexes on halfvec take 1 to 4000 dimensions, not %s', dims);
+    END IF;
+    -- halfvec and its operator class are pgvector's, named by its schema (the search_path
+    -- of this owner-rights function is pg_catalog only).
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON @extschema@.conversation_embeddings
+                    USING hnsw ((embedding::%I.halfvec(%s)) %I.halfvec_cosine_ops)
+                    WHERE model = %L AND status = ''embedded''', name, vector_schema, dims, vector_schema, model);
+    RETURN name;
+END
+$$;
+
 
 -- Only superusers set aside the active model's index; other roles only a building model's.
 -- Superusers may set aside any model's indexes; other roles (the sidecar, cxone_admin) only

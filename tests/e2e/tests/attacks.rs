@@ -73,7 +73,7 @@ fn an_ingest_login_cannot_become_superuser_through_search_path() {
     // The reported attack: cxone_tag under the attacker's search_path first (the library
     // loads and caches), then an INSERT with search_path reset; then variants.
     let doors: [(&str, &str); 4] = [
-        ("cxone_tag under the trap's search_path, then INSERT after RESET", "SET search_path = trap, pg_catalog; SELECT cxone_tag('refund'); RESET search_path;"),
+        ("cxone_tag under the trap's search_path, then INSERT after RESET", "SET search_path = trap, pg_catalog; SELECT public.cxone_tag('refund'); RESET search_path;"),
         ("INSERT with the trap's search_path", "SET search_path = trap, pg_catalog, public;"),
         ("search_path as a connection option", ""),
         ("cxone_redact/cxone_map under the trap, then INSERT", "SET search_path = trap, pg_catalog; SELECT public.cxone_redact('x'), public.cxone_map('{}', '{\"a\": \"A\"}'); RESET search_path;"),
