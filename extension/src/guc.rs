@@ -7,7 +7,7 @@
 //! `pg_db_role_setting` by every role, and as placeholders before the library loads. The key
 //! that `cxone_embed` sends lives in a file only the server's OS user can read.
 
-use crate::trust::set_by_superuser;
+use crate::trust::{client_supplied, note_client_placeholders, set_by_superuser};
 use cxone_core::chunk::ChunkConfig;
 use cxone_core::tokens::Tokenizer;
 use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting};
@@ -41,7 +41,19 @@ pub static MAX_PAYLOAD_BYTES: GucSetting<i32> = GucSetting::<i32>::new(MAX_PAYLO
 pub const MAX_TEXT_BYTES_DEFAULT: i32 = 4 << 20;
 pub static MAX_TEXT_BYTES: GucSetting<i32> = GucSetting::<i32>::new(MAX_TEXT_BYTES_DEFAULT);
 
+/// The settings only a superuser may set (`GucContext::Suset`).
+const OWNER_ONLY: [&CStr; 6] = [
+    c"cxone.embeddings_url",
+    c"cxone.embeddings_api_key_file",
+    c"cxone.embeddings_ca_file",
+    c"cxone.redact",
+    c"cxone.max_payload_bytes",
+    c"cxone.max_text_bytes",
+];
+
 pub fn init() {
+    // Before the definitions replace them: which owner-only settings the client supplied.
+    note_client_placeholders(&OWNER_ONLY);
     GucRegistry::define_string_guc(
         c"cxone.embeddings_url",
         c"OpenAI-compatible /embeddings URL that cxone_embed and cxone_search call for query embeddings.",
@@ -153,6 +165,17 @@ pub fn init() {
     // cxone.embeddings_api_key.
     // SAFETY: called once from _PG_init with a static, NUL-terminated prefix.
     unsafe { pg_sys::MarkGUCPrefixReserved(c"cxone".as_ptr()) };
+    for name in client_supplied() {
+        let effect = match name.to_bytes() {
+            b"cxone.redact" => "redaction is on",
+            b"cxone.max_payload_bytes" | b"cxone.max_text_bytes" => "the cap is its default",
+            _ => "cxone_embed and cxone_search refuse to run",
+        };
+        pgrx::warning!(
+            "{} was supplied by this connection before cxone_vector loaded, so for the rest of the session {effect}; reconnect without it (PGOPTIONS, SET, set_config, a function's SET clause), or ask a superuser to set it",
+            name.to_string_lossy()
+        );
+    }
 }
 
 /// The value of an owner-only setting if a superuser set it, else `untrusted`.
