@@ -6,15 +6,19 @@
 //! - [`pii`]: PII detection; [`intent`]: intent rules; [`tag`]: `cxone_tag`;
 //! - [`redact`]: `cxone_redact`; [`tokens`]: the models' tokenizers; [`chunk`]: chunking;
 //! - [`ingest`]: the per-payload decisions of the ingest trigger; [`limits`]: its caps.
+//! - [`messages`]: CXone message and case events; [`conversation`]: messages assembled into
+//!   conversations, and when;
 //! - [`supersede`]: which of a statement's payloads are queued or superseded on arrival.
 
 pub mod chunk;
 pub mod cl100k;
+pub mod conversation;
 pub mod envelope;
 pub mod ingest;
 pub mod intent;
 pub mod limits;
 pub mod mapping;
+pub mod messages;
 pub mod path;
 pub mod pii;
 pub mod redact;

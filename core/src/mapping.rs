@@ -11,6 +11,7 @@
 //! ([`Mapping::render`]); applying fails only when the text is over the size limit.
 
 use crate::chunk::Unit;
+use crate::conversation::MessageRules;
 use crate::limits::{truncate_chars, Limits, TextTooLong};
 use crate::path::{scalar_text, JsonPath, PathError};
 use crate::timestamp::parse_timestamp;
@@ -57,6 +58,11 @@ struct MappingSpec {
     /// help with?" says nothing about why the customer came.
     #[serde(default)]
     intent_from: Option<Vec<String>>,
+    /// Message events (one message each) are recorded and assembled into conversations with
+    /// these rules ([`crate::conversation::MessageRules`]); without it, every payload is mapped
+    /// on its own with `fields`.
+    #[serde(default)]
+    messages: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -134,6 +140,8 @@ pub struct Mapping {
     metadata: Vec<(String, Vec<JsonPath>)>,
     pub source_system: String,
     intent_from: Vec<String>,
+    /// How message events become conversations; `None`: each payload is mapped on its own.
+    pub messages: Option<MessageRules>,
 }
 
 /// What a mapping extracts from one payload.
@@ -219,6 +227,7 @@ impl Mapping {
             metadata: BTreeMap::new(),
             source_system: None,
             intent_from: None,
+            messages: None,
         })
     }
 
@@ -285,6 +294,11 @@ impl Mapping {
             metadata,
             source_system: spec.source_system.unwrap_or_else(|| "cxone".into()),
             intent_from: spec.intent_from.unwrap_or_else(|| vec!["Customer".into()]),
+            messages: spec
+                .messages
+                .as_ref()
+                .map(MessageRules::parse)
+                .transpose()?,
         })
     }
 

@@ -128,8 +128,13 @@ pub(crate) fn reference_texts(tail: &str) -> Vec<String> {
         ));
     }
     assert!(texts.len() > 20_000);
-    for f in std::fs::read_dir(format!("{dir}/../tests/fixtures/cxone")).unwrap() {
-        texts.push(std::fs::read_to_string(f.unwrap().path()).unwrap());
+    for sub in ["cxone", "cxone/real"] {
+        for f in std::fs::read_dir(format!("{dir}/../tests/fixtures/{sub}")).unwrap() {
+            let path = f.unwrap().path();
+            if path.is_file() {
+                texts.push(std::fs::read_to_string(path).unwrap());
+            }
+        }
     }
     texts
 }

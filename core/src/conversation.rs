@@ -1,0 +1,205 @@
+//! Where messages become conversations: a case's recorded messages, in order, rendered as one
+//! labelled line each, with the conversation's metadata; and when a conversation is due to be
+//! (re)assembled. The extension gathers the messages (`extension/src/assemble.rs`) and applies
+//! the result; everything decided is here.
+
+use crate::chunk::Unit;
+use crate::limits::Limits;
+use crate::mapping::{MappingError, Rendered};
+use crate::messages::Speaker;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+
+/// The `"messages"` section of a mapping: how message events become conversations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageRules {
+    /// Label per speaker, in [`Speaker::ALL`] order.
+    labels: [String; 4],
+    /// Case statuses at which a conversation is assembled at once (compared lower-cased).
+    pub closing_statuses: Vec<String>,
+    /// Seconds without change after which an open conversation is assembled.
+    pub quiet_seconds: u32,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesSpec {
+    /// Speaker (`customer`, `agent`, `bot`, `survey`) → label.
+    #[serde(default)]
+    labels: Map<String, Value>,
+    #[serde(default)]
+    closing_statuses: Option<Vec<String>>,
+    #[serde(default)]
+    quiet_seconds: Option<u32>,
+}
+
+/// CXone's statuses at which a case is over (`fixtures/cxone/real/README.md`).
+const CASE_STATUSES: [&str; 7] = [
+    "new",
+    "open",
+    "pending",
+    "escalated",
+    "resolved",
+    "closed",
+    "trashed",
+];
+
+impl Default for MessageRules {
+    fn default() -> Self {
+        MessageRules {
+            labels: Speaker::ALL.map(|s| capitalised(s.as_str())),
+            closing_statuses: vec!["resolved".into(), "closed".into()],
+            quiet_seconds: 300,
+        }
+    }
+}
+
+impl MessageRules {
+    /// Parses a mapping's `"messages"` section; `{}` gives the defaults.
+    pub fn parse(spec: &Value) -> Result<Self, MappingError> {
+        let bad = |m: String| MappingError::Shape(format!("\"messages\": {m}"));
+        let spec: RulesSpec =
+            serde_json::from_value(spec.clone()).map_err(|e| bad(e.to_string()))?;
+        let mut rules = MessageRules::default();
+        for (who, label) in spec.labels {
+            let speaker = Speaker::parse(&who.to_lowercase()).ok_or_else(|| {
+                bad(format!(
+                    "unknown speaker '{who}' in \"labels\"; use customer, agent, bot or survey"
+                ))
+            })?;
+            let label = label
+                .as_str()
+                .filter(|l| !l.trim().is_empty())
+                .ok_or_else(|| bad(format!("the label of '{who}' must be a non-empty string")))?;
+            rules.labels[speaker as usize] = label.to_string();
+        }
+        if let Some(list) = spec.closing_statuses {
+            let list: Vec<String> = list.into_iter().map(|s| s.to_lowercase()).collect();
+            if let Some(s) = list.iter().find(|s| !CASE_STATUSES.contains(&s.as_str())) {
+                return Err(bad(format!(
+                    "\"closing_statuses\" has '{s}', which is not a CXone case status ({})",
+                    CASE_STATUSES.join(", ")
+                )));
+            }
+            rules.closing_statuses = list;
+        }
+        if let Some(q) = spec.quiet_seconds {
+            rules.quiet_seconds = q;
+        }
+        Ok(rules)
+    }
+
+    pub fn label(&self, speaker: Speaker) -> &str {
+        &self.labels[speaker as usize]
+    }
+
+    /// Whether a case in `status` is over, so that its conversation is assembled at once.
+    pub fn is_closing(&self, status: Option<&str>) -> bool {
+        status.is_some_and(|s| self.closing_statuses.iter().any(|c| c == s))
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// A recorded message, as assembly reads it back (already in conversation order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    pub speaker: Speaker,
+    /// Empty when the content was removed.
+    pub text: String,
+    /// RFC 3339, as stored.
+    pub created_at: Option<String>,
+    pub removed: bool,
+    /// `direction`, `sentiment`, `agent_id`.
+    pub facts: Map<String, Value>,
+}
+
+/// A conversation's transcript and metadata from its ordered messages and its case's facts.
+/// Text past `limits.max_text_bytes` is left out of the embedded text (the messages stay
+/// recorded), and the metadata says so.
+pub fn assemble(
+    messages: &[Recorded],
+    case_facts: &Map<String, Value>,
+    rules: &MessageRules,
+    limits: &Limits,
+) -> Rendered {
+    let mut out = Rendered {
+        metadata: case_facts.clone(),
+        ..Rendered::default()
+    };
+    let mut agents = BTreeSet::new();
+    let mut sentiment = None;
+    let mut erased = 0usize;
+    let mut left_out = 0usize;
+    for m in messages {
+        if m.removed {
+            erased += 1;
+        }
+        if let Some(a) = m.facts.get("agent_id").and_then(Value::as_str) {
+            agents.insert(a.to_string());
+        }
+        if m.speaker == Speaker::Customer {
+            if let Some(s) = m.facts.get("sentiment").and_then(Value::as_str) {
+                sentiment = Some(s.to_string());
+            }
+        }
+        let text = m.text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let label = rules.label(m.speaker);
+        let line = format!("{label}: {text}");
+        if out.text.len() + line.len() + 1 > limits.max_text_bytes {
+            left_out += 1;
+            continue;
+        }
+        let sep = if out.units.is_empty() { "" } else { "\n" };
+        out.text.push_str(sep);
+        out.text.push_str(&line);
+        if m.speaker == Speaker::Customer {
+            if !out.intent_text.is_empty() {
+                out.intent_text.push('\n');
+            }
+            out.intent_text.push_str(text);
+        }
+        out.units.push(Unit {
+            sep: sep.into(),
+            prefix_len: label.len() + 2,
+            line,
+        });
+    }
+    let md = &mut out.metadata;
+    md.insert("message_count".into(), messages.len().into());
+    let times = || messages.iter().filter_map(|m| m.created_at.clone());
+    if let Some(first) = times().next() {
+        md.insert("first_message_at".into(), first.into());
+    }
+    if let Some(last) = times().last() {
+        md.insert("last_message_at".into(), last.into());
+    }
+    if !agents.is_empty() {
+        md.insert(
+            "agent_ids".into(),
+            agents.into_iter().collect::<Vec<_>>().into(),
+        );
+    }
+    if let Some(s) = sentiment {
+        md.insert("sentiment".into(), s.into());
+    }
+    if erased > 0 {
+        md.insert("erased_messages".into(), erased.into());
+    }
+    if left_out > 0 {
+        md.insert("messages_left_out".into(), left_out.into());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
