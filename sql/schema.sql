@@ -10,9 +10,11 @@ CREATE TABLE cxone_payloads (
     received_at     timestamptz NOT NULL DEFAULT now(),
     source          text NOT NULL DEFAULT 'sql',
     payload         json NOT NULL,
-    -- Set by the ingest trigger: queued | skipped (no text, or superseded on arrival)
-    -- | invalid (reason says why) | duplicate (a replay; reason names the original).
-    outcome         text CHECK (outcome IN ('queued', 'skipped', 'invalid', 'duplicate')),
+    -- Set by the ingest trigger: queued | recorded (a message or case event, folded into its
+    -- conversation) | skipped (no text, superseded on arrival, a stale update) | invalid
+    -- (reason says why) | duplicate (a replay or a message already recorded; reason names it).
+    outcome         text CONSTRAINT cxone_payloads_outcome_check
+                    CHECK (outcome IN ('queued', 'recorded', 'skipped', 'invalid', 'duplicate')),
     reason          text,
     conversation_id text,
     event_key       text,
@@ -28,6 +30,49 @@ CREATE TABLE _cxone_event_keys (
     event_key  text PRIMARY KEY,
     payload_id bigint NOT NULL
 );
+
+-- Messages, each recorded once by its id (the ingest trigger, extension/src/record.rs): the
+-- text as sent (raw, like the payloads: only cxone_admin reads it), empty once CXone erased it.
+CREATE TABLE cxone_messages (
+    conversation_id text NOT NULL,
+    message_id      text NOT NULL,
+    -- the payload that recorded this version of the message
+    payload_id      bigint NOT NULL,
+    speaker         text NOT NULL CHECK (speaker IN ('customer', 'agent', 'bot', 'survey')),
+    body            text NOT NULL,
+    -- createdAtWithMilliseconds (else createdAt): the message's place in its conversation
+    created_at      timestamptz,
+    -- contentRemoved.reason (GDPR, TTL, other) once erased; the body is then empty for good
+    removed         text,
+    -- when this version was sent: an older update never replaces a newer one
+    version_at      timestamptz,
+    -- direction, sentiment, agent_id: ids and flags, never names or addresses
+    facts           jsonb NOT NULL DEFAULT '{}',
+    recorded_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (conversation_id, message_id),
+    CONSTRAINT cxone_messages_removed_has_no_text CHECK (removed IS NULL OR body = '')
+);
+COMMENT ON TABLE cxone_messages IS 'CXone messages, one row per message id, assembled into conversations in created_at order.';
+
+-- One row per conversation (CXone case) with messages: its case status and facts, and whether
+-- it changed since it was last assembled (pending_since). Assembled when its case reaches a
+-- closing status, when a message is erased, or after quiet time (cxone_assemble_due).
+CREATE TABLE cxone_conversations (
+    conversation_id text PRIMARY KEY,
+    source_system   text NOT NULL,
+    status          text,
+    status_at       timestamptz,
+    -- channel, platform, media type, queue, brand, tenant, business unit, direction, case status
+    facts           jsonb NOT NULL DEFAULT '{}',
+    -- the newest payload that changed it: the provenance of its queued rows
+    last_payload_id bigint NOT NULL,
+    erased          boolean NOT NULL DEFAULT false,
+    changed_at      timestamptz NOT NULL DEFAULT now(),
+    pending_since   timestamptz,
+    assembled_at    timestamptz
+);
+COMMENT ON TABLE cxone_conversations IS 'Conversations assembled from cxone_messages: case status and facts, and when they changed and were assembled.';
+CREATE INDEX cxone_conversations_pending_idx ON cxone_conversations (changed_at) WHERE pending_since IS NOT NULL;
 
 -- The conversations to embed, and the embedding queue. The first seven columns are the
 -- original design's. `embedding` has no fixed dimension so that a 384-dim local model and a
@@ -136,6 +181,8 @@ CREATE TRIGGER cxone_intent_rules_changed
 SELECT pg_catalog.pg_extension_config_dump('cxone_payloads', '');
 SELECT pg_catalog.pg_extension_config_dump('_cxone_event_keys', '');
 SELECT pg_catalog.pg_extension_config_dump('conversation_embeddings', '');
+SELECT pg_catalog.pg_extension_config_dump('cxone_messages', '');
+SELECT pg_catalog.pg_extension_config_dump('cxone_conversations', '');
 
 -- Who can read what. Raw payloads may hold PII even when cxone.redact is on, so only their
 -- owner (the superuser who created the extension) and members of cxone_admin read them.
@@ -168,7 +215,7 @@ ALTER FUNCTION _cxone_ingest_flush() SECURITY DEFINER SET search_path = pg_catal
 -- for EXECUTE when the trigger is created, not when it fires.)
 REVOKE EXECUTE ON FUNCTION _cxone_ingest(), _cxone_ingest_flush() FROM PUBLIC;
 
-REVOKE ALL ON cxone_payloads, _cxone_event_keys, conversation_embeddings, cxone_mappings, cxone_intent_rules, cxone_models FROM PUBLIC;
+REVOKE ALL ON cxone_payloads, _cxone_event_keys, conversation_embeddings, cxone_mappings, cxone_intent_rules, cxone_models, cxone_messages, cxone_conversations FROM PUBLIC;
 -- cxone_tag reads the rules; search reads the active model; neither holds customer data.
 GRANT SELECT ON cxone_mappings, cxone_intent_rules, cxone_models TO PUBLIC;
 -- Clients supply only the payload and its source: the id, the outcome (a row that arrives
@@ -177,6 +224,9 @@ GRANT SELECT ON cxone_mappings, cxone_intent_rules, cxone_models TO PUBLIC;
 GRANT INSERT (source, payload) ON cxone_payloads TO cxone_ingest;
 GRANT SELECT (id, received_at, source, outcome, reason, conversation_id, event_key, mapping) ON cxone_payloads TO cxone_ingest;
 GRANT SELECT ON conversation_embeddings TO cxone_reader;
+-- Conversations' status and facts hold no message text; readers and ingesting clients may
+-- follow them. The messages themselves are raw text: cxone_admin only.
+GRANT SELECT ON cxone_conversations TO cxone_reader, cxone_ingest;
 -- The sidecar: claim, write back and read the queue (only the queue's columns, never the text,
 -- metadata or conversation); store webhook payloads and read their outcomes (not other
 -- payloads' content).
@@ -185,7 +235,11 @@ GRANT UPDATE (embedding, status, model, embedded_at, attempts, last_error, next_
     ON conversation_embeddings TO cxone_sidecar;
 GRANT INSERT (source, payload) ON cxone_payloads TO cxone_sidecar;
 GRANT SELECT (id, outcome, reason) ON cxone_payloads TO cxone_sidecar;
+-- Quiet conversations are assembled when the sidecar (or pg_cron, or an admin) calls this.
+ALTER FUNCTION cxone_assemble_due(integer) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+REVOKE EXECUTE ON FUNCTION cxone_assemble_due(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cxone_assemble_due(integer) TO cxone_sidecar, cxone_admin;
 -- Functions that cost CPU per call are for the extension's roles, not PUBLIC.
 REVOKE EXECUTE ON FUNCTION cxone_map(jsonb, jsonb), cxone_tag(text), cxone_redact(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION cxone_map(jsonb, jsonb), cxone_tag(text), cxone_redact(text) TO cxone_ingest, cxone_reader, cxone_admin;
-GRANT SELECT, INSERT, UPDATE, DELETE ON cxone_payloads, conversation_embeddings, cxone_mappings, cxone_intent_rules, _cxone_event_keys, cxone_models TO cxone_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON cxone_payloads, conversation_embeddings, cxone_mappings, cxone_intent_rules, _cxone_event_keys, cxone_models, cxone_messages, cxone_conversations TO cxone_admin;

@@ -180,7 +180,7 @@ pub fn assemble(
     if let Some(first) = times().next() {
         md.insert("first_message_at".into(), first.into());
     }
-    if let Some(last) = times().last() {
+    if let Some(last) = times().next_back() {
         md.insert("last_message_at".into(), last.into());
     }
     if !agents.is_empty() {

@@ -164,6 +164,7 @@ fn read_message(
     }
     if speaker == Speaker::Agent {
         if let Some(a) = m.get("authorUser").and_then(|u| text_at(u, &["id"])) {
+            // Text, so that the ids of one conversation's agents compare as one kind.
             facts.insert("agent_id".into(), a.into());
         }
     }
@@ -231,8 +232,15 @@ const SKIP_KEYS: [&str; 9] = [
 fn words(m: &Value) -> String {
     let content = m.get("messageContent");
     let mut parts: Vec<String> = Vec::new();
-    if let Some(c) = content {
-        collect_words(c, &mut parts, 0);
+    // `text` is the message for TEXT (the payload repeats it); rich types leave it empty and
+    // keep their words in the payload.
+    match content.and_then(|c| text_at(c, &["text"])) {
+        Some(t) => parts.push(t),
+        None => {
+            if let Some(c) = content {
+                collect_words(c, &mut parts, 0);
+            }
+        }
     }
     if parts.is_empty() {
         if let Some(f) = content.and_then(|c| text_at(c, &["fallbackText"])) {
@@ -321,15 +329,18 @@ fn read_case(
         ("case_created_at", Some(c), &["createdAt"]),
     ];
     for (key, at, paths) in fields {
-        if let Some(v) = at.and_then(|a| text_at(a, paths)) {
-            facts.insert(key.into(), v.into());
+        if let Some(v) = at.and_then(|a| scalar_at(a, paths)) {
+            facts.insert(key.into(), v);
         }
     }
-    if let Some(q) = sub("routingQueue").and_then(|q| text_at(q, &["id"])) {
-        facts.entry("queue_id").or_insert(q.into());
+    if let Some(q) = sub("routingQueue").and_then(|q| scalar_at(q, &["id"])) {
+        facts.entry("queue_id").or_insert(q);
     }
-    if let Some(a) = c.get("ownerAssigneeUser").and_then(|u| text_at(u, &["id"])) {
-        facts.insert("owner_agent_id".into(), a.into());
+    if let Some(a) = c
+        .get("ownerAssigneeUser")
+        .and_then(|u| scalar_at(u, &["id"]))
+    {
+        facts.insert("owner_agent_id".into(), a);
     }
     if let Some(s) = &status {
         facts.insert("case_status".into(), s.clone().into());
@@ -349,6 +360,15 @@ fn text_at(v: &Value, keys: &[&str]) -> Option<String> {
         .find_map(scalar_text)
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
+}
+
+/// The first of `keys` in `v` holding a non-blank string, a number or a boolean, as it is.
+fn scalar_at(v: &Value, keys: &[&str]) -> Option<Value> {
+    keys.iter().filter_map(|k| v.get(*k)).find_map(|x| match x {
+        Value::String(s) if !s.trim().is_empty() => Some(Value::String(s.trim().to_string())),
+        Value::Number(_) | Value::Bool(_) => Some(x.clone()),
+        _ => None,
+    })
 }
 
 fn time_at(v: &Value, keys: &[&str]) -> Option<DateTime<FixedOffset>> {

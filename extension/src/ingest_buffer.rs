@@ -24,6 +24,9 @@ pub struct Pending {
     /// `None` when only the event key is to be registered (the payload was not queued for its
     /// content, but a later replay of it is still a replay).
     pub queue: Option<Queued>,
+    /// The messages and case facts of a message or case event, recorded into their
+    /// conversations at the end of the statement ([`crate::record`]).
+    pub record: Option<Box<cxone_core::messages::Event>>,
     /// Bytes of the raw payload, counted towards the buffer's limit.
     pub text_bytes: usize,
 }

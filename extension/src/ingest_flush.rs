@@ -30,7 +30,7 @@ use std::collections::HashMap;
 pub const NOTIFY_CHANNEL: &str = "cxone_vector_pending";
 
 /// A payload's outcome decided here: (payload id, outcome, reason).
-type Outcome = (i64, &'static str, String);
+pub type Outcome = (i64, &'static str, String);
 
 /// An outcome decided by the database for the payload being inserted: (outcome, reason).
 pub type Correction = (&'static str, String);
@@ -59,7 +59,14 @@ pub fn flush(rel: pg_sys::Oid, current: Option<i64>) -> Result<Option<Correction
     let duplicate = claim_event_keys(&plans, &mine, &mut outcomes)?;
     // The payloads with text whose key (if any) is theirs, in arrival order.
     let mut queued: Vec<(i64, Prepared)> = Vec::with_capacity(mine.len());
+    let mut events = Vec::new();
     for (p, dup) in mine.into_iter().zip(duplicate) {
+        if let Some(event) = p.record {
+            if !dup {
+                events.push((p.payload_id, *event));
+            }
+            continue;
+        }
         match (dup, p.queue) {
             (false, Some(q)) => match q.wait()? {
                 Ok(prepared) => queued.push((p.payload_id, prepared)),
@@ -76,6 +83,9 @@ pub fn flush(rel: pg_sys::Oid, current: Option<i64>) -> Result<Option<Correction
     let mut notify = false;
     if !queued.is_empty() {
         notify = queue(&plans, queued, &mut outcomes)?;
+    }
+    if !events.is_empty() {
+        notify |= crate::record::record(&plans, events, &mut outcomes)?;
     }
     let mut correction = None;
     if let Some(i) = outcomes.iter().position(|o| Some(o.0) == current) {

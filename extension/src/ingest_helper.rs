@@ -107,7 +107,14 @@ thread_local! {
 
 /// Maps, tags, redacts and chunks on the calling thread.
 pub fn prepare_now(cfg: &IngestConfig, work: Work) -> Finished {
-    let mut row = finish(map(&work.payload, &work.envelope, cfg)?, cfg);
+    Ok(encoded(finish(
+        map(&work.payload, &work.envelope, cfg)?,
+        cfg,
+    )))
+}
+
+/// A queue row with its metadata encoded for the write.
+pub fn encoded(mut row: QueueRow) -> Prepared {
     let metadata = match crate::jsonb::encode(&row.metadata) {
         Some(b) => Metadata::Jsonb(b),
         None => {
@@ -116,7 +123,7 @@ pub fn prepare_now(cfg: &IngestConfig, work: Work) -> Finished {
     };
     // Only the encoded form is written; the map is freed here, not by the backend.
     row.metadata = serde_json::Map::new();
-    Ok(Prepared { row, metadata })
+    Prepared { row, metadata }
 }
 
 /// Queues a parsed payload for the helper thread; the result is taken with [`Queued::wait`].

@@ -15,7 +15,9 @@ use crate::config;
 use crate::guc;
 use crate::ingest_buffer::{self, Pending};
 use crate::ingest_helper::{self, Queued, Work};
-use cxone_core::ingest::{conversation_id, parse_payload, NotQueued};
+use cxone_core::envelope::Envelope;
+use cxone_core::ingest::{conversation_id, parse_payload, stored_id, IngestConfig, NotQueued};
+use cxone_core::messages::Event;
 use pgrx::prelude::*;
 use pgrx::spi::SpiError;
 use pgrx::PgTupleDesc;
@@ -28,6 +30,8 @@ pub enum IngestError {
     Spi(#[from] SpiError),
     #[error("cxone_vector ingest: tagging a payload failed on the ingest helper thread (the server log has the panic); the statement is rolled back and nothing was written. Retry with SET cxone.ingest_helper_thread = off to see the error in the session, and report it")]
     Helper,
+    #[error("cxone_vector: {0}")]
+    Config(String),
     #[error("cxone_vector ingest: attach _cxone_ingest() as a BEFORE INSERT FOR EACH ROW trigger on a table with the columns of cxone_payloads")]
     Misuse,
 }
@@ -193,6 +197,30 @@ fn decide(payload_id: i64, raw: &str, helper: bool) -> (Recorded, Option<Pending
         }
     };
     let env = cxone_core::ingest::envelope(&payload, &cfg);
+    if cfg.mapping.messages.is_some() {
+        match read_event(&payload, &env, &cfg) {
+            Ok(Some(event)) => return recorded(payload_id, event, env.event_key, mapping, raw),
+            Ok(None) => {}
+            Err(reason) => {
+                let key = env.event_key.map(|key| Pending {
+                    payload_id,
+                    event_key: Some(key.clone()),
+                    queue: None,
+                    record: None,
+                    text_bytes: 0,
+                });
+                let r = Recorded {
+                    mapping,
+                    ..not_queued(
+                        NotQueued::Invalid(reason),
+                        None,
+                        key.as_ref().and_then(|k| k.event_key.clone()),
+                    )
+                };
+                return (r, key);
+            }
+        }
+    }
     let conversation = conversation_id(&env, &cfg);
     let event_key = env.event_key.clone();
     // Not queued for its content; a replay of an earlier event is still a replay.
@@ -201,6 +229,7 @@ fn decide(payload_id: i64, raw: &str, helper: bool) -> (Recorded, Option<Pending
             payload_id,
             event_key: Some(key),
             queue: None,
+            record: None,
             text_bytes: 0,
         });
         let r = Recorded {
@@ -236,6 +265,69 @@ fn decide(payload_id: i64, raw: &str, helper: bool) -> (Recorded, Option<Pending
         payload_id,
         event_key,
         queue: Some(queue),
+        record: None,
+        text_bytes: raw.len(),
+    };
+    (r, Some(p))
+}
+
+/// The payload's messages, or its case facts when it is a case event whose text the mapping
+/// does not find (a `CaseStatusChanged` with a `data.transcript[]` is mapped as a whole).
+fn read_event(
+    payload: &serde_json::Value,
+    env: &Envelope,
+    cfg: &IngestConfig,
+) -> Result<Option<Event>, String> {
+    let event = cxone_core::messages::read(payload, &|id| stored_id(id, cfg))?;
+    Ok(event.filter(|e| {
+        !e.messages.is_empty()
+            || matches!(
+                cxone_core::ingest::map(payload, env, cfg),
+                Err(NotQueued::Skipped(_))
+            )
+    }))
+}
+
+/// A message or case event: `recorded` now, written into its conversation when the statement
+/// ends.
+fn recorded(
+    payload_id: i64,
+    event: Event,
+    event_key: Option<String>,
+    mapping: Option<String>,
+    raw: &str,
+) -> (Recorded, Option<Pending>) {
+    let conversation = event
+        .messages
+        .first()
+        .map(|m| m.conversation_id.clone())
+        .or_else(|| event.case.as_ref().map(|c| c.conversation_id.clone()));
+    let reason = match (event.messages.as_slice(), &event.case) {
+        ([m], _) => format!(
+            "message {} ({}) recorded in conversation {}",
+            m.id,
+            m.speaker.as_str(),
+            m.conversation_id
+        ),
+        ([], Some(c)) => format!(
+            "case status '{}' recorded for conversation {}",
+            c.status.as_deref().unwrap_or("unknown"),
+            c.conversation_id
+        ),
+        (ms, _) => format!("{} messages recorded", ms.len()),
+    };
+    let r = Recorded {
+        outcome: "recorded",
+        reason: Some(reason),
+        conversation_id: conversation,
+        event_key: event_key.clone(),
+        mapping,
+    };
+    let p = Pending {
+        payload_id,
+        event_key,
+        queue: None,
+        record: Some(Box::new(event)),
         text_bytes: raw.len(),
     };
     (r, Some(p))

@@ -4,6 +4,9 @@
 //! - [`ingest_trigger`]: the row trigger that maps, tags and records each raw payload;
 //! - [`ingest_buffer`]: what the row trigger leaves for the end of the statement;
 //! - [`ingest_flush`]: the statement trigger that registers event keys and queues the rows;
+//! - [`record`]: message and case events recorded into `cxone_messages` and
+//!   `cxone_conversations`;
+//! - [`assemble`]: messages assembled into conversations and queued (`cxone_assemble_due`);
 //! - [`config`]: the mapping and intent rules in force, loaded once per statement;
 //! - [`embed`]: `cxone_embed`, the query embedding over HTTP;
 //! - [`guc`]: every `cxone.*` setting;
@@ -15,6 +18,7 @@
 
 use pgrx::prelude::*;
 
+mod assemble;
 mod config;
 mod embed;
 mod functions;
@@ -26,6 +30,7 @@ mod ingest_statements;
 mod ingest_trigger;
 mod jsonb;
 mod pg_array;
+mod record;
 mod threads;
 mod trust;
 
@@ -49,6 +54,7 @@ pgrx::extension_sql_file!(
         ingest_trigger::_cxone_ingest,
         ingest_flush::_cxone_ingest_flush,
         config::_cxone_config_changed,
+        assemble::cxone_assemble_due,
     ]
 );
 

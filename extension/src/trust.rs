@@ -59,9 +59,8 @@ fn trusted_origin(source: pg_sys::GucSource::Type, srole: pg_sys::Oid) -> bool {
 pub fn note_client_placeholders(names: &[&'static CStr]) {
     // SAFETY: plain reads of backend globals; superuser_arg is a syscache lookup, valid once
     // the session's role is known (a library is loaded in a backend only after that).
-    let superuser_session = unsafe {
-        !pg_sys::IsUnderPostmaster || pg_sys::superuser_arg(pg_sys::GetSessionUserId())
-    };
+    let superuser_session =
+        unsafe { !pg_sys::IsUnderPostmaster || pg_sys::superuser_arg(pg_sys::GetSessionUserId()) };
     if superuser_session {
         return;
     }

@@ -182,7 +182,9 @@ pub struct Config {
     #[arg(long, env = "CXONE_LEASE_SECS", default_value_t = 300, global = true)]
     pub lease_secs: i64,
 
-    /// Seconds between polls when no NOTIFY arrives.
+    /// Seconds between polls when no NOTIFY arrives. Each idle poll also assembles the
+    /// conversations whose messages have been quiet for the mapping's quiet_seconds
+    /// (SELECT cxone_assemble_due()), so an open case becomes searchable without a new event.
     #[arg(long, env = "CXONE_POLL_SECS", default_value_t = 5, global = true)]
     pub poll_secs: u64,
 

@@ -128,6 +128,11 @@ impl<P: Provider> Worker<P> {
             if groups.is_empty() {
                 sizer.idle();
                 self.finish_writes(&mut writing).await?;
+                let assembled = queue::assemble_due(&client).await?;
+                if assembled > 0 {
+                    tracing::debug!(assembled, "quiet conversations assembled and queued");
+                    continue;
+                }
                 let depth = queue::pending_count(&client, &model).await?;
                 if depth == 0 && queue::finish_building(&client, &model).await? {
                     tracing::info!(

@@ -1,6 +1,7 @@
--- cxone_vector 0.2.0 -> 0.3.0: closing the doors of the security review (README "Security model").
+-- cxone_vector 0.2.0 -> 0.3.0: closing the doors of the security review (README "Security model"),
+-- and real CXone traffic: messages recorded once each and assembled into conversations.
 -- Everything else of 0.3.0 is in the library: the schema found from the catalogs, owner-only
--- settings trusted only when a superuser set them, the API key read from a file.
+-- settings trusted only when a superuser set them, the API key read from a file, message events.
 
 -- Clients supply only the payload and its source.
 REVOKE INSERT ON cxone_payloads FROM cxone_ingest, cxone_sidecar;
@@ -103,3 +104,69 @@ REVOKE EXECUTE ON FUNCTION cxone_embed(text), _cxone_embed_array(text, text), cx
     cxone_similar(text, integer), _cxone_nearest(vector, integer, jsonb, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION cxone_embed(text), _cxone_embed_array(text, text), cxone_search(text, integer, jsonb),
     cxone_similar(text, integer), _cxone_nearest(vector, integer, jsonb, text, text) TO cxone_reader, cxone_admin;
+
+-- Message events: cxone_payloads records them as 'recorded'.
+ALTER TABLE cxone_payloads DROP CONSTRAINT cxone_payloads_outcome_check,
+    ADD CONSTRAINT cxone_payloads_outcome_check
+    CHECK (outcome IN ('queued', 'recorded', 'skipped', 'invalid', 'duplicate'));
+
+-- Messages, each recorded once by its id (the ingest trigger, extension/src/record.rs): the
+-- text as sent (raw, like the payloads: only cxone_admin reads it), empty once CXone erased it.
+CREATE TABLE cxone_messages (
+    conversation_id text NOT NULL,
+    message_id      text NOT NULL,
+    -- the payload that recorded this version of the message
+    payload_id      bigint NOT NULL,
+    speaker         text NOT NULL CHECK (speaker IN ('customer', 'agent', 'bot', 'survey')),
+    body            text NOT NULL,
+    -- createdAtWithMilliseconds (else createdAt): the message's place in its conversation
+    created_at      timestamptz,
+    -- contentRemoved.reason (GDPR, TTL, other) once erased; the body is then empty for good
+    removed         text,
+    -- when this version was sent: an older update never replaces a newer one
+    version_at      timestamptz,
+    -- direction, sentiment, agent_id: ids and flags, never names or addresses
+    facts           jsonb NOT NULL DEFAULT '{}',
+    recorded_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (conversation_id, message_id),
+    CONSTRAINT cxone_messages_removed_has_no_text CHECK (removed IS NULL OR body = '')
+);
+COMMENT ON TABLE cxone_messages IS 'CXone messages, one row per message id, assembled into conversations in created_at order.';
+
+-- One row per conversation (CXone case) with messages: its case status and facts, and whether
+-- it changed since it was last assembled (pending_since). Assembled when its case reaches a
+-- closing status, when a message is erased, or after quiet time (cxone_assemble_due).
+CREATE TABLE cxone_conversations (
+    conversation_id text PRIMARY KEY,
+    source_system   text NOT NULL,
+    status          text,
+    status_at       timestamptz,
+    -- channel, platform, media type, queue, brand, tenant, business unit, direction, case status
+    facts           jsonb NOT NULL DEFAULT '{}',
+    -- the newest payload that changed it: the provenance of its queued rows
+    last_payload_id bigint NOT NULL,
+    erased          boolean NOT NULL DEFAULT false,
+    changed_at      timestamptz NOT NULL DEFAULT now(),
+    pending_since   timestamptz,
+    assembled_at    timestamptz
+);
+COMMENT ON TABLE cxone_conversations IS 'Conversations assembled from cxone_messages: case status and facts, and when they changed and were assembled.';
+CREATE INDEX cxone_conversations_pending_idx ON cxone_conversations (changed_at) WHERE pending_since IS NOT NULL;
+
+SELECT pg_catalog.pg_extension_config_dump('cxone_messages', '');
+SELECT pg_catalog.pg_extension_config_dump('cxone_conversations', '');
+REVOKE ALL ON cxone_messages, cxone_conversations FROM PUBLIC;
+GRANT SELECT ON cxone_conversations TO cxone_reader, cxone_ingest;
+GRANT SELECT, INSERT, UPDATE, DELETE ON cxone_messages, cxone_conversations TO cxone_admin;
+
+-- The seeded default mapping gains its "messages" rules, unless it was edited.
+UPDATE cxone_mappings SET mapping = _cxone_seed('default_mapping'), updated_at = now()
+ WHERE name = 'default' AND mapping = (_cxone_seed('default_mapping') - 'messages');
+
+-- Assembles the conversations that have been quiet long enough (extension/src/assemble.rs).
+CREATE FUNCTION cxone_assemble_due(max_conversations integer DEFAULT 1000) RETURNS bigint
+STRICT VOLATILE PARALLEL UNSAFE
+LANGUAGE c AS 'MODULE_PATHNAME', 'cxone_assemble_due_wrapper';
+ALTER FUNCTION cxone_assemble_due(integer) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+REVOKE EXECUTE ON FUNCTION cxone_assemble_due(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cxone_assemble_due(integer) TO cxone_sidecar, cxone_admin;

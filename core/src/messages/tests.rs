@@ -89,6 +89,8 @@ fn a_case_event_has_facts_and_no_messages_and_no_personal_data() {
     assert_eq!(c.facts["channel"], "Website chat");
     assert_eq!(c.facts["platform"], "chat");
     assert_eq!(c.facts["tenant_id"], "11ee2f4a-0000-4000-8000-00000000a1b2");
+    assert_eq!(c.facts["brand_id"], 6435);
+    assert_eq!(c.facts["media_type"], 3);
     let all = serde_json::to_string(&c.facts).unwrap();
     for pii in ["Dana", "Whitfield", "198.51.100.23", "@"] {
         assert!(!all.contains(pii), "{pii} in {all}");

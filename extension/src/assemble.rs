@@ -1,0 +1,166 @@
+//! Where messages become conversations in the database: the recorded messages of due
+//! conversations are read in order, assembled by `cxone_core::conversation`, tagged, redacted
+//! and chunked like any payload (`cxone_core::ingest::finish`), and queued, superseding the
+//! conversation's earlier text once the new one is embedded. A conversation that lost a message
+//! to erasure has every earlier row deleted at once (text, chunks and vectors).
+//!
+//! Two clocks make a conversation due: its case reaching a closing status (or an erasure), in
+//! the statement that records it ([`crate::record`]); and quiet time, for which
+//! `cxone_assemble_due()` is called, by the sidecar on every poll (or by pg_cron, or by hand).
+
+use crate::ingest_helper::encoded;
+use crate::ingest_statements::{plans, Plans, QueueColumns};
+use crate::ingest_trigger::IngestError;
+use cxone_core::conversation::{assemble as assemble_messages, MessageRules, Recorded};
+use cxone_core::ingest::{finish, IngestConfig, Mapped};
+use cxone_core::messages::Speaker;
+use cxone_core::timestamp::parse_timestamp;
+use pgrx::prelude::*;
+use pgrx::spi::SpiError;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// Assembles and queues `conversations` (locked by the caller, sorted); returns whether any
+/// row was queued.
+pub fn assemble(
+    plans: &Plans,
+    cfg: &IngestConfig,
+    rules: &MessageRules,
+    conversations: Vec<String>,
+) -> Result<bool, SpiError> {
+    let s = crate::config::schema();
+    // Fresh snapshots (update, not select): a session that waited for this conversation's row
+    // must see the messages the other session committed meanwhile.
+    Spi::connect_mut(|c| {
+        let mut heads: Vec<(String, Map<String, Value>, i64, bool)> = Vec::new();
+        let sql = format!(
+            "SELECT conversation_id, facts, last_payload_id, erased FROM {s}.cxone_conversations
+              WHERE conversation_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) ORDER BY conversation_id"
+        );
+        for row in c.update(&sql, None, &[conversations.clone().into()])? {
+            let facts = match row.get::<pgrx::JsonB>(2)? {
+                Some(pgrx::JsonB(Value::Object(m))) => m,
+                _ => Map::new(),
+            };
+            heads.push((
+                row.get::<String>(1)?.unwrap_or_default(),
+                facts,
+                row.get::<i64>(3)?.unwrap_or_default(),
+                row.get::<bool>(4)?.unwrap_or(false),
+            ));
+        }
+        let mut messages: HashMap<String, Vec<Recorded>> = HashMap::new();
+        let sql = format!(
+            "SELECT conversation_id, speaker, body,
+                    pg_catalog.to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
+                    removed IS NOT NULL, facts
+               FROM {s}.cxone_messages
+              WHERE conversation_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])
+              ORDER BY conversation_id, created_at, message_id"
+        );
+        for row in c.update(&sql, None, &[conversations.clone().into()])? {
+            let facts = match row.get::<pgrx::JsonB>(6)? {
+                Some(pgrx::JsonB(Value::Object(m))) => m,
+                _ => Map::new(),
+            };
+            let speaker = row
+                .get::<String>(2)?
+                .and_then(|s| Speaker::parse(&s))
+                .unwrap_or(Speaker::Customer);
+            messages
+                .entry(row.get::<String>(1)?.unwrap_or_default())
+                .or_default()
+                .push(Recorded {
+                    speaker,
+                    text: row.get::<String>(3)?.unwrap_or_default(),
+                    created_at: row.get::<String>(4)?,
+                    removed: row.get::<bool>(5)?.unwrap_or(false),
+                    facts,
+                });
+        }
+        let mut models = Vec::new();
+        for row in c.select(&plans.models, None, &[])? {
+            models.extend(row.get::<String>(1)?);
+        }
+        let mut cols = QueueColumns::for_models(models);
+        let mut erased = Vec::new();
+        let mut queued = false;
+        for (conv, facts, last_payload, was_erased) in heads {
+            if was_erased {
+                erased.push(conv.clone());
+            }
+            let msgs = messages.remove(&conv).unwrap_or_default();
+            let rendered = assemble_messages(&msgs, &facts, rules, &cfg.limits);
+            if rendered.text.is_empty() {
+                continue;
+            }
+            let event_time = msgs
+                .iter()
+                .rev()
+                .find_map(|m| m.created_at.as_deref().and_then(parse_timestamp));
+            let mapped = Mapped {
+                conversation_id: conv,
+                rendered,
+                event_time,
+            };
+            cols.push(last_payload, encoded(finish(mapped, cfg)), false);
+            queued = true;
+        }
+        if !erased.is_empty() {
+            let sql = format!(
+                "DELETE FROM {s}.conversation_embeddings WHERE conversation_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])"
+            );
+            c.update(&sql, None, &[erased.into()])?;
+        }
+        let args = cols.into_args(conversations.clone());
+        c.update(&plans.write, None, &args)?;
+        let sql = format!(
+            "UPDATE {s}.cxone_conversations SET pending_since = NULL, erased = false, assembled_at = pg_catalog.now()
+              WHERE conversation_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])"
+        );
+        c.update(&sql, None, &[conversations.into()])?;
+        Ok(queued)
+    })
+}
+
+/// Assembles the conversations that are due and not being assembled elsewhere: those quiet for
+/// the mapping's `quiet_seconds` (and any closing or erased one left pending), oldest change
+/// first, at most `max_conversations`. Returns how many were assembled. The sidecar calls it on
+/// every poll; pg_cron or a person can too.
+#[pg_extern(volatile, parallel_unsafe)]
+fn cxone_assemble_due(max_conversations: default!(i32, 1000)) -> Result<i64, IngestError> {
+    let cfg = crate::config::ingest_config().map_err(IngestError::Config)?;
+    let rules = cfg.mapping.messages.clone().unwrap_or_default();
+    let s = crate::config::schema();
+    let sql = format!(
+        "SELECT conversation_id FROM {s}.cxone_conversations
+          WHERE pending_since IS NOT NULL
+            AND (changed_at <= pg_catalog.now() - pg_catalog.make_interval(secs => $1)
+                 OR status OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[]) OR erased)
+          ORDER BY changed_at LIMIT $3
+            FOR UPDATE SKIP LOCKED"
+    );
+    let due: Vec<String> = Spi::connect_mut(|c| {
+        let args = [
+            f64::from(rules.quiet_seconds).into(),
+            rules.closing_statuses.clone().into(),
+            i64::from(max_conversations.max(0)).into(),
+        ];
+        let mut out = Vec::new();
+        for row in c.update(&sql, None, &args)? {
+            out.extend(row.get::<String>(1)?);
+        }
+        Ok::<_, SpiError>(out)
+    })?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let n = due.len() as i64;
+    let mut due = due;
+    due.sort_unstable();
+    let plans = plans()?;
+    if assemble(&plans, &cfg, &rules, due)? {
+        Spi::connect_mut(|c| c.update(&plans.notify, None, &[]).map(|_| ()))?;
+    }
+    Ok(n)
+}

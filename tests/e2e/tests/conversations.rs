@@ -1,0 +1,428 @@
+//! Real CXone traffic: one message per event, conversations assembled inside the database.
+//! The events are the real shapes of tests/fixtures/cxone/real (see its README).
+
+use cxone_e2e::openai_double::{Faults, OpenAiDouble};
+use cxone_e2e::postgres::Client;
+use cxone_e2e::{
+    fixture, free_port, insert, openai_db_unindexed, outcome, sidecar, spawn, wait_ready,
+    with_double, Running, TestDb,
+};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+fn real(name: &str) -> Value {
+    serde_json::from_str(&fixture(&format!("real/{name}"))).unwrap()
+}
+
+/// The events of case 8810342, one per line, in the order CXone delivered them.
+fn case_events() -> Vec<Value> {
+    fixture("real/dfo_case_8810342_events.jsonl")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn insert_value(c: &mut Client, v: &Value) -> i64 {
+    insert(c, &v.to_string())
+}
+
+/// The conversation's rows that searches will use once embedded (not superseded): (status, text).
+fn live_rows(c: &mut Client, conversation: &str) -> Vec<(String, String)> {
+    c.query(
+        "SELECT status, text_content FROM conversation_embeddings
+          WHERE conversation_id = $1 AND status <> 'superseded' ORDER BY payload_id, chunk_index",
+        &[&conversation],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect()
+}
+
+fn scalar_i64(c: &mut Client, sql: &str) -> i64 {
+    c.query_one(sql, &[]).unwrap().get(0)
+}
+
+/// A message event of `case` said by `who` at second `at`, with the case's `status`.
+fn message_event(case: &str, id: &str, who: &str, text: &str, at: u32, status: &str) -> Value {
+    let mut e = real(match who {
+        "customer" => "dfo_message_added_customer.json",
+        "agent" => "dfo_message_added_agent.json",
+        _ => "dfo_message_added_bot.json",
+    });
+    let time = format!(
+        "2024-05-02T{:02}:{:02}:{:02}.{:03}+00:00",
+        9 + at / 3600,
+        (at / 60) % 60,
+        at % 60,
+        at % 997
+    );
+    e["eventId"] = json!(format!("ev-{case}-{id}"));
+    e["createdAtWithMilliseconds"] = json!(time);
+    e["data"]["case"]["id"] = json!(case);
+    e["data"]["case"]["status"] = json!(status);
+    e["data"]["case"]["statusUpdatedAt"] = json!(time);
+    let m = &mut e["data"]["message"];
+    m["id"] = json!(id);
+    m["contactNumber"] = json!(case);
+    m["createdAtWithMilliseconds"] = json!(time);
+    m["messageContent"]["text"] = json!(text);
+    m["messageContent"]["payload"]["text"] = json!(text);
+    e
+}
+
+#[test]
+fn a_whole_case_replayed_out_of_order_is_one_ordered_transcript_queued_at_close() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let events = case_events();
+    let (last, messages) = events.split_last().unwrap();
+    for e in messages {
+        let id = insert_value(&mut c, e);
+        assert_eq!(outcome(&mut c, id).0, "recorded");
+    }
+    // Open: recorded, not yet queued.
+    assert!(live_rows(&mut c, "8810342").is_empty());
+    let closing = insert_value(&mut c, last);
+    let (o, reason) = outcome(&mut c, closing);
+    assert_eq!(o, "recorded", "{reason:?}");
+    let rows = live_rows(&mut c, "8810342");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let text = &rows[0].1;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 7, "{text}");
+    assert!(lines[0].starts_with("Bot: "), "{text}");
+    assert!(
+        lines[1].starts_with("Customer: I was charged twice"),
+        "{text}"
+    );
+    // m-5c0e-0005 (09:15:12.750) arrived after m-5c0e-0006 (09:15:12.990) but comes first.
+    assert!(lines[4].contains("My email is"), "{text}");
+    assert_eq!(lines[5], "Customer: Thanks", "{text}");
+    assert!(lines[6].starts_with("Agent: Done"), "{text}");
+    let md: Value = c
+        .query_one(
+            "SELECT semantic_metadata FROM conversation_embeddings WHERE conversation_id = '8810342'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(md["message_count"], 7);
+    assert_eq!(md["case_status"], "closed");
+    assert_eq!(md["channel"], "Website chat");
+    assert_eq!(md["platform"], "chat");
+    assert_eq!(md["media_type"], 3);
+    assert_eq!(md["brand_id"], 6435);
+    assert_eq!(md["tenant_id"], "11ee2f4a-0000-4000-8000-00000000a1b2");
+    assert_eq!(md["business_unit_id"], 4601234);
+    assert_eq!(md["queue_id"], "q-payments-3c1d");
+    assert_eq!(md["direction"], "inbound");
+    assert_eq!(md["agent_ids"], json!(["62719001"]));
+    assert_eq!(md["sentiment"], "positive");
+    assert_eq!(md["first_message_at"], "2024-05-02T09:14:01.118Z");
+    assert_eq!(md["last_message_at"], "2024-05-02T09:16:05.301Z");
+    assert_eq!(md["intent_category"], "billing_dispute");
+    // Personal data of the structured fields is never copied into metadata.
+    let all = md.to_string();
+    for pii in [
+        "Dana",
+        "Whitfield",
+        "198.51.100.23",
+        "sam.ortiz",
+        "Ortiz",
+        "@example",
+    ] {
+        assert!(!all.contains(pii), "{pii} in {all}");
+    }
+}
+
+#[test]
+fn repeats_are_duplicates_updates_replace_and_older_updates_are_skipped() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let first = message_event("c-upd", "m1", "customer", "my card was declined", 1, "open");
+    let id1 = insert_value(&mut c, &first);
+    // The same event delivered twice, and the same message in another event.
+    let replay = insert_value(&mut c, &first);
+    assert_eq!(outcome(&mut c, replay).0, "duplicate");
+    let mut again = first.clone();
+    again["eventId"] = json!("another-event");
+    let dup = insert_value(&mut c, &again);
+    let (o, reason) = outcome(&mut c, dup);
+    assert_eq!(o, "duplicate");
+    assert!(reason.unwrap().contains(&format!("payload {id1}")));
+    // MessageUpdated replaces the text; an older update is skipped.
+    let mut update = first.clone();
+    update["eventType"] = json!("MessageUpdated");
+    update["eventId"] = json!("upd-new");
+    update["createdAtWithMilliseconds"] = json!("2024-05-02T10:00:00.000+00:00");
+    update["data"]["message"]["messageContent"]["text"] = json!("my debit card was declined twice");
+    let u = insert_value(&mut c, &update);
+    assert_eq!(outcome(&mut c, u).0, "recorded");
+    let mut stale = update.clone();
+    stale["eventId"] = json!("upd-old");
+    stale["createdAtWithMilliseconds"] = json!("2024-05-02T09:30:00.000+00:00");
+    stale["data"]["message"]["messageContent"]["text"] = json!("an older wording");
+    let s = insert_value(&mut c, &stale);
+    assert_eq!(outcome(&mut c, s).0, "skipped");
+    let close = message_event("c-upd", "m2", "agent", "sorry about that", 2, "resolved");
+    insert_value(&mut c, &close);
+    let rows = live_rows(&mut c, "c-upd");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        rows[0].1,
+        "Customer: my debit card was declined twice\nAgent: sorry about that"
+    );
+    assert_eq!(
+        scalar_i64(
+            &mut c,
+            "SELECT count(*) FROM cxone_messages WHERE conversation_id = 'c-upd'"
+        ),
+        2
+    );
+}
+
+#[test]
+fn an_erased_message_leaves_no_trace_in_text_chunks_or_vectors() {
+    let db = openai_db_unindexed();
+    let mut c = db.connect();
+    for e in case_events() {
+        insert_value(&mut c, &e);
+    }
+    // Embedded, so a vector of the old text exists.
+    c.batch_execute(
+        "UPDATE conversation_embeddings SET status = 'embedded', model = target_model,
+                embedding = array_fill(0.1, ARRAY[1536])::vector, embedded_at = now()",
+    )
+    .unwrap();
+    let erasure = insert_value(&mut c, &real("dfo_message_updated_content_removed.json"));
+    assert_eq!(outcome(&mut c, erasure).0, "recorded");
+    let left: Vec<String> = c
+        .query(
+            "SELECT text_content FROM conversation_embeddings WHERE conversation_id = '8810342'",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        left.len(),
+        1,
+        "every earlier row, embedded ones too, is gone: {left:?}"
+    );
+    assert!(!left[0].contains("refund the second one"), "{}", left[0]);
+    assert!(!left[0].contains("dana.whitfield"), "{}", left[0]);
+    assert!(left[0].contains("Customer: Thanks"), "{}", left[0]);
+    let body: String = c
+        .query_one(
+            "SELECT body || '|' || removed FROM cxone_messages WHERE message_id = 'm-5c0e-0005'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(body, "|GDPR");
+    // The message added again (a late replay of the original event) does not bring it back.
+    let mut replay = case_events()[5].clone();
+    replay["eventId"] = json!("late-replay");
+    let r = insert_value(&mut c, &replay);
+    assert_eq!(outcome(&mut c, r).0, "duplicate");
+    assert!(!live_rows(&mut c, "8810342")[0].1.contains("dana.whitfield"));
+}
+
+#[test]
+fn a_message_after_the_close_is_added_and_the_conversation_queued_again() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    for e in case_events() {
+        insert_value(&mut c, &e);
+    }
+    let late = message_event(
+        "8810342",
+        "m-late",
+        "customer",
+        "one more thing: the app logs me out",
+        3000,
+        "closed",
+    );
+    insert_value(&mut c, &late);
+    let rows = live_rows(&mut c, "8810342");
+    // The older pending row is superseded by the newer text.
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(
+        rows[0]
+            .1
+            .ends_with("Customer: one more thing: the app logs me out"),
+        "{}",
+        rows[0].1
+    );
+    assert_eq!(rows[0].1.lines().count(), 8);
+}
+
+#[test]
+fn a_quiet_open_conversation_is_assembled_by_the_sql_clock() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    c.batch_execute(
+        "UPDATE cxone_mappings SET mapping = jsonb_set(mapping, '{messages,quiet_seconds}', '1') WHERE name = 'default'",
+    )
+    .unwrap();
+    insert_value(
+        &mut c,
+        &message_event(
+            "c-quiet",
+            "m1",
+            "customer",
+            "where is my new card",
+            1,
+            "open",
+        ),
+    );
+    assert_eq!(
+        scalar_i64(&mut c, "SELECT cxone_assemble_due()"),
+        0,
+        "not quiet yet"
+    );
+    std::thread::sleep(Duration::from_millis(1300));
+    assert_eq!(scalar_i64(&mut c, "SELECT cxone_assemble_due()"), 1);
+    assert_eq!(live_rows(&mut c, "c-quiet").len(), 1);
+    assert_eq!(
+        scalar_i64(&mut c, "SELECT cxone_assemble_due()"),
+        0,
+        "assembled once"
+    );
+    let assembled: bool = c
+        .query_one("SELECT pending_since IS NULL AND assembled_at IS NOT NULL FROM cxone_conversations WHERE conversation_id = 'c-quiet'", &[])
+        .unwrap()
+        .get(0);
+    assert!(assembled);
+}
+
+#[test]
+fn the_sidecar_embeds_a_quiet_open_conversation_without_another_event() {
+    let db = openai_db_unindexed();
+    let mut c = db.connect();
+    c.batch_execute(
+        "UPDATE cxone_mappings SET mapping = jsonb_set(mapping, '{messages,quiet_seconds}', '2') WHERE name = 'default'",
+    )
+    .unwrap();
+    let double = OpenAiDouble::start(Faults::default());
+    let port = free_port();
+    let mut cmd = sidecar();
+    with_double(&mut cmd, &db, &double);
+    cmd.env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"));
+    let _sidecar = Running(spawn(cmd.arg("run")));
+    wait_ready(port);
+    insert_value(
+        &mut c,
+        &message_event(
+            "c-open",
+            "m1",
+            "customer",
+            "I lost my card abroad",
+            1,
+            "open",
+        ),
+    );
+    insert_value(
+        &mut c,
+        &message_event(
+            "c-open",
+            "m2",
+            "agent",
+            "I have frozen it for you",
+            2,
+            "open",
+        ),
+    );
+    let started = Instant::now();
+    loop {
+        let rows = live_rows(&mut c, "c-open");
+        if rows.iter().any(|(s, _)| s == "embedded") {
+            assert_eq!(rows.len(), 1);
+            assert_eq!(
+                rows[0].1,
+                "Customer: I lost my card abroad\nAgent: I have frozen it for you"
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not embedded: {rows:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn two_sessions_adding_messages_to_one_conversation_at_once_leave_one_complete_transcript() {
+    let db = TestDb::new();
+    let n = 30;
+    let threads: Vec<_> = (0..2)
+        .map(|t| {
+            let url = db.url().to_string();
+            std::thread::spawn(move || {
+                let mut c = Client::connect(&url, cxone_e2e::postgres::NoTls).unwrap();
+                for i in (t..n).step_by(2) {
+                    // Every event says the case is closed: each statement assembles at once.
+                    let e = message_event(
+                        "c-race",
+                        &format!("m{i:03}"),
+                        "customer",
+                        &format!("line {i:03}"),
+                        i as u32 + 1,
+                        "closed",
+                    );
+                    insert_value(&mut c, &e);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let mut c = db.connect();
+    let rows = live_rows(&mut c, "c-race");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let want: Vec<String> = (0..n).map(|i| format!("Customer: line {i:03}")).collect();
+    assert_eq!(rows[0].1, want.join("\n"));
+}
+
+#[test]
+fn the_other_shapes_keep_working_beside_message_events() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let seed = insert(&mut c, &fixture("seed_conversation_completed.json"));
+    let composite = insert(&mut c, &fixture("dfo_case_closed_with_transcript.json"));
+    assert_eq!(outcome(&mut c, seed).0, "queued");
+    assert_eq!(outcome(&mut c, composite).0, "queued");
+    assert_eq!(
+        scalar_i64(&mut c, "SELECT count(*) FROM cxone_conversations"),
+        0,
+        "whole-transcript payloads are not message events"
+    );
+}
+
+#[test]
+fn a_rest_page_of_messages_is_recorded_like_the_events() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let page = insert(
+        &mut c,
+        &fixture("real/rest_dfo_contact_8810342_messages.json"),
+    );
+    let (o, reason) = outcome(&mut c, page);
+    assert_eq!(o, "recorded", "{reason:?}");
+    assert_eq!(
+        scalar_i64(
+            &mut c,
+            "SELECT count(*) FROM cxone_messages WHERE conversation_id = '8810342'"
+        ),
+        7
+    );
+    // The same messages again as events: all duplicates.
+    let events = case_events();
+    let again = insert_value(&mut c, &events[0]);
+    assert_eq!(outcome(&mut c, again).0, "duplicate");
+}
