@@ -48,6 +48,8 @@ CREATE TABLE cxone_messages (
     version_at      timestamptz,
     -- direction, sentiment, agent_id: ids and flags, never names or addresses
     facts           jsonb NOT NULL DEFAULT '{}',
+    -- a MessageUpdated replaced (or erased) the text first recorded
+    edited          boolean NOT NULL DEFAULT false,
     recorded_at     timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (conversation_id, message_id),
     CONSTRAINT cxone_messages_removed_has_no_text CHECK (removed IS NULL OR body = '')
@@ -64,8 +66,10 @@ CREATE TABLE cxone_conversations (
     status_at       timestamptz,
     -- channel, platform, media type, queue, brand, tenant, business unit, direction, case status
     facts           jsonb NOT NULL DEFAULT '{}',
-    -- the newest payload that changed it: the provenance of its queued rows
+    -- the payload of the last change that made it due: the provenance of its queued rows
     last_payload_id bigint NOT NULL,
+    -- the newest payload that recorded, replaced or erased one of its messages
+    messages_payload_id bigint,
     erased          boolean NOT NULL DEFAULT false,
     changed_at      timestamptz NOT NULL DEFAULT now(),
     pending_since   timestamptz,

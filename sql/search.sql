@@ -188,13 +188,14 @@ DECLARE
     active_model text := (SELECT m.model FROM @extschema@.cxone_models m WHERE m.state = 'active');
 BEGIN
     SELECT e.embedding INTO q FROM @extschema@.conversation_embeddings e
-     WHERE e.conversation_id = cxone_similar.conversation AND e.model = active_model AND e.status = 'embedded'
+     WHERE e.conversation_id IN (cxone_similar.conversation, @extschema@.cxone_stored_id(cxone_similar.conversation))
+       AND e.model = active_model AND e.status = 'embedded'
      ORDER BY e.chunk_index LIMIT 1;
     IF q IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023',
             MESSAGE = format('conversation %L has no embedded row for model %L', cxone_similar.conversation, active_model);
     END IF;
-    RETURN QUERY SELECT * FROM @extschema@._cxone_nearest(q, k, '{}', cxone_similar.conversation, active_model);
+    RETURN QUERY SELECT * FROM @extschema@._cxone_nearest(q, k, '{}', @extschema@.cxone_stored_id(cxone_similar.conversation), active_model);
 END
 $$;
 
@@ -379,20 +380,32 @@ LANGUAGE plpgsql VOLATILE STRICT
 AS $$
 DECLARE
     rows_deleted bigint;
+    messages_deleted bigint;
+    stored text;
     keys_deleted bigint := 0;
     payloads_deleted bigint := 0;
 BEGIN
-    DELETE FROM @extschema@.conversation_embeddings e WHERE e.conversation_id = cxone_forget.conversation_id;
+    stored := @extschema@.cxone_stored_id(cxone_forget.conversation_id);
+    -- First the conversation's row: an assembly running now holds it, and its rows are then
+    -- committed (and deleted below) before this goes on.
+    PERFORM 1 FROM @extschema@.cxone_conversations c
+      WHERE c.conversation_id IN (cxone_forget.conversation_id, stored) ORDER BY c.conversation_id FOR UPDATE;
+    DELETE FROM @extschema@.conversation_embeddings e WHERE e.conversation_id IN (cxone_forget.conversation_id, stored);
     GET DIAGNOSTICS rows_deleted = ROW_COUNT;
+    -- Messages and the conversation's record are derived from the payloads too.
+    DELETE FROM @extschema@.cxone_messages m WHERE m.conversation_id IN (cxone_forget.conversation_id, stored);
+    GET DIAGNOSTICS messages_deleted = ROW_COUNT;
+    DELETE FROM @extschema@.cxone_conversations c WHERE c.conversation_id IN (cxone_forget.conversation_id, stored);
     IF with_payloads THEN
         DELETE FROM @extschema@._cxone_event_keys k
          USING @extschema@.cxone_payloads p
-         WHERE k.payload_id = p.id AND p.conversation_id = cxone_forget.conversation_id;
+         WHERE k.payload_id = p.id AND p.conversation_id IN (cxone_forget.conversation_id, stored);
         GET DIAGNOSTICS keys_deleted = ROW_COUNT;
-        DELETE FROM @extschema@.cxone_payloads p WHERE p.conversation_id = cxone_forget.conversation_id;
+        DELETE FROM @extschema@.cxone_payloads p WHERE p.conversation_id IN (cxone_forget.conversation_id, stored);
         GET DIAGNOSTICS payloads_deleted = ROW_COUNT;
     END IF;
-    RETURN jsonb_build_object('conversation_rows', rows_deleted, 'event_keys', keys_deleted, 'payloads', payloads_deleted);
+    RETURN jsonb_build_object('conversation_rows', rows_deleted, 'messages', messages_deleted,
+                              'event_keys', keys_deleted, 'payloads', payloads_deleted);
 END
 $$;
 

@@ -6,6 +6,7 @@ mod candle_plain;
 mod ingest;
 mod latency;
 mod local;
+mod messages;
 mod payloads;
 mod pipeline;
 mod plpgsql;
@@ -23,6 +24,8 @@ enum Which {
     Local,
     Search,
     Retrieval,
+    /// CXone message events into assembled conversations.
+    Messages,
     All,
     /// The plain candle baseline of `local`, run by it in a separate process.
     CandlePlain,
@@ -73,6 +76,9 @@ fn main() {
     }
     if all || args.which == Which::Retrieval {
         save("retrieval", retrieval::run());
+    }
+    if all || args.which == Which::Messages {
+        save("messages", messages::run(args.n * 10));
     }
 }
 

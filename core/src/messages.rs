@@ -81,6 +81,10 @@ pub struct Event {
     pub messages: Vec<Message>,
 }
 
+/// Longest conversation or message id accepted (CXone's are a few dozen bytes; an index entry
+/// holds at most about 2,700).
+const MAX_ID_BYTES: usize = 512;
+
 /// The fallback CXone puts on rich content for channels that cannot show it: not conversation
 /// text.
 const UNSUPPORTED: &str = "Unsupported message content";
@@ -106,15 +110,23 @@ pub fn read(payload: &Value, stored: &dyn Fn(String) -> String) -> Result<Option
         .into_iter()
         .flatten()
         .filter_map(Value::as_array)
-        .find(|a| !a.is_empty() && a.iter().all(|m| m.get("messageContent").is_some()))
+        .find(|a| a.iter().any(|m| m.get("messageContent").is_some()))
         .map(|a| a.iter().collect())
         .unwrap_or_default(),
     };
     if list.is_empty() {
-        return Ok(case.map(|c| Event {
-            case: Some(c),
-            messages: Vec::new(),
-        }));
+        // A case event says so (`CaseCreated`, `CaseStatusChanged`, ...) or carries a status;
+        // any other payload with a case id is not one.
+        let case_event = payload
+            .get("eventType")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("case")));
+        return Ok(case
+            .filter(|c| case_event || c.status.is_some())
+            .map(|c| Event {
+                case: Some(c),
+                messages: Vec::new(),
+            }));
     }
     let update = payload
         .get("eventType")
@@ -135,6 +147,15 @@ pub fn read(payload: &Value, stored: &dyn Fn(String) -> String) -> Result<Option
                 i + 1
             )
         })?;
+        for (what, v) in [("conversation id", &conversation), ("message id", &id)] {
+            if v.len() > MAX_ID_BYTES {
+                return Err(format!(
+                    "message {}: its {what} is {} bytes, over {MAX_ID_BYTES}; CXone ids are short, so the payload is not a CXone event",
+                    i + 1,
+                    v.len()
+                ));
+            }
+        }
         messages.push(read_message(m, conversation, id, update, event_time));
     }
     Ok(Some(Event { case, messages }))
@@ -148,10 +169,12 @@ fn read_message(
     event_time: Option<DateTime<FixedOffset>>,
 ) -> Message {
     let speaker = speaker(m);
-    let removed = m
-        .get("contentRemoved")
-        .filter(|r| !r.is_null())
-        .map(|r| text_at(r, &["reason"]).unwrap_or_else(|| "other".into()));
+    // An erasure is `{"reason": ...}` (or `true`); null, false, "" or {} are not one.
+    let removed = match m.get("contentRemoved") {
+        Some(Value::Bool(true)) => Some("other".to_string()),
+        Some(r @ Value::Object(_)) => text_at(r, &["reason"]),
+        _ => None,
+    };
     let text = match removed {
         Some(_) => String::new(),
         None => words(m),
@@ -294,6 +317,7 @@ fn collect_words(v: &Value, out: &mut Vec<String>, depth: usize) {
 }
 
 fn push_words(out: &mut Vec<String>, s: &str) {
+    let s = s.replace('\0', "");
     let s = s.trim();
     if !s.is_empty() && s != UNSUPPORTED && !out.iter().any(|o| o == s) {
         out.push(s.to_string());
@@ -353,19 +377,22 @@ fn read_case(
     })
 }
 
-/// The first of `keys` in `v` holding a scalar, as text.
+/// The first of `keys` in `v` holding a scalar, as text (without NUL, which PostgreSQL text
+/// and jsonb cannot hold).
 fn text_at(v: &Value, keys: &[&str]) -> Option<String> {
     keys.iter()
         .filter_map(|k| v.get(*k))
         .find_map(scalar_text)
-        .map(|s| s.trim().to_string())
+        .map(|s| s.replace('\0', "").trim().to_string())
         .filter(|s| !s.is_empty())
 }
 
 /// The first of `keys` in `v` holding a non-blank string, a number or a boolean, as it is.
 fn scalar_at(v: &Value, keys: &[&str]) -> Option<Value> {
     keys.iter().filter_map(|k| v.get(*k)).find_map(|x| match x {
-        Value::String(s) if !s.trim().is_empty() => Some(Value::String(s.trim().to_string())),
+        Value::String(s) if !s.replace('\0', "").trim().is_empty() => {
+            Some(Value::String(s.replace('\0', "").trim().to_string()))
+        }
         Value::Number(_) | Value::Bool(_) => Some(x.clone()),
         _ => None,
     })

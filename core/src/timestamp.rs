@@ -17,9 +17,27 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<FixedOffset>> {
     None
 }
 
+/// A time as PostgreSQL's `timestamptz` input takes it: in UTC (it refuses offsets past
+/// 15:59, which RFC 3339 allows) and within years 1 to 9999; otherwise none.
+pub fn postgres_text(t: DateTime<FixedOffset>) -> Option<String> {
+    use chrono::Datelike;
+    let t = t.to_utc();
+    (1..=9999).contains(&t.year()).then(|| t.to_rfc3339())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_for_postgres_are_utc_and_in_range() {
+        let t = parse_timestamp("2024-05-02T09:14:00+20:00").unwrap();
+        assert_eq!(postgres_text(t).unwrap(), "2024-05-01T13:14:00+00:00");
+        assert_eq!(
+            postgres_text(parse_timestamp("0000-01-01T00:00:00Z").unwrap()),
+            None
+        );
+    }
 
     #[test]
     fn accepts_the_forms_cxone_sends() {

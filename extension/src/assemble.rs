@@ -21,7 +21,8 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 /// Assembles and queues `conversations` (locked by the caller, sorted); returns whether any
-/// row was queued.
+/// row was queued. A conversation with no recorded message (case events only) is left as it
+/// is; one whose messages hold no text any more (all erased) loses its rows.
 pub fn assemble(
     plans: &Plans,
     cfg: &IngestConfig,
@@ -83,17 +84,23 @@ pub fn assemble(
             models.extend(row.get::<String>(1)?);
         }
         let mut cols = QueueColumns::for_models(models);
-        let mut erased = Vec::new();
-        let mut queued = false;
+        // Conversations whose earlier rows go at once (erasure; or no text left), and those
+        // whose new text is queued (their earlier pending rows are superseded by it).
+        let mut delete = Vec::new();
+        let mut queued = Vec::new();
         for (conv, facts, last_payload, was_erased) in heads {
-            if was_erased {
-                erased.push(conv.clone());
-            }
-            let msgs = messages.remove(&conv).unwrap_or_default();
+            // Case events alone (no message recorded yet) leave whatever the conversation has.
+            let Some(msgs) = messages.remove(&conv) else {
+                continue;
+            };
             let rendered = assemble_messages(&msgs, &facts, rules, &cfg.limits);
+            if was_erased || rendered.text.is_empty() {
+                delete.push(conv.clone());
+            }
             if rendered.text.is_empty() {
                 continue;
             }
+            queued.push(conv.clone());
             let event_time = msgs
                 .iter()
                 .rev()
@@ -104,22 +111,24 @@ pub fn assemble(
                 event_time,
             };
             cols.push(last_payload, encoded(finish(mapped, cfg)), false);
-            queued = true;
         }
-        if !erased.is_empty() {
+        if !delete.is_empty() {
             let sql = format!(
                 "DELETE FROM {s}.conversation_embeddings WHERE conversation_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])"
             );
-            c.update(&sql, None, &[erased.into()])?;
+            c.update(&sql, None, &[delete.into()])?;
         }
-        let args = cols.into_args(conversations.clone());
-        c.update(&plans.write, None, &args)?;
+        let any = !queued.is_empty();
+        if any {
+            let args = cols.into_args(queued);
+            c.update(&plans.write, None, &args)?;
+        }
         let sql = format!(
             "UPDATE {s}.cxone_conversations SET pending_since = NULL, erased = false, assembled_at = pg_catalog.now()
               WHERE conversation_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])"
         );
         c.update(&sql, None, &[conversations.into()])?;
-        Ok(queued)
+        Ok(any)
     })
 }
 

@@ -82,3 +82,12 @@ fn _cxone_seed(name: &str) -> JsonB {
     };
     JsonB(serde_json::from_str(text).unwrap_or_else(|e| bad_argument(e.to_string())))
 }
+
+/// A conversation id as the ingest trigger stores it: with `cxone.redact` on, an id that holds
+/// PII (an e-mail address or phone number, as on email and SMS channels) is stored as its
+/// `pii-` pseudonym. `cxone_forget` and `cxone_similar` accept either form through it.
+#[pg_extern(stable, strict, parallel_safe)]
+fn cxone_stored_id(conversation_id: &str) -> String {
+    let cfg = cxone_core::ingest::IngestConfig::seeded(crate::guc::redact());
+    cxone_core::ingest::stored_id(conversation_id.to_string(), &cfg)
+}

@@ -66,7 +66,10 @@ impl QueueColumns {
         }
         self.payloads.push(QueuedPayload {
             payload_id,
-            event_at: prepared.row.event_time.map(|t| t.to_rfc3339()),
+            event_at: prepared
+                .row
+                .event_time
+                .and_then(cxone_core::timestamp::postgres_text),
             prepared,
             replaced,
         });

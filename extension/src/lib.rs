@@ -61,7 +61,11 @@ pgrx::extension_sql_file!(
 pgrx::extension_sql_file!(
     "../../sql/search.sql",
     name = "search",
-    requires = ["schema", embed::_cxone_embed_array]
+    requires = [
+        "schema",
+        embed::_cxone_embed_array,
+        functions::cxone_stored_id
+    ]
 );
 
 #[pg_guard]

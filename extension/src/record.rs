@@ -5,29 +5,57 @@
 //! that lost a message to erasure, are assembled at once ([`crate::assemble`]); the others when
 //! they have been quiet long enough (`cxone_assemble_due`).
 //!
-//! Row locks are taken in conversation order, so two statements with the same conversations
-//! wait for each other instead of deadlocking; the conversation row is written after the
-//! messages and before assembly reads them, so of two sessions adding messages to one
-//! conversation at once, the second to commit assembles both.
+//! Locks are taken in one order, (conversation, message) then conversation, so two statements
+//! with the same conversations wait for each other instead of deadlocking; the conversation
+//! row is written after the messages and before assembly reads them, so of two sessions adding
+//! messages to one conversation at once, the second to commit assembles both.
 
 use crate::ingest_flush::Outcome;
 use crate::ingest_statements::Plans;
 use crate::ingest_trigger::IngestError;
-use cxone_core::messages::{Event, Message};
+use cxone_core::messages::{Case, Event, Message};
+use cxone_core::timestamp::postgres_text as pg_time;
+use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::SpiError;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// One conversation's changes in this statement.
+/// Why one of a payload's messages changed nothing.
+enum Repeat {
+    /// Already recorded (a second event for the same message): `duplicate`.
+    Recorded(String),
+    /// An update older than the recorded version, or of erased content: `skipped`.
+    Stale(String),
+}
+
+/// A case's newest facts in the statement.
+#[derive(Default)]
+struct CaseFacts {
+    status: Option<String>,
+    /// When the case said so, in microseconds (to compare) and as PostgreSQL reads it.
+    at: Option<i64>,
+    at_text: Option<String>,
+    facts: Map<String, Value>,
+}
+
+/// What one statement says about one conversation.
 #[derive(Default)]
 struct Changed {
-    status: Option<(String, Option<i64>)>,
-    status_at: Option<String>,
-    facts: Map<String, Value>,
-    facts_at: Option<i64>,
+    /// The newest case facts of the statement.
+    case: Option<CaseFacts>,
+    /// The newest payload that changed it.
     last_payload: i64,
+    /// A message was recorded, replaced or erased.
+    content: bool,
     erased: bool,
+}
+
+/// One message version to write, with the payload that brought it.
+struct Write<'a> {
+    payload: i64,
+    message: &'a Message,
+    edited: bool,
 }
 
 /// Records the statement's events; returns whether anything was queued (to notify).
@@ -39,119 +67,136 @@ pub fn record(
     let cfg = crate::config::ingest_config().map_err(IngestError::Config)?;
     let rules = cfg.mapping.messages.clone().unwrap_or_default();
     let s = crate::config::schema();
-    // Adds in arrival order, the first of each message kept; updates folded to the newest.
-    let mut adds: Vec<(i64, &Message)> = Vec::new();
-    let mut first_add: HashMap<(&str, &str), i64> = HashMap::new();
-    let mut updates: BTreeMap<(&str, &str), (i64, &Message)> = BTreeMap::new();
-    let mut changed: BTreeMap<String, Changed> = BTreeMap::new();
-    // Per payload: (its messages, how many are repeats of messages recorded before).
-    let mut repeats: HashMap<i64, (usize, Vec<String>)> = HashMap::new();
+    // One version per message: the newest update if any, else the first add.
+    let mut writes: BTreeMap<(&str, &str), Write<'_>> = BTreeMap::new();
+    let mut repeats: HashMap<i64, (usize, Vec<Repeat>)> = HashMap::new();
     for (pid, ev) in &events {
-        if let Some(c) = &ev.case {
-            let ch = changed.entry(c.conversation_id.clone()).or_default();
-            fold_case(ch, c, *pid);
-        }
         for m in &ev.messages {
-            let key = (m.conversation_id.as_str(), m.id.as_str());
-            if m.update || m.removed.is_some() {
-                let newer = updates.get(&key).is_none_or(|(_, old)| supersedes(m, old));
-                if newer {
-                    updates.insert(key, (*pid, m));
-                }
-            } else if let Some(original) = first_add.get(&key) {
-                let r = repeats.entry(*pid).or_default();
-                r.1.push(format!(
-                    "message {} of conversation {} is already recorded (payload {original})",
-                    m.id, m.conversation_id
-                ));
-            } else {
-                first_add.insert(key, *pid);
-                adds.push((*pid, m));
-            }
             repeats.entry(*pid).or_default().0 += 1;
+            let key = (m.conversation_id.as_str(), m.id.as_str());
+            let edited = m.update || m.removed.is_some();
+            let this = Write {
+                payload: *pid,
+                message: m,
+                edited,
+            };
+            let Some(held) = writes.get(&key) else {
+                writes.insert(key, this);
+                continue;
+            };
+            let stale = |m: &Message| {
+                Repeat::Stale(format!(
+                    "a newer version of message {} of conversation {} came in the same statement",
+                    m.id, m.conversation_id
+                ))
+            };
+            match (edited, held.edited) {
+                // An add, then its edit: the edit carries the whole message; both recorded.
+                (true, false) => {
+                    writes.insert(key, this);
+                }
+                (true, true) if supersedes(m, held.message) => {
+                    let old = held.payload;
+                    let r = stale(held.message);
+                    writes.insert(key, this);
+                    repeats.entry(old).or_default().1.push(r);
+                }
+                (true, true) => repeats.entry(*pid).or_default().1.push(stale(m)),
+                (false, _) => {
+                    let r = Repeat::Recorded(format!(
+                        "message {} of conversation {} is already recorded (payload {})",
+                        m.id, m.conversation_id, held.payload
+                    ));
+                    repeats.entry(*pid).or_default().1.push(r);
+                }
+            }
         }
     }
-    let mut touched: Vec<(String, i64, bool)> = Vec::new();
-    Spi::connect_mut(|c| {
-        if !adds.is_empty() {
-            adds.sort_by(|a, b| {
-                (&a.1.conversation_id, &a.1.id).cmp(&(&b.1.conversation_id, &b.1.id))
-            });
-            let sql = format!("{} ON CONFLICT (conversation_id, message_id) DO NOTHING RETURNING conversation_id, message_id", insert_sql(&s));
-            let mut new: HashSet<(String, String)> = HashSet::new();
-            for row in c.update(&sql, None, &message_args(&adds))? {
-                new.insert((
-                    row.get::<String>(1)?.unwrap_or_default(),
-                    row.get::<String>(2)?.unwrap_or_default(),
-                ));
-            }
-            let old: Vec<&(i64, &Message)> = adds
-                .iter()
-                .filter(|(_, m)| !new.contains(&(m.conversation_id.clone(), m.id.clone())))
-                .collect();
-            let originals = originals(c, &s, &old)?;
-            for (pid, m) in &adds {
-                let key = (m.conversation_id.clone(), m.id.clone());
-                if new.contains(&key) {
-                    touched.push((m.conversation_id.clone(), *pid, false));
-                } else {
-                    let by = originals
-                        .get(&key)
-                        .map_or(String::new(), |p| format!(" (payload {p})"));
-                    repeats.entry(*pid).or_default().1.push(format!(
-                        "message {} of conversation {} is already recorded{by}",
-                        m.id, m.conversation_id
-                    ));
-                }
-            }
-        }
-        if !updates.is_empty() {
-            let list: Vec<(i64, &Message)> = updates.values().copied().collect();
-            let sql = format!(
-                "{} ON CONFLICT (conversation_id, message_id) DO UPDATE
-                    SET payload_id = EXCLUDED.payload_id, speaker = EXCLUDED.speaker, body = EXCLUDED.body,
-                        created_at = COALESCE(EXCLUDED.created_at, t.created_at), removed = EXCLUDED.removed,
-                        version_at = EXCLUDED.version_at, facts = EXCLUDED.facts, recorded_at = pg_catalog.now()
-                  WHERE EXCLUDED.removed IS NOT NULL
+    let mut applied: HashSet<i64> = HashSet::new();
+    let mut changed: BTreeMap<String, Changed> = BTreeMap::new();
+    if !writes.is_empty() {
+        let list: Vec<&Write<'_>> = writes.values().collect();
+        let sql = format!(
+            "{} ON CONFLICT (conversation_id, message_id) DO UPDATE
+                SET payload_id = EXCLUDED.payload_id, body = EXCLUDED.body,
+                    -- an erased message keeps who wrote it
+                    speaker = CASE WHEN EXCLUDED.removed IS NULL THEN EXCLUDED.speaker ELSE t.speaker END,
+                    facts = CASE WHEN EXCLUDED.removed IS NULL THEN EXCLUDED.facts ELSE t.facts END,
+                    created_at = COALESCE(EXCLUDED.created_at, t.created_at), removed = EXCLUDED.removed,
+                    version_at = EXCLUDED.version_at, edited = true, recorded_at = pg_catalog.now()
+              WHERE EXCLUDED.edited
+                AND (EXCLUDED.removed IS NOT NULL
                      OR (t.removed IS NULL AND (t.version_at IS NULL OR EXCLUDED.version_at IS NULL
-                                                OR EXCLUDED.version_at >= t.version_at))
-                RETURNING conversation_id, message_id, removed IS NOT NULL",
-                insert_sql(&s)
-            );
-            let mut applied: HashMap<(String, String), bool> = HashMap::new();
+                                                OR EXCLUDED.version_at >= t.version_at)))
+            RETURNING conversation_id, message_id, removed IS NOT NULL",
+            insert_sql(&s)
+        );
+        let mut done: HashMap<(String, String), bool> = HashMap::new();
+        let originals = Spi::connect_mut(|c| {
             for row in c.update(&sql, None, &message_args(&list))? {
                 let key = (
                     row.get::<String>(1)?.unwrap_or_default(),
                     row.get::<String>(2)?.unwrap_or_default(),
                 );
-                applied.insert(key, row.get::<bool>(3)?.unwrap_or(false));
+                done.insert(key, row.get::<bool>(3)?.unwrap_or(false));
             }
-            for (pid, m) in list {
-                match applied.get(&(m.conversation_id.clone(), m.id.clone())) {
-                    Some(&erased) => touched.push((m.conversation_id.clone(), pid, erased)),
-                    None => repeats.entry(pid).or_default().1.push(format!(
-                        "message {} of conversation {} has a newer version recorded, or its content was removed",
-                        m.id, m.conversation_id
-                    )),
+            let missed: Vec<&Write<'_>> = list
+                .iter()
+                .copied()
+                .filter(|w| !done.contains_key(&owned_key(w.message)))
+                .collect();
+            originals(c, &s, &missed)
+        })?;
+        for w in list {
+            let m = w.message;
+            let key = owned_key(m);
+            match done.get(&key) {
+                Some(&erased) => {
+                    applied.insert(w.payload);
+                    let ch = changed.entry(m.conversation_id.clone()).or_default();
+                    ch.last_payload = ch.last_payload.max(w.payload);
+                    ch.content = true;
+                    ch.erased |= erased;
+                }
+                None => {
+                    let by = originals.get(&key).copied().unwrap_or_default();
+                    let r = if w.edited {
+                        Repeat::Stale(format!(
+                            "message {} of conversation {} has a newer version recorded (payload {by}), or its content was removed",
+                            m.id, m.conversation_id
+                        ))
+                    } else {
+                        Repeat::Recorded(format!(
+                            "message {} of conversation {} is already recorded (payload {by})",
+                            m.id, m.conversation_id
+                        ))
+                    };
+                    repeats.entry(w.payload).or_default().1.push(r);
                 }
             }
         }
-        Ok::<_, SpiError>(())
-    })?;
-    for (conv, pid, erased) in touched {
-        let ch = changed.entry(conv).or_default();
-        ch.last_payload = ch.last_payload.max(pid);
-        ch.erased |= erased;
     }
-    // A payload all of whose messages were recorded before is a duplicate (or stale update).
+    // A payload all of whose messages changed nothing is a duplicate (or a stale update), and
+    // its case facts count for nothing either.
+    let mut nothing: HashSet<i64> = HashSet::new();
     for (pid, (count, why)) in repeats {
-        if count > 0 && why.len() == count {
-            let outcome = if why[0].contains("newer version") {
-                "skipped"
-            } else {
-                "duplicate"
-            };
-            outcomes.push((pid, outcome, why.join("; ")));
+        if count > 0 && why.len() >= count && !applied.contains(&pid) {
+            nothing.insert(pid);
+            let stale = why.iter().all(|r| matches!(r, Repeat::Stale(_)));
+            let reasons: Vec<String> = why
+                .into_iter()
+                .map(|r| match r {
+                    Repeat::Recorded(s) | Repeat::Stale(s) => s,
+                })
+                .collect();
+            let outcome = if stale { "skipped" } else { "duplicate" };
+            outcomes.push((pid, outcome, reasons.join("; ")));
+        }
+    }
+    for (pid, ev) in &events {
+        if let Some(c) = ev.case.as_ref().filter(|_| !nothing.contains(pid)) {
+            let ch = changed.entry(c.conversation_id.clone()).or_default();
+            fold_case(ch, c, *pid);
         }
     }
     if changed.is_empty() {
@@ -166,6 +211,10 @@ pub fn record(
     crate::assemble::assemble(plans, &cfg, &rules, due).map_err(IngestError::from)
 }
 
+fn owned_key(m: &Message) -> (String, String) {
+    (m.conversation_id.clone(), m.id.clone())
+}
+
 /// Whether message version `m` replaces `old`: an erasure always does; otherwise the newer.
 fn supersedes(m: &Message, old: &Message) -> bool {
     match (m.removed.is_some(), old.removed.is_some()) {
@@ -175,55 +224,58 @@ fn supersedes(m: &Message, old: &Message) -> bool {
     }
 }
 
-fn fold_case(ch: &mut Changed, c: &cxone_core::messages::Case, pid: i64) {
+fn fold_case(ch: &mut Changed, c: &Case, pid: i64) {
     let at = c.status_at.map(|t| t.timestamp_micros());
-    if ch.facts_at.is_none() || at >= ch.facts_at {
-        ch.facts.extend(c.facts.clone());
-        ch.facts_at = at;
-        if let Some(s) = &c.status {
-            ch.status = Some((s.clone(), at));
-            ch.status_at = c.status_at.map(|t| t.to_rfc3339());
-        }
+    if ch.case.as_ref().is_none_or(|old| at >= old.at) {
+        ch.case = Some(CaseFacts {
+            status: c.status.clone(),
+            at,
+            at_text: c.status_at.and_then(pg_time),
+            facts: c.facts.clone(),
+        });
     }
     ch.last_payload = ch.last_payload.max(pid);
 }
 
-/// The message rows of `cxone_messages` from parallel arrays; the caller adds ON CONFLICT.
+/// The message rows of `cxone_messages` from parallel arrays, in key order (the lock order);
+/// the caller adds ON CONFLICT.
 fn insert_sql(s: &str) -> String {
     format!(
         "INSERT INTO {s}.cxone_messages AS t
-                (conversation_id, message_id, payload_id, speaker, body, created_at, removed, version_at, facts)
+                (conversation_id, message_id, payload_id, speaker, body, created_at, removed, version_at, facts, edited)
          SELECT u.conv, u.id, u.pid, u.speaker, u.body, u.created::pg_catalog.timestamptz, u.removed,
-                u.version::pg_catalog.timestamptz, u.facts::pg_catalog.jsonb
+                u.version::pg_catalog.timestamptz, u.facts::pg_catalog.jsonb, u.edited
            FROM unnest($1::pg_catalog.text[], $2::pg_catalog.text[], $3::pg_catalog.int8[], $4::pg_catalog.text[],
                        $5::pg_catalog.text[], $6::pg_catalog.text[], $7::pg_catalog.text[], $8::pg_catalog.text[],
-                       $9::pg_catalog.text[]) AS u(conv, id, pid, speaker, body, created, removed, version, facts)
+                       $9::pg_catalog.text[], $10::pg_catalog.bool[])
+                AS u(conv, id, pid, speaker, body, created, removed, version, facts, edited)
           ORDER BY u.conv, u.id"
     )
 }
 
-fn message_args(list: &[(i64, &Message)]) -> Vec<pgrx::datum::DatumWithOid<'static>> {
+fn message_args(list: &[&Write<'_>]) -> Vec<DatumWithOid<'static>> {
     let text = |f: &dyn Fn(&Message) -> Option<String>| -> Vec<Option<String>> {
-        list.iter().map(|(_, m)| f(m)).collect()
+        list.iter().map(|w| f(w.message)).collect()
     };
     vec![
         text(&|m| Some(m.conversation_id.clone())).into(),
         text(&|m| Some(m.id.clone())).into(),
-        list.iter().map(|(p, _)| *p).collect::<Vec<i64>>().into(),
+        list.iter().map(|w| w.payload).collect::<Vec<i64>>().into(),
         text(&|m| Some(m.speaker.as_str().to_string())).into(),
         text(&|m| Some(m.text.replace('\0', ""))).into(),
-        text(&|m| m.created_at.map(|t| t.to_rfc3339())).into(),
+        text(&|m| m.created_at.and_then(pg_time)).into(),
         text(&|m| m.removed.clone()).into(),
-        text(&|m| m.version_at.map(|t| t.to_rfc3339())).into(),
+        text(&|m| m.version_at.and_then(pg_time)).into(),
         text(&|m| serde_json::to_string(&m.facts).ok()).into(),
+        list.iter().map(|w| w.edited).collect::<Vec<bool>>().into(),
     ]
 }
 
-/// The payloads that first recorded the given messages.
+/// The payloads that recorded the current version of the given messages.
 fn originals(
     c: &mut pgrx::spi::SpiClient<'_>,
     s: &str,
-    list: &[&(i64, &Message)],
+    list: &[&Write<'_>],
 ) -> Result<HashMap<(String, String), i64>, SpiError> {
     let mut out = HashMap::new();
     if list.is_empty() {
@@ -231,9 +283,9 @@ fn originals(
     }
     let convs: Vec<String> = list
         .iter()
-        .map(|(_, m)| m.conversation_id.clone())
+        .map(|w| w.message.conversation_id.clone())
         .collect();
-    let ids: Vec<String> = list.iter().map(|(_, m)| m.id.clone()).collect();
+    let ids: Vec<String> = list.iter().map(|w| w.message.id.clone()).collect();
     let sql = format!(
         "SELECT m.conversation_id, m.message_id, m.payload_id FROM {s}.cxone_messages m
            JOIN unnest($1::pg_catalog.text[], $2::pg_catalog.text[]) AS u(conv, id)
@@ -249,7 +301,9 @@ fn originals(
     Ok(out)
 }
 
-/// Writes the changed conversations; returns those `due` now, in conversation order.
+/// Writes the changed conversations; returns those `due` now, in conversation order. A
+/// conversation is marked changed (pending assembly) when a message changed or its case's
+/// status did; other case facts are kept up to date without making it due.
 fn upsert_conversations(
     s: &str,
     source: &str,
@@ -257,58 +311,79 @@ fn upsert_conversations(
     due: impl Fn(Option<&str>, bool) -> bool,
 ) -> Result<Vec<String>, SpiError> {
     let n = changed.len();
-    let (mut convs, mut statuses, mut status_at, mut facts, mut pids, mut erased) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
+    let mut convs = Vec::with_capacity(n);
+    let mut statuses: Vec<Option<String>> = Vec::with_capacity(n);
+    let mut status_at: Vec<Option<String>> = Vec::with_capacity(n);
+    let mut facts: Vec<Option<String>> = Vec::with_capacity(n);
+    let mut pids = Vec::with_capacity(n);
+    let mut content = Vec::with_capacity(n);
+    let mut erased = Vec::with_capacity(n);
     for (conv, ch) in changed {
+        let CaseFacts {
+            status,
+            at_text: at,
+            facts: f,
+            ..
+        } = ch.case.unwrap_or_default();
         convs.push(conv);
-        statuses.push(ch.status.map(|s| s.0));
-        status_at.push(ch.status_at);
-        facts.push(serde_json::to_string(&ch.facts).ok());
+        statuses.push(status);
+        status_at.push(at);
+        facts.push(serde_json::to_string(&f).ok());
         pids.push(ch.last_payload);
+        content.push(ch.content);
         erased.push(ch.erased);
     }
+    // last_payload_id is this statement's: each assembly's rows carry their own payload id, so
+    // the sidecar's write-back supersedes every earlier one (statements may commit out of id
+    // order, and GREATEST would let two assemblies share an id). `newer`: the statement's case
+    // facts are at least as new as the stored ones. `moved`: a message changed
+    // (messages_payload_id is set only then), or the case's status did.
+    let newer =
+        "(c.status_at IS NULL OR EXCLUDED.status_at IS NULL OR EXCLUDED.status_at >= c.status_at)";
+    let moved = format!(
+        "(EXCLUDED.messages_payload_id IS NOT NULL
+          OR ({newer} AND EXCLUDED.status IS NOT NULL AND EXCLUDED.status IS DISTINCT FROM c.status))"
+    );
     let sql = format!(
         "INSERT INTO {s}.cxone_conversations AS c
-                (conversation_id, source_system, status, status_at, facts, last_payload_id, erased, changed_at, pending_since)
-         SELECT u.conv, $7, u.status, u.status_at::pg_catalog.timestamptz, COALESCE(u.facts::pg_catalog.jsonb, '{{}}'),
-                u.pid, u.erased, pg_catalog.now(), pg_catalog.now()
+                (conversation_id, source_system, status, status_at, facts, last_payload_id, messages_payload_id,
+                 erased, changed_at, pending_since)
+         SELECT u.conv, $8, u.status, u.status_at::pg_catalog.timestamptz, COALESCE(u.facts::pg_catalog.jsonb, '{{}}'),
+                u.pid, CASE WHEN u.content THEN u.pid END, u.erased, pg_catalog.now(),
+                CASE WHEN u.content OR u.status IS NOT NULL THEN pg_catalog.now() END
            FROM unnest($1::pg_catalog.text[], $2::pg_catalog.text[], $3::pg_catalog.text[], $4::pg_catalog.text[],
-                       $5::pg_catalog.int8[], $6::pg_catalog.bool[]) AS u(conv, status, status_at, facts, pid, erased)
+                       $5::pg_catalog.int8[], $6::pg_catalog.bool[], $7::pg_catalog.bool[])
+                AS u(conv, status, status_at, facts, pid, content, erased)
           ORDER BY u.conv
          ON CONFLICT (conversation_id) DO UPDATE SET
-                status = CASE WHEN EXCLUDED.status IS NOT NULL AND (c.status_at IS NULL OR EXCLUDED.status_at IS NULL
-                                   OR EXCLUDED.status_at >= c.status_at) THEN EXCLUDED.status ELSE c.status END,
-                facts = CASE WHEN c.status_at IS NULL OR EXCLUDED.status_at IS NULL OR EXCLUDED.status_at >= c.status_at
-                             THEN c.facts OPERATOR(pg_catalog.||) EXCLUDED.facts
+                status = CASE WHEN {newer} THEN COALESCE(EXCLUDED.status, c.status) ELSE c.status END,
+                facts = CASE WHEN {newer} THEN c.facts OPERATOR(pg_catalog.||) EXCLUDED.facts
                              ELSE EXCLUDED.facts OPERATOR(pg_catalog.||) c.facts END,
                 status_at = GREATEST(c.status_at, EXCLUDED.status_at),
-                last_payload_id = GREATEST(c.last_payload_id, EXCLUDED.last_payload_id),
+                last_payload_id = CASE WHEN {moved} THEN EXCLUDED.last_payload_id ELSE c.last_payload_id END,
+                messages_payload_id = COALESCE(EXCLUDED.messages_payload_id, c.messages_payload_id),
                 erased = c.erased OR EXCLUDED.erased,
-                changed_at = pg_catalog.now(),
-                pending_since = COALESCE(c.pending_since, pg_catalog.now())
-         RETURNING conversation_id, status, erased"
+                changed_at = CASE WHEN {moved} THEN pg_catalog.now() ELSE c.changed_at END,
+                pending_since = CASE WHEN {moved} THEN COALESCE(c.pending_since, pg_catalog.now()) ELSE c.pending_since END
+         RETURNING conversation_id, status, erased, pending_since IS NOT NULL"
     );
     Spi::connect_mut(|c| {
         let mut out = Vec::new();
-        let args = [
+        let args: [DatumWithOid<'_>; 8] = [
             convs.into(),
             statuses.into(),
             status_at.into(),
             facts.into(),
             pids.into(),
+            content.into(),
             erased.into(),
             source.to_string().into(),
         ];
         for row in c.update(&sql, None, &args)? {
             let conv = row.get::<String>(1)?.unwrap_or_default();
             let status = row.get::<String>(2)?;
-            if due(status.as_deref(), row.get::<bool>(3)?.unwrap_or(false)) {
+            let pending = row.get::<bool>(4)?.unwrap_or(false);
+            if pending && due(status.as_deref(), row.get::<bool>(3)?.unwrap_or(false)) {
                 out.push(conv);
             }
         }

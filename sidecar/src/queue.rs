@@ -211,7 +211,7 @@ pub async fn release(db: &Client, ids: &[Uuid]) -> Result<u64, tokio_postgres::E
 
 /// Assembles the conversations whose messages have been quiet long enough (the mapping's
 /// `quiet_seconds`): the extension's clock for open cases, driven by this poll. Returns how
-/// many were queued. An extension older than 0.3.0 has no such function: nothing to do.
+/// many were assembled. An extension older than 0.3.0 has no such function: nothing to do.
 pub async fn assemble_due(db: &Client) -> Result<i64, tokio_postgres::Error> {
     match db.query_one("SELECT cxone_assemble_due()", &[]).await {
         Ok(row) => Ok(row.get(0)),

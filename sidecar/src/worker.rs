@@ -109,8 +109,25 @@ impl<P: Provider> Worker<P> {
         // may have one answered batch still being written while its next request goes out;
         // no more (a slow database holds the next request back instead).
         let unwritten = Arc::new(Semaphore::new(2 * self.cfg.requests_in_flight()));
+        // The quiet clock of open conversations, at most once per poll interval, busy or idle
+        // (a long backfill must not hold back open cases).
+        let poll_every = Duration::from_secs(self.cfg.poll_secs.max(1));
+        let mut assembled_at: Option<std::time::Instant> = None;
         loop {
             let model = self.provider.model().to_string();
+            if assembled_at.is_none_or(|t| t.elapsed() >= poll_every) {
+                assembled_at = Some(std::time::Instant::now());
+                match queue::assemble_due(&client).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::debug!(assembled = n, "quiet conversations assembled and queued")
+                    }
+                    // Not fatal for embedding: say why, try again at the next interval.
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cxone_assemble_due() failed; open conversations wait until it works")
+                    }
+                }
+            }
             if self.stopping() {
                 // Vectors already made are written; rows not yet sent are given back.
                 self.finish_writes(&mut writing).await?;
@@ -128,11 +145,6 @@ impl<P: Provider> Worker<P> {
             if groups.is_empty() {
                 sizer.idle();
                 self.finish_writes(&mut writing).await?;
-                let assembled = queue::assemble_due(&client).await?;
-                if assembled > 0 {
-                    tracing::debug!(assembled, "quiet conversations assembled and queued");
-                    continue;
-                }
                 let depth = queue::pending_count(&client, &model).await?;
                 if depth == 0 && queue::finish_building(&client, &model).await? {
                     tracing::info!(
@@ -144,7 +156,7 @@ impl<P: Provider> Worker<P> {
                 if mode == Mode::UntilEmpty && depth == 0 {
                     return Ok(());
                 }
-                let poll = Duration::from_secs(self.cfg.poll_secs.max(1));
+                let poll = poll_every;
                 let mut stop = self.shutdown.clone();
                 tokio::select! {
                     n = conn.notified.recv() => {

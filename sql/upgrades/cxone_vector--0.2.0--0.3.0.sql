@@ -127,6 +127,8 @@ CREATE TABLE cxone_messages (
     version_at      timestamptz,
     -- direction, sentiment, agent_id: ids and flags, never names or addresses
     facts           jsonb NOT NULL DEFAULT '{}',
+    -- a MessageUpdated replaced (or erased) the text first recorded
+    edited          boolean NOT NULL DEFAULT false,
     recorded_at     timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (conversation_id, message_id),
     CONSTRAINT cxone_messages_removed_has_no_text CHECK (removed IS NULL OR body = '')
@@ -143,8 +145,10 @@ CREATE TABLE cxone_conversations (
     status_at       timestamptz,
     -- channel, platform, media type, queue, brand, tenant, business unit, direction, case status
     facts           jsonb NOT NULL DEFAULT '{}',
-    -- the newest payload that changed it: the provenance of its queued rows
+    -- the payload of the last change that made it due: the provenance of its queued rows
     last_payload_id bigint NOT NULL,
+    -- the newest payload that recorded, replaced or erased one of its messages
+    messages_payload_id bigint,
     erased          boolean NOT NULL DEFAULT false,
     changed_at      timestamptz NOT NULL DEFAULT now(),
     pending_since   timestamptz,
@@ -170,3 +174,68 @@ LANGUAGE c AS 'MODULE_PATHNAME', 'cxone_assemble_due_wrapper';
 ALTER FUNCTION cxone_assemble_due(integer) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 REVOKE EXECUTE ON FUNCTION cxone_assemble_due(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION cxone_assemble_due(integer) TO cxone_sidecar, cxone_admin;
+
+-- Conversation ids as stored (pseudonyms of ids holding PII when cxone.redact is on):
+-- cxone_forget and cxone_similar accept either form, and forget deletes messages too.
+CREATE FUNCTION cxone_stored_id(conversation_id text) RETURNS text
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c AS 'MODULE_PATHNAME', 'cxone_stored_id_wrapper';
+
+CREATE OR REPLACE FUNCTION cxone_forget(conversation_id text, with_payloads boolean DEFAULT false) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE STRICT
+AS $$
+DECLARE
+    rows_deleted bigint;
+    messages_deleted bigint;
+    stored text;
+    keys_deleted bigint := 0;
+    payloads_deleted bigint := 0;
+BEGIN
+    stored := @extschema@.cxone_stored_id(cxone_forget.conversation_id);
+    -- First the conversation's row: an assembly running now holds it, and its rows are then
+    -- committed (and deleted below) before this goes on.
+    PERFORM 1 FROM @extschema@.cxone_conversations c
+      WHERE c.conversation_id IN (cxone_forget.conversation_id, stored) ORDER BY c.conversation_id FOR UPDATE;
+    DELETE FROM @extschema@.conversation_embeddings e WHERE e.conversation_id IN (cxone_forget.conversation_id, stored);
+    GET DIAGNOSTICS rows_deleted = ROW_COUNT;
+    -- Messages and the conversation's record are derived from the payloads too.
+    DELETE FROM @extschema@.cxone_messages m WHERE m.conversation_id IN (cxone_forget.conversation_id, stored);
+    GET DIAGNOSTICS messages_deleted = ROW_COUNT;
+    DELETE FROM @extschema@.cxone_conversations c WHERE c.conversation_id IN (cxone_forget.conversation_id, stored);
+    IF with_payloads THEN
+        DELETE FROM @extschema@._cxone_event_keys k
+         USING @extschema@.cxone_payloads p
+         WHERE k.payload_id = p.id AND p.conversation_id IN (cxone_forget.conversation_id, stored);
+        GET DIAGNOSTICS keys_deleted = ROW_COUNT;
+        DELETE FROM @extschema@.cxone_payloads p WHERE p.conversation_id IN (cxone_forget.conversation_id, stored);
+        GET DIAGNOSTICS payloads_deleted = ROW_COUNT;
+    END IF;
+    RETURN jsonb_build_object('conversation_rows', rows_deleted, 'messages', messages_deleted,
+                              'event_keys', keys_deleted, 'payloads', payloads_deleted);
+END
+$$;
+
+
+CREATE OR REPLACE FUNCTION cxone_similar(conversation text, k integer DEFAULT 10)
+RETURNS TABLE (conversation_id text, text_content text, similarity double precision,
+               semantic_metadata jsonb, chunk_index integer, id uuid)
+LANGUAGE plpgsql STABLE STRICT
+SET hnsw.iterative_scan = 'relaxed_order'
+SET hnsw.ef_search = 100
+AS $$
+DECLARE
+    q vector;
+    active_model text := (SELECT m.model FROM @extschema@.cxone_models m WHERE m.state = 'active');
+BEGIN
+    SELECT e.embedding INTO q FROM @extschema@.conversation_embeddings e
+     WHERE e.conversation_id IN (cxone_similar.conversation, @extschema@.cxone_stored_id(cxone_similar.conversation))
+       AND e.model = active_model AND e.status = 'embedded'
+     ORDER BY e.chunk_index LIMIT 1;
+    IF q IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = format('conversation %L has no embedded row for model %L', cxone_similar.conversation, active_model);
+    END IF;
+    RETURN QUERY SELECT * FROM @extschema@._cxone_nearest(q, k, '{}', @extschema@.cxone_stored_id(cxone_similar.conversation), active_model);
+END
+$$;
+

@@ -124,6 +124,7 @@ fn other_shapes_are_not_message_events() {
         json!({"conversationId": "c", "data": {"transcript": {"agent": "hi"}}}),
         json!({"data": [1, 2]}),
         json!({"messages": []}),
+        json!({"eventId": "x", "data": {"case": {"id": "c"}, "transcript": []}}),
     ] {
         assert_eq!(read(&p, &|id| id), Ok(None), "{p}");
     }
@@ -146,4 +147,31 @@ fn stored_ids_are_applied_to_the_conversation() {
     .unwrap();
     assert_eq!(e.messages[0].conversation_id, "x-8810342");
     assert_eq!(e.case.unwrap().conversation_id, "x-8810342");
+}
+
+#[test]
+fn only_a_real_erasure_removes_content() {
+    let mut p = fixture("dfo_message_added_customer.json");
+    for not_one in [json!(false), json!(""), json!({}), json!(null)] {
+        p["data"]["message"]["contentRemoved"] = not_one.clone();
+        let m = &read_plain(&p).messages[0];
+        assert_eq!(m.removed, None, "{not_one}");
+        assert!(!m.text.is_empty());
+    }
+    p["data"]["message"]["contentRemoved"] = json!({"reason": "TTL"});
+    assert_eq!(read_plain(&p).messages[0].removed.as_deref(), Some("TTL"));
+}
+
+#[test]
+fn nul_is_dropped_and_huge_ids_are_refused() {
+    let mut p = fixture("dfo_message_added_customer.json");
+    p["data"]["message"]["sentiment"] = json!("neg\u{0}ative");
+    p["data"]["channel"]["name"] = json!("Web\u{0}chat");
+    p["data"]["message"]["messageContent"]["text"] = json!("hi\u{0} there");
+    let e = read_plain(&p);
+    assert_eq!(e.messages[0].facts["sentiment"], "negative");
+    assert_eq!(e.case.unwrap().facts["channel"], "Webchat");
+    assert_eq!(e.messages[0].text, "hi there");
+    p["data"]["message"]["id"] = json!("m".repeat(600));
+    assert!(read(&p, &|id| id).unwrap_err().contains("over 512"));
 }

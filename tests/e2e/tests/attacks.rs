@@ -151,7 +151,8 @@ fn redaction_cannot_be_switched_off_by_a_client_through_any_door() {
     for (i, (door, options, before)) in doors.iter().enumerate() {
         let mut c = login.connect_with(options);
         let before_result = outcome_of(c.batch_execute(before));
-        let p = base.replace("\"eventId\"", &format!("\"door\": {i}, \"eventId\""));
+        // Its own event id: a replay of one event would be a duplicate and test nothing.
+        let p = base.replace("\"eventId\": \"", &format!("\"eventId\": \"door-{i}-"));
         let inserted = if door.contains("function") && before_result == "ok" {
             outcome_of(c.execute("SELECT own.ins($1)", &[&p]).map(|_| ()))
         } else {
@@ -186,7 +187,7 @@ fn redaction_cannot_be_switched_off_by_a_client_through_any_door() {
             .batch_execute(&format!("ALTER ROLE {me} SET cxone.redact = off")),
     );
     let mut c = login.connect();
-    let p = base.replace("\"eventId\"", "\"door\": \"role\", \"eventId\"");
+    let p = base.replace("\"eventId\": \"", "\"eventId\": \"door-role-");
     let inserted = outcome_of(c.execute(ins, &[&p]).map(|_| ()));
     for t in texts(&mut admin) {
         assert!(

@@ -402,6 +402,16 @@ fn the_other_shapes_keep_working_beside_message_events() {
         0,
         "whole-transcript payloads are not message events"
     );
+    // A case event without text for that conversation (its close) is recorded, and leaves the
+    // transcript's queued row alone: no messages were ever recorded for it.
+    let mut close = real("dfo_case_status_changed_closed.json");
+    close["data"]["case"]["id"] = json!("131988342510");
+    let id = insert_value(&mut c, &close);
+    assert_eq!(outcome(&mut c, id).0, "recorded");
+    let rows = live_rows(&mut c, "131988342510");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, "pending");
+    assert_eq!(scalar_i64(&mut c, "SELECT cxone_assemble_due()"), 0);
 }
 
 #[test]
@@ -425,4 +435,181 @@ fn a_rest_page_of_messages_is_recorded_like_the_events() {
     let events = case_events();
     let again = insert_value(&mut c, &events[0]);
     assert_eq!(outcome(&mut c, again).0, "duplicate");
+}
+
+#[test]
+fn one_insert_select_of_100000_message_events_queues_each_of_10000_conversations_once() {
+    let db = TestDb::new();
+    let mut c = db.connect();
+    let started = Instant::now();
+    // Per case: nine messages (customer and agent in turn), then the closing status change.
+    let inserted = c
+        .execute(
+            "INSERT INTO cxone_payloads (payload)
+             SELECT json_build_object(
+                      'eventId', 'bulk-' || n || '-' || m,
+                      'eventType', CASE WHEN m = 10 THEN 'CaseStatusChanged' ELSE 'MessageAddedIntoCase' END,
+                      'createdAtWithMilliseconds', t,
+                      'data', json_build_object(
+                        'case', json_build_object('id', 'bulk-' || n, 'status', CASE WHEN m = 10 THEN 'closed' ELSE 'open' END,
+                                                  'statusUpdatedAt', t),
+                        'channel', json_build_object('name', 'SMS', 'realExternalPlatformId', 'sms'),
+                        'message', CASE WHEN m < 10 THEN json_build_object(
+                          'id', 'bulk-m-' || n || '-' || m, 'contactNumber', 'bulk-' || n,
+                          'direction', CASE WHEN m % 2 = 1 THEN 'inbound' ELSE 'outbound' END,
+                          'authorEndUserIdentity', CASE WHEN m % 2 = 1 THEN json_build_object('id', 'sms_' || n) END,
+                          'authorUser', CASE WHEN m % 2 = 0 THEN json_build_object('id', 700 + n % 5, 'isBotUser', false) END,
+                          'createdAtWithMilliseconds', t,
+                          'messageContent', json_build_object('type', 'TEXT', 'text', 'line ' || m || ' of case ' || n)) END))
+               FROM generate_series(1, 10000) AS n, generate_series(1, 10) AS m,
+                    LATERAL (SELECT to_char(timestamptz '2024-05-02 09:00:00+00' + make_interval(secs => n * 60 + m),
+                                            'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"+00:00\"') AS t) AS ts
+              ORDER BY n, m",
+            &[],
+        )
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(inserted, 100_000);
+    eprintln!("100,000 message events for 10,000 conversations in one statement: {took:?}");
+    let outcomes: Vec<(String, i64)> = c
+        .query(
+            "SELECT outcome, count(*) FROM cxone_payloads GROUP BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(outcomes, [("recorded".to_string(), 100_000)]);
+    assert_eq!(
+        scalar_i64(&mut c, "SELECT count(*) FROM cxone_messages"),
+        90_000
+    );
+    // Each conversation queued exactly once (no row written and then superseded).
+    assert_eq!(
+        scalar_i64(&mut c, "SELECT count(*) FROM conversation_embeddings"),
+        10_000
+    );
+    assert_eq!(
+        scalar_i64(&mut c, "SELECT count(DISTINCT conversation_id) FROM conversation_embeddings WHERE status = 'pending'"),
+        10_000
+    );
+    let rows = live_rows(&mut c, "bulk-77");
+    let want: Vec<String> = (1..10)
+        .map(|m| {
+            let who = if m % 2 == 1 { "Customer" } else { "Agent" };
+            format!("{who}: line {m} of case 77")
+        })
+        .collect();
+    assert_eq!(rows, [("pending".to_string(), want.join("\n"))]);
+    assert_eq!(
+        scalar_i64(
+            &mut c,
+            "SELECT count(*) FROM cxone_conversations WHERE pending_since IS NOT NULL"
+        ),
+        0
+    );
+}
+
+/// The issue's "done when": the whole case through the webhook into a fresh database, found by
+/// search, and the erasure rebuilding its vector without the erased message.
+#[test]
+fn the_case_through_the_webhook_is_searchable_and_an_erasure_rebuilds_its_vector() {
+    let db = TestDb::new();
+    let port = free_port();
+    let mut cmd = sidecar();
+    cmd.env("DATABASE_URL", db.url())
+        .env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("CXONE_POLL_SECS", "1")
+        .env("CXONE_WEBHOOK_TOKEN", "studio-token");
+    let _sidecar = Running(spawn(cmd.arg("run")));
+    db.connect()
+        .batch_execute(&format!(
+            "ALTER DATABASE {} SET cxone.embeddings_url = 'http://127.0.0.1:{port}/v1/embeddings'",
+            db.name
+        ))
+        .unwrap();
+    wait_ready(port);
+    let mut c = db.connect();
+    cxone_e2e::ingest_banking77(&mut c, 300, "gym");
+    let post = |body: &str| {
+        let (status, reply) = cxone_e2e::http(
+            port,
+            "POST",
+            "/v1/webhooks/cxone",
+            &[
+                ("Content-Type", "application/json"),
+                ("Authorization", "Bearer studio-token"),
+            ],
+            body.as_bytes(),
+        );
+        assert_eq!(status, 200, "{reply}");
+        reply
+    };
+    // As CXone Studio posts them: one event per request.
+    for e in case_events() {
+        let reply = post(&e.to_string());
+        assert!(reply.contains("recorded"), "{reply}");
+    }
+    cxone_e2e::wait_embedded(&mut c, 300);
+    let rows = live_rows(&mut c, "8810342");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, "embedded");
+    let labels: Vec<&str> = rows[0]
+        .1
+        .lines()
+        .map(|l| l.split(':').next().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        ["Bot", "Customer", "Bot", "Agent", "Customer", "Customer", "Agent"]
+    );
+    let mut c = db.connect(); // with cxone.embeddings_url
+    let found: String = c
+        .query_one(
+            "SELECT conversation_id FROM cxone_search('charged twice for my gym membership', 1)",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(found, "8810342");
+    let before: String = c
+        .query_one("SELECT embedding::text FROM conversation_embeddings WHERE conversation_id = '8810342' AND status = 'embedded'", &[])
+        .unwrap()
+        .get(0);
+    post(&fixture("real/dfo_message_updated_content_removed.json"));
+    let started = Instant::now();
+    loop {
+        let rows = live_rows(&mut c, "8810342");
+        if rows.len() == 1 && rows[0].0 == "embedded" {
+            assert!(
+                !rows[0].1.contains("refund the second one"),
+                "{}",
+                rows[0].1
+            );
+            assert_eq!(rows[0].1.lines().count(), 6);
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "not rebuilt: {rows:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let after: String = c
+        .query_one("SELECT embedding::text FROM conversation_embeddings WHERE conversation_id = '8810342' AND status = 'embedded'", &[])
+        .unwrap()
+        .get(0);
+    assert_ne!(
+        before, after,
+        "the vector is rebuilt from the text without the erased message"
+    );
+    assert_eq!(
+        scalar_i64(
+            &mut c,
+            "SELECT count(*) FROM conversation_embeddings WHERE conversation_id = '8810342'"
+        ),
+        1,
+        "no superseded copy of the erased text is kept"
+    );
 }
