@@ -43,7 +43,12 @@ impl Envelope {
                         .map(|t| t.to_utc().to_rfc3339())
                         .or(raw_time.clone())
                         .unwrap_or_default();
-                    Some(format!("conv:{c}|{e}|{t}"))
+                    // Two messages of one case can share a millisecond: the message id
+                    // tells their events apart.
+                    match payload.pointer("/data/message/id").and_then(scalar_text) {
+                        Some(m) => Some(format!("conv:{c}|{e}|{t}|{m}")),
+                        None => Some(format!("conv:{c}|{e}|{t}")),
+                    }
                 }
                 _ => None,
             },

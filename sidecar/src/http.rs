@@ -111,8 +111,13 @@ impl Http {
     }
 }
 
+/// Ready when the worker's connection answers and the webhooks' own connection is up (a
+/// webhook that came in before it would be answered 503).
 async fn readyz(Extract(s): Extract<AppState>) -> impl IntoResponse {
-    let client = s.worker.client.read().await.clone();
+    let client = match s.worker.ingest.read().await.is_some() {
+        true => s.worker.client.read().await.clone(),
+        false => None,
+    };
     let reachable = match client {
         Some(c) => matches!(
             tokio::time::timeout(Duration::from_secs(2), c.simple_query("SELECT 1")).await,

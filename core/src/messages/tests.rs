@@ -175,3 +175,19 @@ fn nul_is_dropped_and_huge_ids_are_refused() {
     p["data"]["message"]["id"] = json!("m".repeat(600));
     assert!(read(&p, &|id| id).unwrap_err().contains("over 512"));
 }
+
+#[test]
+fn events_without_an_event_id_are_told_apart_by_their_message_id() {
+    let mapping = crate::mapping::Mapping::default_mapping();
+    let mut a = fixture("dfo_message_added_customer.json");
+    a.as_object_mut().unwrap().remove("eventId");
+    let mut b = a.clone();
+    b["data"]["message"]["id"] = json!("m-other");
+    let key = |p: &Value| {
+        crate::envelope::Envelope::extract(p, &mapping)
+            .event_key
+            .unwrap()
+    };
+    assert_ne!(key(&a), key(&b));
+    assert_eq!(key(&a), key(&a.clone()));
+}

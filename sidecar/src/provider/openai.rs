@@ -187,6 +187,9 @@ impl Provider for OpenAiProvider {
             return self.decode(&bytes, n);
         }
         let detail: String = String::from_utf8_lossy(&bytes).chars().take(300).collect();
+        // Providers echo the key they refused ("Incorrect API key provided: sk-proj-****abcd"):
+        // the message goes to last_error, which readers see.
+        let detail = scrub_key(&detail, self.key.as_deref());
         let message = format!("embeddings API answered {status}: {detail}");
         match status.as_u16() {
             429 => Err(EmbedError::Retryable {
@@ -204,5 +207,42 @@ impl Provider for OpenAiProvider {
             ))),
             _ => Err(EmbedError::Permanent(message)),
         }
+    }
+}
+
+/// `text` without the API key or any masked or partial form of a key: the key itself, and
+/// key-like tokens (`sk-...`, runs of `*` with what surrounds them) become `[key redacted]`.
+fn scrub_key(text: &str, key: Option<&str>) -> String {
+    static KEY_LIKE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)\b(?:sk|rk|pk)-[A-Za-z0-9_*.\-]{3,}|[A-Za-z0-9_\-]*\*{3,}[A-Za-z0-9_\-]*",
+        )
+        .expect("a valid pattern")
+    });
+    let mut out = text.to_string();
+    if let Some(k) = key.filter(|k| k.len() >= 8) {
+        out = out.replace(k, "[key redacted]");
+    }
+    KEY_LIKE.replace_all(&out, "[key redacted]").into_owned()
+}
+
+#[cfg(test)]
+mod scrub_tests {
+    use super::scrub_key;
+
+    #[test]
+    fn refused_keys_are_not_echoed_into_last_error() {
+        let key = "sk-proj-AbCdEfGh1234567890wxyz";
+        for body in [
+            "Incorrect API key provided: sk-proj-********************wxyz. You can find your API key at https://platform.openai.com/account/api-keys.",
+            "invalid key AbCd****wxyz",
+            "key sk-proj-AbCdEfGh1234567890wxyz is revoked",
+        ] {
+            let s = scrub_key(body, Some(key));
+            assert!(!s.contains("wxyz") && !s.contains("AbCd") && !s.contains("sk-proj"), "{s}");
+            assert!(s.contains("[key redacted]"), "{s}");
+        }
+        let plain = "model not found: text-embedding-9";
+        assert_eq!(scrub_key(plain, Some(key)), plain);
     }
 }

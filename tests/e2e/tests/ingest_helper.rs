@@ -45,7 +45,10 @@ fn payloads(n: usize) -> Vec<String> {
             }
         });
         if i % 29 == 3 {
+            // No text, and not a case event either (which would be recorded into its case).
             p["data"]["transcript"] = json!([]);
+            p["eventType"] = json!("TranscriptUpdated");
+            p["data"]["case"].as_object_mut().unwrap().remove("status");
         }
         if i % 31 == 5 {
             p["data"]["case"] = json!({"status": "open"});

@@ -143,7 +143,7 @@ fn the_sidecar_works_as_a_least_privilege_role() {
     let mut as_role = Client::connect(&url, NoTls).unwrap();
     // Load the extension's library, so that its settings exist in this session.
     as_role
-        .batch_execute("SELECT cxone_redact('nothing here')")
+        .batch_execute("SELECT cxone_stored_id('nothing here')")
         .unwrap();
     // What it must not do: each is refused with insufficient_privilege.
     let refused = [
