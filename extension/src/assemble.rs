@@ -9,7 +9,7 @@
 //! `cxone_assemble_due()` is called, by the sidecar on every poll (or by pg_cron, or by hand).
 
 use crate::ingest_helper::encoded;
-use crate::ingest_statements::{plans, Plans, QueueColumns};
+use crate::ingest_statements::{plans, prepared, Plans, QueueColumns};
 use crate::ingest_trigger::IngestError;
 use cxone_core::conversation::{assemble as assemble_messages, MessageRules, Recorded};
 use cxone_core::ingest::{finish, IngestConfig, Mapped};
@@ -17,6 +17,7 @@ use cxone_core::messages::Speaker;
 use cxone_core::timestamp::parse_timestamp;
 use pgrx::prelude::*;
 use pgrx::spi::SpiError;
+use pgrx::PgOid;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -29,16 +30,15 @@ pub fn assemble(
     rules: &MessageRules,
     conversations: Vec<String>,
 ) -> Result<bool, SpiError> {
-    let s = crate::config::schema();
+    let heads_st = prepared("assemble_heads", heads_sql, &[text_array()])?;
+    let messages_st = prepared("assemble_messages", messages_sql, &[text_array()])?;
+    let delete_st = prepared("assemble_delete", delete_sql, &[text_array()])?;
+    let done_st = prepared("assemble_done", done_sql, &[text_array()])?;
     // Fresh snapshots (update, not select): a session that waited for this conversation's row
     // must see the messages the other session committed meanwhile.
     Spi::connect_mut(|c| {
         let mut heads: Vec<(String, Map<String, Value>, i64, bool)> = Vec::new();
-        let sql = format!(
-            "SELECT conversation_id, facts, last_payload_id, erased FROM {s}.cxone_conversations
-              WHERE conversation_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) ORDER BY conversation_id"
-        );
-        for row in c.update(&sql, None, &[conversations.clone().into()])? {
+        for row in c.update(&*heads_st, None, &[conversations.clone().into()])? {
             let facts = match row.get::<pgrx::JsonB>(2)? {
                 Some(pgrx::JsonB(Value::Object(m))) => m,
                 _ => Map::new(),
@@ -51,15 +51,7 @@ pub fn assemble(
             ));
         }
         let mut messages: HashMap<String, Vec<Recorded>> = HashMap::new();
-        let sql = format!(
-            "SELECT conversation_id, speaker, body,
-                    pg_catalog.to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
-                    removed IS NOT NULL, facts
-               FROM {s}.cxone_messages
-              WHERE conversation_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])
-              ORDER BY conversation_id, created_at, message_id"
-        );
-        for row in c.update(&sql, None, &[conversations.clone().into()])? {
+        for row in c.update(&*messages_st, None, &[conversations.clone().into()])? {
             let facts = match row.get::<pgrx::JsonB>(6)? {
                 Some(pgrx::JsonB(Value::Object(m))) => m,
                 _ => Map::new(),
@@ -113,23 +105,55 @@ pub fn assemble(
             cols.push(last_payload, encoded(finish(mapped, cfg)), false);
         }
         if !delete.is_empty() {
-            let sql = format!(
-                "DELETE FROM {s}.conversation_embeddings WHERE conversation_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])"
-            );
-            c.update(&sql, None, &[delete.into()])?;
+            c.update(&*delete_st, None, &[delete.into()])?;
         }
         let any = !queued.is_empty();
         if any {
             let args = cols.into_args(queued);
             c.update(&plans.write, None, &args)?;
         }
-        let sql = format!(
-            "UPDATE {s}.cxone_conversations SET pending_since = NULL, erased = false, assembled_at = pg_catalog.now()
-              WHERE conversation_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])"
-        );
-        c.update(&sql, None, &[conversations.into()])?;
+        c.update(&*done_st, None, &[conversations.into()])?;
         Ok(any)
     })
+}
+
+/// The conversations' facts and provenance.
+fn heads_sql(s: &str) -> String {
+    format!(
+            "SELECT conversation_id, facts, last_payload_id, erased FROM {s}.cxone_conversations
+              WHERE conversation_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) ORDER BY conversation_id"
+        )
+}
+
+/// Their messages, in conversation order (`createdAtWithMilliseconds`, else `createdAt`, then id).
+fn messages_sql(s: &str) -> String {
+    format!(
+            "SELECT conversation_id, speaker, body,
+                    pg_catalog.to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
+                    removed IS NOT NULL, facts
+               FROM {s}.cxone_messages
+              WHERE conversation_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])
+              ORDER BY conversation_id, created_at, message_id"
+        )
+}
+
+/// Every earlier row of conversations that lost text to erasure (or have none left).
+fn delete_sql(s: &str) -> String {
+    format!(
+                "DELETE FROM {s}.conversation_embeddings WHERE conversation_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])"
+            )
+}
+
+/// Assembled: nothing pending any more.
+fn done_sql(s: &str) -> String {
+    format!(
+            "UPDATE {s}.cxone_conversations SET pending_since = NULL, erased = false, assembled_at = pg_catalog.now()
+              WHERE conversation_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])"
+        )
+}
+
+fn text_array() -> PgOid {
+    PgOid::BuiltIn(pg_sys::BuiltinOid::TEXTARRAYOID)
 }
 
 /// Assembles the conversations that are due and not being assembled elsewhere: those quiet for

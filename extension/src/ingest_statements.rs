@@ -18,6 +18,53 @@ use std::rc::Rc;
 
 thread_local! {
     static PLANS: RefCell<Option<Rc<Plans>>> = const { RefCell::new(None) };
+    /// Other statements of the end-of-statement work, by name ([`prepared`]).
+    static NAMED: RefCell<Vec<Named>> = const { RefCell::new(Vec::new()) };
+}
+
+struct Named {
+    name: &'static str,
+    schema: Rc<str>,
+    user: pg_sys::Oid,
+    statement: Rc<OwnedPreparedStatement>,
+}
+
+/// A statement prepared once per backend, extension schema and role (as [`plans`]), by a
+/// name and the SQL `sql` makes for the schema: the other ingest modules' statements
+/// (`record.rs`, `assemble.rs`), without this module knowing them. Planning them on every
+/// statement cost more than running them for a one-event INSERT.
+pub fn prepared(
+    name: &'static str,
+    sql: impl FnOnce(&str) -> String,
+    types: &[PgOid],
+) -> Result<Rc<OwnedPreparedStatement>, SpiError> {
+    let schema = config::schema();
+    // SAFETY: reads the current user id of the backend.
+    let user = unsafe { pg_sys::GetUserId() };
+    let found = NAMED.with(|n| {
+        n.borrow()
+            .iter()
+            .find(|x| x.name == name && x.schema == schema && x.user == user)
+            .map(|x| x.statement.clone())
+    });
+    if let Some(st) = found {
+        return Ok(st);
+    }
+    let text = sql(&schema);
+    let st = Rc::new(Spi::connect_mut(|c| {
+        c.prepare_mut(&*text, types).map(|p| p.keep())
+    })?);
+    NAMED.with(|n| {
+        let mut n = n.borrow_mut();
+        n.retain(|x| x.name != name);
+        n.push(Named {
+            name,
+            schema,
+            user,
+            statement: st.clone(),
+        });
+    });
+    Ok(st)
 }
 
 /// The queue rows of one write: one per chunk and model being searched or built, passed as

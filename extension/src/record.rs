@@ -11,13 +11,14 @@
 //! messages to one conversation at once, the second to commit assembles both.
 
 use crate::ingest_flush::Outcome;
-use crate::ingest_statements::Plans;
+use crate::ingest_statements::{prepared, Plans};
 use crate::ingest_trigger::IngestError;
 use cxone_core::messages::{Case, Event, Message};
 use cxone_core::timestamp::postgres_text as pg_time;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
-use pgrx::spi::SpiError;
+use pgrx::spi::{OwnedPreparedStatement, SpiError};
+use pgrx::PgOid;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -66,7 +67,6 @@ pub fn record(
 ) -> Result<bool, IngestError> {
     let cfg = crate::config::ingest_config().map_err(IngestError::Config)?;
     let rules = cfg.mapping.messages.clone().unwrap_or_default();
-    let s = crate::config::schema();
     // One version per message: the newest update if any, else the first add.
     let mut writes: BTreeMap<(&str, &str), Write<'_>> = BTreeMap::new();
     let mut repeats: HashMap<i64, (usize, Vec<Repeat>)> = HashMap::new();
@@ -116,24 +116,15 @@ pub fn record(
     let mut changed: BTreeMap<String, Changed> = BTreeMap::new();
     if !writes.is_empty() {
         let list: Vec<&Write<'_>> = writes.values().collect();
-        let sql = format!(
-            "{} ON CONFLICT (conversation_id, message_id) DO UPDATE
-                SET payload_id = EXCLUDED.payload_id, body = EXCLUDED.body,
-                    -- an erased message keeps who wrote it
-                    speaker = CASE WHEN EXCLUDED.removed IS NULL THEN EXCLUDED.speaker ELSE t.speaker END,
-                    facts = CASE WHEN EXCLUDED.removed IS NULL THEN EXCLUDED.facts ELSE t.facts END,
-                    created_at = COALESCE(EXCLUDED.created_at, t.created_at), removed = EXCLUDED.removed,
-                    version_at = EXCLUDED.version_at, edited = true, recorded_at = pg_catalog.now()
-              WHERE EXCLUDED.edited
-                AND (EXCLUDED.removed IS NOT NULL
-                     OR (t.removed IS NULL AND (t.version_at IS NULL OR EXCLUDED.version_at IS NULL
-                                                OR EXCLUDED.version_at >= t.version_at)))
-            RETURNING conversation_id, message_id, removed IS NOT NULL",
-            insert_sql(&s)
-        );
+        let statement = prepared("record_messages", messages_sql, &message_types())?;
+        let originals_statement = prepared(
+            "record_originals",
+            originals_sql,
+            &[text_array(), text_array()],
+        )?;
         let mut done: HashMap<(String, String), bool> = HashMap::new();
         let originals = Spi::connect_mut(|c| {
-            for row in c.update(&sql, None, &message_args(&list))? {
+            for row in c.update(&*statement, None, &message_args(&list))? {
                 let key = (
                     row.get::<String>(1)?.unwrap_or_default(),
                     row.get::<String>(2)?.unwrap_or_default(),
@@ -145,7 +136,7 @@ pub fn record(
                 .copied()
                 .filter(|w| !done.contains_key(&owned_key(w.message)))
                 .collect();
-            originals(c, &s, &missed)
+            originals(c, &originals_statement, &missed)
         })?;
         for w in list {
             let m = w.message;
@@ -202,7 +193,7 @@ pub fn record(
     if changed.is_empty() {
         return Ok(false);
     }
-    let due = upsert_conversations(&s, &cfg.mapping.source_system, changed, |status, erased| {
+    let due = upsert_conversations(&cfg.mapping.source_system, changed, |status, erased| {
         erased || rules.is_closing(status)
     })?;
     if due.is_empty() {
@@ -274,7 +265,7 @@ fn message_args(list: &[&Write<'_>]) -> Vec<DatumWithOid<'static>> {
 /// The payloads that recorded the current version of the given messages.
 fn originals(
     c: &mut pgrx::spi::SpiClient<'_>,
-    s: &str,
+    statement: &OwnedPreparedStatement,
     list: &[&Write<'_>],
 ) -> Result<HashMap<(String, String), i64>, SpiError> {
     let mut out = HashMap::new();
@@ -286,12 +277,7 @@ fn originals(
         .map(|w| w.message.conversation_id.clone())
         .collect();
     let ids: Vec<String> = list.iter().map(|w| w.message.id.clone()).collect();
-    let sql = format!(
-        "SELECT m.conversation_id, m.message_id, m.payload_id FROM {s}.cxone_messages m
-           JOIN unnest($1::pg_catalog.text[], $2::pg_catalog.text[]) AS u(conv, id)
-             ON m.conversation_id OPERATOR(pg_catalog.=) u.conv AND m.message_id OPERATOR(pg_catalog.=) u.id"
-    );
-    for row in c.update(&sql, None, &[convs.into(), ids.into()])? {
+    for row in c.update(statement, None, &[convs.into(), ids.into()])? {
         let key = (
             row.get::<String>(1)?.unwrap_or_default(),
             row.get::<String>(2)?.unwrap_or_default(),
@@ -301,11 +287,59 @@ fn originals(
     Ok(out)
 }
 
+fn originals_sql(s: &str) -> String {
+    format!(
+        "SELECT m.conversation_id, m.message_id, m.payload_id FROM {s}.cxone_messages m
+           JOIN unnest($1::pg_catalog.text[], $2::pg_catalog.text[]) AS u(conv, id)
+             ON m.conversation_id OPERATOR(pg_catalog.=) u.conv AND m.message_id OPERATOR(pg_catalog.=) u.id"
+    )
+}
+
+fn text_array() -> PgOid {
+    PgOid::BuiltIn(pg_sys::BuiltinOid::TEXTARRAYOID)
+}
+
+fn message_types() -> [PgOid; 10] {
+    use pg_sys::BuiltinOid::{BOOLARRAYOID, INT8ARRAYOID, TEXTARRAYOID};
+    let t = PgOid::BuiltIn;
+    [
+        t(TEXTARRAYOID),
+        t(TEXTARRAYOID),
+        t(INT8ARRAYOID),
+        t(TEXTARRAYOID),
+        t(TEXTARRAYOID),
+        t(TEXTARRAYOID),
+        t(TEXTARRAYOID),
+        t(TEXTARRAYOID),
+        t(TEXTARRAYOID),
+        t(BOOLARRAYOID),
+    ]
+}
+
+/// The statement's message versions, written in key order: a first sight inserts, an edit
+/// (update or erasure) replaces an older version; returns the rows it wrote.
+fn messages_sql(s: &str) -> String {
+    format!(
+        "{} ON CONFLICT (conversation_id, message_id) DO UPDATE
+                SET payload_id = EXCLUDED.payload_id, body = EXCLUDED.body,
+                    -- an erased message keeps who wrote it
+                    speaker = CASE WHEN EXCLUDED.removed IS NULL THEN EXCLUDED.speaker ELSE t.speaker END,
+                    facts = CASE WHEN EXCLUDED.removed IS NULL THEN EXCLUDED.facts ELSE t.facts END,
+                    created_at = COALESCE(EXCLUDED.created_at, t.created_at), removed = EXCLUDED.removed,
+                    version_at = EXCLUDED.version_at, edited = true, recorded_at = pg_catalog.now()
+              WHERE EXCLUDED.edited
+                AND (EXCLUDED.removed IS NOT NULL
+                     OR (t.removed IS NULL AND (t.version_at IS NULL OR EXCLUDED.version_at IS NULL
+                                                OR EXCLUDED.version_at >= t.version_at)))
+            RETURNING conversation_id, message_id, removed IS NOT NULL",
+        insert_sql(s)
+    )
+}
+
 /// Writes the changed conversations; returns those `due` now, in conversation order. A
 /// conversation is marked changed (pending assembly) when a message changed or its case's
 /// status did; other case facts are kept up to date without making it due.
 fn upsert_conversations(
-    s: &str,
     source: &str,
     changed: BTreeMap<String, Changed>,
     due: impl Fn(Option<&str>, bool) -> bool,
@@ -333,6 +367,46 @@ fn upsert_conversations(
         content.push(ch.content);
         erased.push(ch.erased);
     }
+    use pg_sys::BuiltinOid::{BOOLARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTOID};
+    let t = PgOid::BuiltIn;
+    let types = [
+        t(TEXTARRAYOID),
+        t(TEXTARRAYOID),
+        t(TEXTARRAYOID),
+        t(TEXTARRAYOID),
+        t(INT8ARRAYOID),
+        t(BOOLARRAYOID),
+        t(BOOLARRAYOID),
+        t(TEXTOID),
+    ];
+    let statement = prepared("record_conversations", conversations_sql, &types)?;
+    Spi::connect_mut(|c| {
+        let mut out = Vec::new();
+        let args: [DatumWithOid<'_>; 8] = [
+            convs.into(),
+            statuses.into(),
+            status_at.into(),
+            facts.into(),
+            pids.into(),
+            content.into(),
+            erased.into(),
+            source.to_string().into(),
+        ];
+        for row in c.update(&*statement, None, &args)? {
+            let conv = row.get::<String>(1)?.unwrap_or_default();
+            let status = row.get::<String>(2)?;
+            let pending = row.get::<bool>(4)?.unwrap_or(false);
+            if pending && due(status.as_deref(), row.get::<bool>(3)?.unwrap_or(false)) {
+                out.push(conv);
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
+    })
+}
+
+/// The statement's conversations, upserted in conversation order.
+fn conversations_sql(s: &str) -> String {
     // last_payload_id is this statement's: each assembly's rows carry their own payload id, so
     // the sidecar's write-back supersedes every earlier one (statements may commit out of id
     // order, and GREATEST would let two assemblies share an id). `newer`: the statement's case
@@ -344,7 +418,7 @@ fn upsert_conversations(
         "(EXCLUDED.messages_payload_id IS NOT NULL
           OR ({newer} AND EXCLUDED.status IS NOT NULL AND EXCLUDED.status IS DISTINCT FROM c.status))"
     );
-    let sql = format!(
+    format!(
         "INSERT INTO {s}.cxone_conversations AS c
                 (conversation_id, source_system, status, status_at, facts, last_payload_id, messages_payload_id,
                  erased, changed_at, pending_since)
@@ -366,28 +440,5 @@ fn upsert_conversations(
                 changed_at = CASE WHEN {moved} THEN pg_catalog.now() ELSE c.changed_at END,
                 pending_since = CASE WHEN {moved} THEN COALESCE(c.pending_since, pg_catalog.now()) ELSE c.pending_since END
          RETURNING conversation_id, status, erased, pending_since IS NOT NULL"
-    );
-    Spi::connect_mut(|c| {
-        let mut out = Vec::new();
-        let args: [DatumWithOid<'_>; 8] = [
-            convs.into(),
-            statuses.into(),
-            status_at.into(),
-            facts.into(),
-            pids.into(),
-            content.into(),
-            erased.into(),
-            source.to_string().into(),
-        ];
-        for row in c.update(&sql, None, &args)? {
-            let conv = row.get::<String>(1)?.unwrap_or_default();
-            let status = row.get::<String>(2)?;
-            let pending = row.get::<bool>(4)?.unwrap_or(false);
-            if pending && due(status.as_deref(), row.get::<bool>(3)?.unwrap_or(false)) {
-                out.push(conv);
-            }
-        }
-        out.sort_unstable();
-        Ok(out)
-    })
+    )
 }

@@ -1,27 +1,17 @@
 //! Who can read what (README "Privileges"), and redaction that a session cannot turn off.
 
-use cxone_e2e::attack::key_value;
+use cxone_e2e::attack::{key_value, Login};
 use cxone_e2e::postgres::error::SqlState;
 use cxone_e2e::postgres::{Client, NoTls};
 use cxone_e2e::{fixture, insert, TestDb};
-
-/// A login role in `group`, connected to the test database.
-fn login_as(db: &TestDb, admin: &mut Client, name: &str, group: &str) -> Client {
-    admin
-        .batch_execute(&format!(
-            "DROP ROLE IF EXISTS {name}; CREATE ROLE {name} LOGIN IN ROLE {group}; GRANT USAGE ON SCHEMA public TO {name}"
-        ))
-        .unwrap();
-    let url = format!("{} user={name}", key_value(db.url()));
-    Client::connect(&url, NoTls).unwrap()
-}
 
 #[test]
 fn ingest_role_inserts_and_reads_outcomes_but_not_payloads() {
     let db = TestDb::new();
     let mut admin = db.connect();
     let role = format!("{}_ingest", db.name);
-    let mut app = login_as(&db, &mut admin, &role, "cxone_ingest");
+    let login = Login::new(&db, &role, "cxone_ingest");
+    let mut app = login.connect();
     let id = insert(&mut app, &fixture("dfo_case_closed_with_transcript.json"));
     let row = app
         .query_one("SELECT outcome FROM cxone_payloads WHERE id = $1", &[&id])
@@ -47,7 +37,8 @@ fn reader_role_reads_conversations_never_raw_payloads() {
     let mut admin = db.connect();
     insert(&mut admin, &fixture("seed_conversation_completed.json"));
     let role = format!("{}_reader", db.name);
-    let mut reader = login_as(&db, &mut admin, &role, "cxone_reader");
+    let login = Login::new(&db, &role, "cxone_reader");
+    let mut reader = login.connect();
     let n: i64 = reader
         .query_one("SELECT count(*) FROM conversation_embeddings", &[])
         .unwrap()
@@ -83,7 +74,8 @@ fn redaction_set_for_the_database_cannot_be_turned_off_by_a_session() {
         .batch_execute(&format!("ALTER DATABASE {} SET cxone.redact = on", db.name))
         .unwrap();
     let role = format!("{}_app", db.name);
-    let mut app = login_as(&db, &mut admin, &role, "cxone_ingest");
+    let login = Login::new(&db, &role, "cxone_ingest");
+    let mut app = login.connect();
     // Before the library is loaded in this session the setting is only a placeholder and the
     // SET is accepted, but PostgreSQL discards it when the library loads...
     let _ = app.batch_execute("SET cxone.redact = off");
@@ -325,7 +317,8 @@ fn the_owner_rights_functions_run_only_where_the_extension_put_them() {
     let db = TestDb::new();
     let mut admin = db.connect();
     let role = format!("{}_ingest2", db.name);
-    let mut app = login_as(&db, &mut admin, &role, "cxone_ingest");
+    let login = Login::new(&db, &role, "cxone_ingest");
+    let mut app = login.connect();
     admin
         .batch_execute(&format!("GRANT CREATE ON SCHEMA public TO {role}"))
         .unwrap();
