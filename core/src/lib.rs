@@ -28,6 +28,10 @@ pub mod timestamp;
 pub mod tokens;
 pub mod wordpiece;
 
+/// The channel the extension NOTIFYs when rows are queued and the sidecar LISTENs on: the one
+/// name both sides use.
+pub const NOTIFY_CHANNEL: &str = "cxone_vector_pending";
+
 /// The mapping the extension is seeded with as `default`; handles both CXone fixture shapes.
 pub const DEFAULT_MAPPING: &str = include_str!("../../sql/seed/default_mapping.json");
 /// The intent rules the extension is seeded with.

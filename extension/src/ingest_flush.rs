@@ -26,8 +26,6 @@ use pgrx::prelude::*;
 use pgrx::spi::{SpiClient, SpiError};
 use std::collections::HashMap;
 
-/// The channel the sidecar LISTENs on.
-pub const NOTIFY_CHANNEL: &str = "cxone_vector_pending";
 
 /// A payload's outcome decided here: (payload id, outcome, reason).
 pub type Outcome = (i64, &'static str, String);

@@ -6,7 +6,7 @@
 //! search_path pinned to pg_catalog, so they are pg_catalog's.)
 
 use crate::config;
-use crate::ingest_flush::NOTIFY_CHANNEL;
+use cxone_core::NOTIFY_CHANNEL;
 use crate::ingest_helper::{Metadata, Prepared};
 use crate::pg_array;
 use pgrx::datum::DatumWithOid;

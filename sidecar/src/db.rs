@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
 /// The channel the ingest trigger NOTIFYs.
-pub const CHANNEL: &str = "cxone_vector_pending";
+pub const CHANNEL: &str = cxone_core::NOTIFY_CHANNEL;
 
 /// A live connection: the client, and a receiver that yields one message per NOTIFY and is
 /// closed when the connection ends.
