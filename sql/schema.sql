@@ -62,6 +62,9 @@ COMMENT ON TABLE cxone_messages IS 'CXone messages, one row per message id, asse
 CREATE TABLE cxone_conversations (
     conversation_id text PRIMARY KEY,
     source_system   text NOT NULL,
+    -- the mapping its messages were recorded under: labels, closing statuses and quiet time
+    -- come from its "messages" rules, whichever session assembles it
+    mapping         text NOT NULL,
     status          text,
     status_at       timestamptz,
     -- channel, platform, media type, queue, brand, tenant, business unit, direction, case status

@@ -20,36 +20,60 @@ use pgrx::spi::SpiError;
 use pgrx::PgOid;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What assembly reads of a conversation's row.
+struct Head {
+    conversation: String,
+    facts: Map<String, Value>,
+    last_payload: i64,
+    erased: bool,
+    mapping: String,
+}
 
 /// Assembles and queues `conversations` (locked by the caller, sorted); returns whether any
 /// row was queued. A conversation with no recorded message (case events only) is left as it
 /// is; one whose messages hold no text any more (all erased) loses its rows.
-pub fn assemble(
-    plans: &Plans,
-    cfg: &IngestConfig,
-    rules: &MessageRules,
-    conversations: Vec<String>,
-) -> Result<bool, SpiError> {
+pub fn assemble(plans: &Plans, conversations: Vec<String>) -> Result<bool, SpiError> {
     let heads_st = prepared("assemble_heads", heads_sql, &[text_array()])?;
     let messages_st = prepared("assemble_messages", messages_sql, &[text_array()])?;
     let delete_st = prepared("assemble_delete", delete_sql, &[text_array()])?;
     let done_st = prepared("assemble_done", done_sql, &[text_array()])?;
     // Fresh snapshots (update, not select): a session that waited for this conversation's row
     // must see the messages the other session committed meanwhile.
+    let mut heads: Vec<Head> = Vec::new();
     Spi::connect_mut(|c| {
-        let mut heads: Vec<(String, Map<String, Value>, i64, bool)> = Vec::new();
         for row in c.update(&*heads_st, None, &[conversations.clone().into()])? {
             let facts = match row.get::<pgrx::JsonB>(2)? {
                 Some(pgrx::JsonB(Value::Object(m))) => m,
                 _ => Map::new(),
             };
-            heads.push((
-                row.get::<String>(1)?.unwrap_or_default(),
+            heads.push(Head {
+                conversation: row.get::<String>(1)?.unwrap_or_default(),
                 facts,
-                row.get::<i64>(3)?.unwrap_or_default(),
-                row.get::<bool>(4)?.unwrap_or(false),
-            ));
+                last_payload: row.get::<i64>(3)?.unwrap_or_default(),
+                erased: row.get::<bool>(4)?.unwrap_or(false),
+                mapping: row.get::<String>(5)?.unwrap_or_default(),
+            });
         }
+        Ok::<_, SpiError>(())
+    })?;
+    // Each conversation with the mapping its messages were recorded under; one whose mapping
+    // is gone with the session's, so it is still queued; with neither, it stays pending.
+    let mut configs: HashMap<String, (Arc<IngestConfig>, MessageRules)> = HashMap::new();
+    for Head { mapping: name, .. } in &heads {
+        if configs.contains_key(name) {
+            continue;
+        }
+        let cfg = crate::config::ingest_config_named(name)
+            .or_else(|_| crate::config::ingest_config())
+            .ok();
+        if let Some(cfg) = cfg {
+            let rules = cfg.mapping.messages.clone().unwrap_or_default();
+            configs.insert(name.clone(), (cfg, rules));
+        }
+    }
+    Spi::connect_mut(|c| {
         let mut messages: HashMap<String, Vec<Recorded>> = HashMap::new();
         for row in c.update(&*messages_st, None, &[conversations.clone().into()])? {
             let facts = match row.get::<pgrx::JsonB>(6)? {
@@ -80,7 +104,19 @@ pub fn assemble(
         // whose new text is queued (their earlier pending rows are superseded by it).
         let mut delete = Vec::new();
         let mut queued = Vec::new();
-        for (conv, facts, last_payload, was_erased) in heads {
+        let mut processed = Vec::new();
+        for Head {
+            conversation: conv,
+            facts,
+            last_payload,
+            erased: was_erased,
+            mapping,
+        } in heads
+        {
+            let Some((cfg, rules)) = configs.get(&mapping) else {
+                continue;
+            };
+            processed.push(conv.clone());
             // Case events alone (no message recorded yet) leave whatever the conversation has.
             let Some(msgs) = messages.remove(&conv) else {
                 continue;
@@ -112,7 +148,7 @@ pub fn assemble(
             let args = cols.into_args(queued);
             c.update(&plans.write, None, &args)?;
         }
-        c.update(&*done_st, None, &[conversations.into()])?;
+        c.update(&*done_st, None, &[processed.into()])?;
         Ok(any)
     })
 }
@@ -120,7 +156,7 @@ pub fn assemble(
 /// The conversations' facts and provenance.
 fn heads_sql(s: &str) -> String {
     format!(
-            "SELECT conversation_id, facts, last_payload_id, erased FROM {s}.cxone_conversations
+            "SELECT conversation_id, facts, last_payload_id, erased, mapping FROM {s}.cxone_conversations
               WHERE conversation_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) ORDER BY conversation_id"
         )
 }
@@ -157,26 +193,37 @@ fn text_array() -> PgOid {
 }
 
 /// Assembles the conversations that are due and not being assembled elsewhere: those quiet for
-/// the mapping's `quiet_seconds` (and any closing or erased one left pending), oldest change
+/// their mapping's `quiet_seconds` (and any closing or erased one left pending), oldest change
 /// first, at most `max_conversations`. Returns how many were assembled. The sidecar calls it on
 /// every poll; pg_cron or a person can too.
 #[pg_extern(volatile, parallel_unsafe)]
 fn cxone_assemble_due(max_conversations: default!(i32, 1000)) -> Result<i64, IngestError> {
-    let cfg = crate::config::ingest_config().map_err(IngestError::Config)?;
-    let rules = cfg.mapping.messages.clone().unwrap_or_default();
+    // Each conversation's quiet time and closing statuses are its own mapping's; these are for
+    // a conversation whose mapping is gone.
+    let rules = crate::config::ingest_config()
+        .ok()
+        .and_then(|cfg| cfg.mapping.messages.clone())
+        .unwrap_or_default();
     let s = crate::config::schema();
     let sql = format!(
-        "SELECT conversation_id FROM {s}.cxone_conversations
-          WHERE pending_since IS NOT NULL
-            AND (changed_at <= pg_catalog.now() - pg_catalog.make_interval(secs => $1)
-                 OR status OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[]) OR erased)
-          ORDER BY changed_at LIMIT $3
-            FOR UPDATE SKIP LOCKED"
+        "SELECT c.conversation_id FROM {s}.cxone_conversations c
+           LEFT JOIN {s}.cxone_mappings m ON m.name OPERATOR(pg_catalog.=) c.mapping
+          WHERE c.pending_since IS NOT NULL
+            AND (c.erased
+                 OR c.changed_at <= pg_catalog.now() - pg_catalog.make_interval(secs => COALESCE(
+                        (m.mapping OPERATOR(pg_catalog.#>>) '{{messages,quiet_seconds}}')::pg_catalog.float8, $1))
+                 OR pg_catalog.lower(c.status) IN (
+                        SELECT pg_catalog.lower(x) FROM pg_catalog.jsonb_array_elements_text(COALESCE(
+                            m.mapping OPERATOR(pg_catalog.#>) '{{messages,closing_statuses}}', $2::pg_catalog.jsonb)) AS x))
+          ORDER BY c.changed_at LIMIT $3
+            FOR UPDATE OF c SKIP LOCKED"
     );
     let due: Vec<String> = Spi::connect_mut(|c| {
+        let closing =
+            serde_json::to_string(&rules.closing_statuses).unwrap_or_else(|_| "[]".into());
         let args = [
             f64::from(rules.quiet_seconds).into(),
-            rules.closing_statuses.clone().into(),
+            closing.into(),
             i64::from(max_conversations.max(0)).into(),
         ];
         let mut out = Vec::new();
@@ -192,7 +239,7 @@ fn cxone_assemble_due(max_conversations: default!(i32, 1000)) -> Result<i64, Ing
     let mut due = due;
     due.sort_unstable();
     let plans = plans()?;
-    if assemble(&plans, &cfg, &rules, due)? {
+    if assemble(&plans, due)? {
         Spi::connect_mut(|c| c.update(&plans.notify, None, &[]).map(|_| ()))?;
     }
     Ok(n)

@@ -171,8 +171,22 @@ pub fn ingest_config() -> Result<Arc<IngestConfig>, String> {
     cfg
 }
 
+/// As [`ingest_config`] with the mapping `name` instead of the session's (a conversation is
+/// assembled with the mapping its messages were recorded under). Not cached: the session's
+/// own mapping, the usual case, comes from [`ingest_config`].
+pub fn ingest_config_named(name: &str) -> Result<Arc<IngestConfig>, String> {
+    let session = ingest_config();
+    match &session {
+        Ok(cfg) if cfg.mapping_name == name => session,
+        _ => load_named(name.to_string()).map(Arc::new),
+    }
+}
+
 fn load_ingest_config() -> Result<IngestConfig, String> {
-    let name = guc::mapping_name();
+    load_named(guc::mapping_name())
+}
+
+fn load_named(name: String) -> Result<IngestConfig, String> {
     let query = format!(
         "SELECT mapping FROM {}.cxone_mappings WHERE name OPERATOR(pg_catalog.=) $1",
         schema()

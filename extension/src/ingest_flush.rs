@@ -26,7 +26,6 @@ use pgrx::prelude::*;
 use pgrx::spi::{SpiClient, SpiError};
 use std::collections::HashMap;
 
-
 /// A payload's outcome decided here: (payload id, outcome, reason).
 pub type Outcome = (i64, &'static str, String);
 

@@ -6,9 +6,9 @@
 //! search_path pinned to pg_catalog, so they are pg_catalog's.)
 
 use crate::config;
-use cxone_core::NOTIFY_CHANNEL;
 use crate::ingest_helper::{Metadata, Prepared};
 use crate::pg_array;
+use cxone_core::NOTIFY_CHANNEL;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiError};

@@ -193,13 +193,16 @@ pub fn record(
     if changed.is_empty() {
         return Ok(false);
     }
-    let due = upsert_conversations(&cfg.mapping.source_system, changed, |status, erased| {
-        erased || rules.is_closing(status)
-    })?;
+    let due = upsert_conversations(
+        &cfg.mapping.source_system,
+        &cfg.mapping_name,
+        changed,
+        |status, erased| erased || rules.is_closing(status),
+    )?;
     if due.is_empty() {
         return Ok(false);
     }
-    crate::assemble::assemble(plans, &cfg, &rules, due).map_err(IngestError::from)
+    crate::assemble::assemble(plans, due).map_err(IngestError::from)
 }
 
 fn owned_key(m: &Message) -> (String, String) {
@@ -341,6 +344,7 @@ fn messages_sql(s: &str) -> String {
 /// status did; other case facts are kept up to date without making it due.
 fn upsert_conversations(
     source: &str,
+    mapping: &str,
     changed: BTreeMap<String, Changed>,
     due: impl Fn(Option<&str>, bool) -> bool,
 ) -> Result<Vec<String>, SpiError> {
@@ -378,11 +382,12 @@ fn upsert_conversations(
         t(BOOLARRAYOID),
         t(BOOLARRAYOID),
         t(TEXTOID),
+        t(TEXTOID),
     ];
     let statement = prepared("record_conversations", conversations_sql, &types)?;
     Spi::connect_mut(|c| {
         let mut out = Vec::new();
-        let args: [DatumWithOid<'_>; 8] = [
+        let args: [DatumWithOid<'_>; 9] = [
             convs.into(),
             statuses.into(),
             status_at.into(),
@@ -391,6 +396,7 @@ fn upsert_conversations(
             content.into(),
             erased.into(),
             source.to_string().into(),
+            mapping.to_string().into(),
         ];
         for row in c.update(&*statement, None, &args)? {
             let conv = row.get::<String>(1)?.unwrap_or_default();
@@ -420,9 +426,9 @@ fn conversations_sql(s: &str) -> String {
     );
     format!(
         "INSERT INTO {s}.cxone_conversations AS c
-                (conversation_id, source_system, status, status_at, facts, last_payload_id, messages_payload_id,
-                 erased, changed_at, pending_since)
-         SELECT u.conv, $8, u.status, u.status_at::pg_catalog.timestamptz, COALESCE(u.facts::pg_catalog.jsonb, '{{}}'),
+                (conversation_id, source_system, mapping, status, status_at, facts, last_payload_id,
+                 messages_payload_id, erased, changed_at, pending_since)
+         SELECT u.conv, $8, $9, u.status, u.status_at::pg_catalog.timestamptz, COALESCE(u.facts::pg_catalog.jsonb, '{{}}'),
                 u.pid, CASE WHEN u.content THEN u.pid END, u.erased, pg_catalog.now(),
                 CASE WHEN u.content OR u.status IS NOT NULL THEN pg_catalog.now() END
            FROM unnest($1::pg_catalog.text[], $2::pg_catalog.text[], $3::pg_catalog.text[], $4::pg_catalog.text[],
@@ -436,6 +442,7 @@ fn conversations_sql(s: &str) -> String {
                 status_at = GREATEST(c.status_at, EXCLUDED.status_at),
                 last_payload_id = CASE WHEN {moved} THEN EXCLUDED.last_payload_id ELSE c.last_payload_id END,
                 messages_payload_id = COALESCE(EXCLUDED.messages_payload_id, c.messages_payload_id),
+                mapping = CASE WHEN {moved} THEN EXCLUDED.mapping ELSE c.mapping END,
                 erased = c.erased OR EXCLUDED.erased,
                 changed_at = CASE WHEN {moved} THEN pg_catalog.now() ELSE c.changed_at END,
                 pending_since = CASE WHEN {moved} THEN COALESCE(c.pending_since, pg_catalog.now()) ELSE c.pending_since END

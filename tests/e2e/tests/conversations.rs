@@ -613,3 +613,41 @@ fn the_case_through_the_webhook_is_searchable_and_an_erasure_rebuilds_its_vector
         "no superseded copy of the erased text is kept"
     );
 }
+
+#[test]
+fn a_conversation_is_assembled_with_the_mapping_its_messages_were_recorded_under() {
+    let db = TestDb::new();
+    let mut admin = db.connect();
+    admin
+        .batch_execute(
+            "INSERT INTO cxone_mappings (name, mapping)
+             SELECT 'advisors', jsonb_set(jsonb_set(mapping, '{messages,labels,agent}', '\"Advisor\"'),
+                                          '{messages,quiet_seconds}', '1')
+               FROM cxone_mappings WHERE name = 'default'",
+        )
+        .unwrap();
+    let mut ingest = db.connect();
+    ingest
+        .batch_execute("SET cxone.mapping = 'advisors'")
+        .unwrap();
+    insert_value(
+        &mut ingest,
+        &message_event("c-adv", "m1", "customer", "is my transfer stuck", 1, "open"),
+    );
+    insert_value(
+        &mut ingest,
+        &message_event("c-adv", "m2", "agent", "it cleared this morning", 2, "open"),
+    );
+    std::thread::sleep(Duration::from_millis(1300));
+    // Another session, on the default mapping (quiet 300 s), runs the clock.
+    let mut clock = db.connect();
+    assert_eq!(scalar_i64(&mut clock, "SELECT cxone_assemble_due()"), 1);
+    let rows = live_rows(&mut clock, "c-adv");
+    assert_eq!(
+        rows,
+        [(
+            "pending".to_string(),
+            "Customer: is my transfer stuck\nAdvisor: it cleared this morning".to_string()
+        )]
+    );
+}
