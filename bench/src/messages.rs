@@ -10,10 +10,7 @@
 //!   time from a case's closing event to its conversation's row being embedded.
 
 use crate::median_time;
-use cxone_e2e::openai_double::{Faults, OpenAiDouble};
-use cxone_e2e::{
-    free_port, sidecar, spawn, wait_embedded, wait_ready, with_double, Running, TestDb,
-};
+use cxone_e2e::{wait_embedded, TestDb};
 use postgres::Client;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -205,35 +202,12 @@ pub fn run(n: usize) -> Value {
 
 /// Close to embedded, at a steady rate of conversations (three messages, then the close).
 fn close_to_embedded() -> Value {
-    let double = OpenAiDouble::start(Faults {
-        instant: true,
-        ..Faults::default()
-    });
-    let db = cxone_e2e::openai_db_unindexed();
-    let port = free_port();
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
-    cmd.env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("OPENAI_DIMENSIONS", "1536")
-        .env("CXONE_LOG", "warn");
-    let _sidecar = Running(spawn(cmd.arg("run")));
-    wait_ready(port);
+    let (db, _double, _sidecar) = crate::latency::instant_sidecar();
     let mut c = db.connect();
     let cases = (CASES_PER_S * SECONDS) as usize;
     let payloads = events(cases, 3, "lat");
-    let insert = c
-        .prepare("INSERT INTO cxone_payloads (payload) VALUES ($1::text::json)")
-        .unwrap();
     let rate = CASES_PER_S * 4;
-    let start = Instant::now();
-    for (i, p) in payloads.iter().enumerate() {
-        let due = start + Duration::from_micros(i as u64 * 1_000_000 / rate);
-        if let Some(wait) = due.checked_duration_since(Instant::now()) {
-            std::thread::sleep(wait);
-        }
-        c.execute(&insert, &[p]).unwrap();
-    }
-    let sent_for = start.elapsed().as_secs_f64();
+    let sent_for = crate::latency::send_steadily(&mut c, &payloads, rate);
     wait_embedded(&mut c, 120);
     let row = c
         .query_one(

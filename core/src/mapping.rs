@@ -324,6 +324,18 @@ impl Mapping {
             .collect()
     }
 
+    /// Whether [`Mapping::render`] finds any text in `payload`, without building it (the
+    /// ingest trigger asks this of a case event before taking it as one).
+    pub fn finds_text(&self, payload: &Value) -> bool {
+        self.fields.iter().any(|field| match field {
+            Field::Text { path, .. } => path
+                .resolve(payload)
+                .into_iter()
+                .any(|v| text_of(v).is_some()),
+            Field::Turns { path, turns } => turns.finds_text(path.resolve(payload)),
+        })
+    }
+
     /// Applies the mapping to one payload. Labels and timestamps taken from the payload are
     /// cut to `limits.max_label_chars`; a text over `limits.max_text_bytes` is refused before
     /// it is built.
@@ -414,12 +426,21 @@ struct Line<'v> {
 }
 
 impl Turns {
-    fn lines<'v>(&self, found: Vec<&'v Value>, limits: &Limits) -> Vec<Line<'v>> {
-        // A path to the array itself (no [*]) is accepted too: flatten one level.
-        let turns = found.into_iter().flat_map(|v| match v {
+    /// The turns at the path's values: a path to the array itself (no [*]) is accepted too,
+    /// flattened one level.
+    fn turns(found: Vec<&Value>) -> impl Iterator<Item = &Value> {
+        found.into_iter().flat_map(|v| match v {
             Value::Array(items) => items.iter().collect::<Vec<_>>(),
             other => vec![other],
-        });
+        })
+    }
+
+    fn finds_text(&self, found: Vec<&Value>) -> bool {
+        Self::turns(found).any(|t| self.text.first(t).and_then(text_of).is_some())
+    }
+
+    fn lines<'v>(&self, found: Vec<&'v Value>, limits: &Limits) -> Vec<Line<'v>> {
+        let turns = Self::turns(found);
         let mut rows: Vec<(Option<i64>, Line<'v>)> = Vec::new();
         for turn in turns {
             let Some(text) = self.text.first(turn).and_then(text_of) else {

@@ -9,7 +9,7 @@
 //! `cxone_assemble_due()` is called, by the sidecar on every poll (or by pg_cron, or by hand).
 
 use crate::ingest_helper::encoded;
-use crate::ingest_statements::{plans, prepared, Plans, QueueColumns};
+use crate::ingest_statements::{plans, prepared, text_array, Plans, QueueColumns};
 use crate::ingest_trigger::IngestError;
 use cxone_core::conversation::{assemble as assemble_messages, MessageRules, Recorded};
 use cxone_core::ingest::{finish, IngestConfig, Mapped};
@@ -17,10 +17,17 @@ use cxone_core::messages::Speaker;
 use cxone_core::timestamp::parse_timestamp;
 use pgrx::prelude::*;
 use pgrx::spi::SpiError;
-use pgrx::PgOid;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// A `jsonb` object column as a map (facts are always objects; anything else is none).
+fn object(v: Option<pgrx::JsonB>) -> Map<String, Value> {
+    match v {
+        Some(pgrx::JsonB(Value::Object(m))) => m,
+        _ => Map::new(),
+    }
+}
 
 /// What assembly reads of a conversation's row.
 struct Head {
@@ -44,10 +51,7 @@ pub fn assemble(plans: &Plans, conversations: Vec<String>) -> Result<bool, SpiEr
     let mut heads: Vec<Head> = Vec::new();
     Spi::connect_mut(|c| {
         for row in c.update(&*heads_st, None, &[conversations.clone().into()])? {
-            let facts = match row.get::<pgrx::JsonB>(2)? {
-                Some(pgrx::JsonB(Value::Object(m))) => m,
-                _ => Map::new(),
-            };
+            let facts = object(row.get::<pgrx::JsonB>(2)?);
             heads.push(Head {
                 conversation: row.get::<String>(1)?.unwrap_or_default(),
                 facts,
@@ -76,10 +80,7 @@ pub fn assemble(plans: &Plans, conversations: Vec<String>) -> Result<bool, SpiEr
     Spi::connect_mut(|c| {
         let mut messages: HashMap<String, Vec<Recorded>> = HashMap::new();
         for row in c.update(&*messages_st, None, &[conversations.clone().into()])? {
-            let facts = match row.get::<pgrx::JsonB>(6)? {
-                Some(pgrx::JsonB(Value::Object(m))) => m,
-                _ => Map::new(),
-            };
+            let facts = object(row.get::<pgrx::JsonB>(6)?);
             let speaker = row
                 .get::<String>(2)?
                 .and_then(|s| Speaker::parse(&s))
@@ -186,10 +187,6 @@ fn done_sql(s: &str) -> String {
             "UPDATE {s}.cxone_conversations SET pending_since = NULL, erased = false, assembled_at = pg_catalog.now()
               WHERE conversation_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])"
         )
-}
-
-fn text_array() -> PgOid {
-    PgOid::BuiltIn(pg_sys::BuiltinOid::TEXTARRAYOID)
 }
 
 /// Assembles the conversations that are due and not being assembled elsewhere: those quiet for

@@ -29,6 +29,11 @@ struct Named {
     statement: Rc<OwnedPreparedStatement>,
 }
 
+/// The argument type of the statements that take a `text[]`.
+pub fn text_array() -> PgOid {
+    PgOid::BuiltIn(pg_sys::BuiltinOid::TEXTARRAYOID)
+}
+
 /// A statement prepared once per backend, extension schema and role (as [`plans`]), by a
 /// name and the SQL `sql` makes for the schema: the other ingest modules' statements
 /// (`record.rs`, `assemble.rs`), without this module knowing them. Planning them on every

@@ -279,12 +279,11 @@ fn read_event(
     cfg: &IngestConfig,
 ) -> Result<Option<Event>, String> {
     let event = cxone_core::messages::read(payload, &|id| stored_id(id, cfg))?;
+    // What `map` would call "no text matched" (it has the conversation id, finds no text),
+    // asked without rendering: a payload with text is rendered once, on its own path.
     Ok(event.filter(|e| {
         !e.messages.is_empty()
-            || matches!(
-                cxone_core::ingest::map(payload, env, cfg),
-                Err(NotQueued::Skipped(_))
-            )
+            || (env.conversation_id.is_some() && !cfg.mapping.finds_text(payload))
     }))
 }
 

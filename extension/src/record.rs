@@ -11,7 +11,7 @@
 //! messages to one conversation at once, the second to commit assembles both.
 
 use crate::ingest_flush::Outcome;
-use crate::ingest_statements::{prepared, Plans};
+use crate::ingest_statements::{prepared, text_array, Plans};
 use crate::ingest_trigger::IngestError;
 use cxone_core::messages::{Case, Event, Message};
 use cxone_core::timestamp::postgres_text as pg_time;
@@ -296,10 +296,6 @@ fn originals_sql(s: &str) -> String {
            JOIN unnest($1::pg_catalog.text[], $2::pg_catalog.text[]) AS u(conv, id)
              ON m.conversation_id OPERATOR(pg_catalog.=) u.conv AND m.message_id OPERATOR(pg_catalog.=) u.id"
     )
-}
-
-fn text_array() -> PgOid {
-    PgOid::BuiltIn(pg_sys::BuiltinOid::TEXTARRAYOID)
 }
 
 fn message_types() -> [PgOid; 10] {

@@ -157,3 +157,29 @@ fn intent_text_is_the_customer_turns() {
         "I need a full refund because the item arrived damaged."
     );
 }
+
+#[test]
+fn finds_text_agrees_with_render() {
+    let m = Mapping::default_mapping();
+    let dir = format!("{}/../tests/fixtures/cxone", env!("CARGO_MANIFEST_DIR"));
+    let mut payloads: Vec<Value> = [
+        "seed_conversation_completed.json",
+        "dfo_case_closed_with_transcript.json",
+        "real/dfo_case_status_changed_closed.json",
+        "real/dfo_message_added_customer.json",
+    ]
+    .iter()
+    .map(|f| serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{f}")).unwrap()).unwrap())
+    .collect();
+    payloads.extend([
+        json!({"data": {"transcript": [{"participant": "agent", "text": "  "}]}}),
+        json!({"data": {"transcript": {"text": "one turn, no array"}}}),
+        json!({"data": {"subject": "only a subject"}}),
+        json!({"data": {"transcript": {"agent": 42}}}),
+        json!({}),
+    ]);
+    for p in payloads {
+        let rendered = m.render(&p, &Limits::default()).unwrap();
+        assert_eq!(m.finds_text(&p), !rendered.text.is_empty(), "{p}");
+    }
+}

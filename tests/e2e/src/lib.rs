@@ -199,6 +199,27 @@ pub fn sidecar() -> Command {
     c
 }
 
+/// `cxone-sidecar run` with the local model on a free port, and the database pointed at it.
+pub fn start_local(db: &TestDb, extra: &[(&str, &str)]) -> (Running, u16) {
+    let port = free_port();
+    let mut cmd = sidecar();
+    cmd.env("DATABASE_URL", db.url())
+        .env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("CXONE_POLL_SECS", "1");
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let child = Running(spawn(cmd.arg("run")));
+    db.connect()
+        .batch_execute(&format!(
+            "ALTER DATABASE {} SET cxone.embeddings_url = 'http://127.0.0.1:{port}/v1/embeddings'",
+            db.name
+        ))
+        .unwrap();
+    wait_ready(port);
+    (child, port)
+}
+
 /// Sidecar settings for the OpenAI double.
 pub fn with_double(c: &mut Command, db: &TestDb, double: &openai_double::OpenAiDouble) {
     c.env("DATABASE_URL", db.url())

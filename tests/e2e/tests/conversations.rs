@@ -516,20 +516,7 @@ fn one_insert_select_of_100000_message_events_queues_each_of_10000_conversations
 #[test]
 fn the_case_through_the_webhook_is_searchable_and_an_erasure_rebuilds_its_vector() {
     let db = TestDb::new();
-    let port = free_port();
-    let mut cmd = sidecar();
-    cmd.env("DATABASE_URL", db.url())
-        .env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("CXONE_POLL_SECS", "1")
-        .env("CXONE_WEBHOOK_TOKEN", "studio-token");
-    let _sidecar = Running(spawn(cmd.arg("run")));
-    db.connect()
-        .batch_execute(&format!(
-            "ALTER DATABASE {} SET cxone.embeddings_url = 'http://127.0.0.1:{port}/v1/embeddings'",
-            db.name
-        ))
-        .unwrap();
-    wait_ready(port);
+    let (_sidecar, port) = cxone_e2e::start_local(&db, &[("CXONE_WEBHOOK_TOKEN", "studio-token")]);
     let mut c = db.connect();
     cxone_e2e::ingest_banking77(&mut c, 300, "gym");
     let post = |body: &str| {

@@ -2,32 +2,11 @@
 //! and maintenance functions, and CXone webhooks into the database.
 
 use cxone_e2e::{
-    fixture, free_port, http, ingest_banking77, insert, sidecar, sign, spawn, wait_embedded,
-    wait_ready, Running, TestDb,
+    fixture, free_port, http, ingest_banking77, insert, sidecar, sign, start_local, wait_embedded,
+    TestDb,
 };
 use serde_json::Value;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-/// `cxone-sidecar run` with the local model on a free port, and the database pointed at it.
-fn start_local(db: &TestDb, extra: &[(&str, &str)]) -> (Running, u16) {
-    let port = free_port();
-    let mut cmd = sidecar();
-    cmd.env("DATABASE_URL", db.url())
-        .env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("CXONE_POLL_SECS", "1");
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
-    let child = Running(spawn(cmd.arg("run")));
-    db.connect()
-        .batch_execute(&format!(
-            "ALTER DATABASE {} SET cxone.embeddings_url = 'http://127.0.0.1:{port}/v1/embeddings'",
-            db.name
-        ))
-        .unwrap();
-    wait_ready(port);
-    (child, port)
-}
 
 #[test]
 fn search_from_sql_finds_duplicate_charges_first() {
