@@ -90,16 +90,17 @@ const MAX_ID_BYTES: usize = 512;
 const UNSUPPORTED: &str = "Unsupported message content";
 
 /// The payload's messages and case facts, when it is a message event, a list of messages, or a
-/// case event without a transcript; `Ok(None)` for any other shape. `Err` says why a payload that
-/// carries messages cannot be recorded. `stored` turns a raw conversation id into the stored one
+/// case event that is not `mapped_whole` (asked only of case events: whether the mapping finds a
+/// transcript in it); `Ok(None)` for any other shape. `Err` says why a payload that carries
+/// messages cannot be recorded. `stored` turns a raw conversation id into the stored one
 /// (pseudonyms when redacting).
-pub fn read(payload: &Value, stored: &dyn Fn(String) -> String) -> Result<Option<Event>, String> {
+pub fn read(
+    payload: &Value,
+    stored: &dyn Fn(String) -> String,
+    mapped_whole: &dyn Fn() -> bool,
+) -> Result<Option<Event>, String> {
     let data = payload.get("data");
-    let event_time = time_at(payload, &["createdAtWithMilliseconds", "createdAt"]);
-    let case = data
-        .and_then(|d| d.get("case"))
-        .filter(|c| c.is_object())
-        .and_then(|c| read_case(c, data, event_time, stored));
+    let case_object = data.and_then(|d| d.get("case")).filter(|c| c.is_object());
     let list: Vec<&Value> = match data.and_then(|d| d.get("message")) {
         Some(m) if m.is_object() => vec![m],
         _ => [
@@ -116,17 +117,24 @@ pub fn read(payload: &Value, stored: &dyn Fn(String) -> String) -> Result<Option
     };
     if list.is_empty() {
         // A case event says so (`CaseCreated`, `CaseStatusChanged`, ...) or carries a status;
-        // any other payload with a case id is not one.
+        // any other payload with a case id is not one, nor is one that carries a transcript.
+        // Decided before anything is read from it: most payloads of other shapes stop here.
         let case_event = payload
             .get("eventType")
             .and_then(Value::as_str)
-            .is_some_and(|t| t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("case")));
-        return Ok(case
-            .filter(|c| case_event || c.status.is_some())
-            .map(|c| Event {
-                case: Some(c),
-                messages: Vec::new(),
-            }));
+            .is_some_and(|t| t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("case")))
+            || case_object.is_some_and(|c| text_at(c, &["status"]).is_some());
+        if !case_event || mapped_whole() {
+            return Ok(None);
+        }
+    }
+    let event_time = time_at(payload, &["createdAtWithMilliseconds", "createdAt"]);
+    let case = case_object.and_then(|c| read_case(c, data, event_time, stored));
+    if list.is_empty() {
+        return Ok(case.map(|c| Event {
+            case: Some(c),
+            messages: Vec::new(),
+        }));
     }
     let update = payload
         .get("eventType")

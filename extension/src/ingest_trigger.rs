@@ -278,13 +278,11 @@ fn read_event(
     env: &Envelope,
     cfg: &IngestConfig,
 ) -> Result<Option<Event>, String> {
-    let event = cxone_core::messages::read(payload, &|id| stored_id(id, cfg))?;
     // What `map` would call "no text matched" (it has the conversation id, finds no text),
-    // asked without rendering: a payload with text is rendered once, on its own path.
-    Ok(event.filter(|e| {
-        !e.messages.is_empty()
-            || (env.conversation_id.is_some() && !cfg.mapping.finds_text(payload))
-    }))
+    // asked without rendering, and only of case events: a payload with text is rendered once,
+    // on its own path.
+    let mapped_whole = || env.conversation_id.is_none() || cfg.mapping.finds_text(payload);
+    cxone_core::messages::read(payload, &|id| stored_id(id, cfg), &mapped_whole)
 }
 
 /// A message or case event: `recorded` now, written into its conversation when the statement

@@ -10,7 +10,7 @@ fn fixture(name: &str) -> Value {
 }
 
 fn read_plain(payload: &Value) -> Event {
-    read(payload, &|id| id)
+    read(payload, &|id| id, &|| false)
         .unwrap()
         .expect("a message or case event")
 }
@@ -126,23 +126,29 @@ fn other_shapes_are_not_message_events() {
         json!({"messages": []}),
         json!({"eventId": "x", "data": {"case": {"id": "c"}, "transcript": []}}),
     ] {
-        assert_eq!(read(&p, &|id| id), Ok(None), "{p}");
+        assert_eq!(read(&p, &|id| id, &|| false), Ok(None), "{p}");
     }
 }
 
 #[test]
 fn messages_without_an_id_or_a_conversation_are_refused_with_the_reason() {
     let p = json!({"data": {"case": {"id": "c1"}, "message": {"messageContent": {"text": "hi"}}}});
-    assert!(read(&p, &|id| id).unwrap_err().contains("has no id"));
+    assert!(read(&p, &|id| id, &|| false)
+        .unwrap_err()
+        .contains("has no id"));
     let p = json!({"messages": [{"id": "m1", "messageContent": {"text": "hi"}}]});
-    assert!(read(&p, &|id| id).unwrap_err().contains("no conversation"));
+    assert!(read(&p, &|id| id, &|| false)
+        .unwrap_err()
+        .contains("no conversation"));
 }
 
 #[test]
 fn stored_ids_are_applied_to_the_conversation() {
-    let e = read(&fixture("dfo_message_added_customer.json"), &|id| {
-        format!("x-{id}")
-    })
+    let e = read(
+        &fixture("dfo_message_added_customer.json"),
+        &|id| format!("x-{id}"),
+        &|| false,
+    )
     .unwrap()
     .unwrap();
     assert_eq!(e.messages[0].conversation_id, "x-8810342");
@@ -173,7 +179,9 @@ fn nul_is_dropped_and_huge_ids_are_refused() {
     assert_eq!(e.case.unwrap().facts["channel"], "Webchat");
     assert_eq!(e.messages[0].text, "hi there");
     p["data"]["message"]["id"] = json!("m".repeat(600));
-    assert!(read(&p, &|id| id).unwrap_err().contains("over 512"));
+    assert!(read(&p, &|id| id, &|| false)
+        .unwrap_err()
+        .contains("over 512"));
 }
 
 #[test]
@@ -190,4 +198,18 @@ fn events_without_an_event_id_are_told_apart_by_their_message_id() {
     };
     assert_ne!(key(&a), key(&b));
     assert_eq!(key(&a), key(&a.clone()));
+}
+
+#[test]
+fn a_case_event_mapped_whole_is_not_read_and_other_shapes_never_ask() {
+    let closed = fixture("dfo_case_status_changed_closed.json");
+    assert_eq!(read(&closed, &|id| id, &|| true), Ok(None));
+    let seed = json!({"conversationId": "c", "data": {"transcript": {"agent": "hi"}}});
+    let asked = std::cell::Cell::new(false);
+    let ask = || {
+        asked.set(true);
+        false
+    };
+    assert_eq!(read(&seed, &|id| id, &ask), Ok(None));
+    assert!(!asked.get(), "only case events are asked");
 }
