@@ -2,6 +2,8 @@
 //! channel, and report when the connection is gone so the worker reconnects.
 
 use crate::pg_tls;
+use crate::retry;
+use crate::state::State;
 use futures_util::stream::StreamExt;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -105,7 +107,7 @@ where
 /// when it drops. The webhook handler answers 503 while it is empty.
 pub async fn keep_connected(
     url: String,
-    state: Arc<crate::worker::State>,
+    state: Arc<State>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut failures = 0u32;
@@ -124,8 +126,7 @@ pub async fn keep_connected(
             }
             Err(e) => {
                 failures += 1;
-                let wait =
-                    crate::retry::delay(failures, Some(std::time::Duration::from_millis(200)));
+                let wait = retry::delay(failures, Some(std::time::Duration::from_millis(200)));
                 tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "webhook connection unavailable");
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}

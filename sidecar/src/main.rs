@@ -30,18 +30,20 @@ mod queue;
 mod reply;
 mod retry;
 mod serve;
+mod state;
 mod webhook;
 mod worker;
 
 use clap::Parser;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use provider::AnyProvider;
+use state::State;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
-use worker::{Mode, State, Worker};
+use worker::{Mode, Worker};
 
 fn main() -> ExitCode {
     // .env first; variables already in the environment win.

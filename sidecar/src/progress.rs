@@ -1,6 +1,6 @@
 //! The backfill progress bar: redrawn in place on a terminal, a line every 5 s otherwise (logs).
 
-use crate::worker::State;
+use crate::state::State;
 use std::io::IsTerminal;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

@@ -7,27 +7,16 @@ use crate::db;
 use crate::provider::{EmbedError, Provider};
 use crate::queue::{self, Group};
 use crate::retry;
+use crate::state::State;
 use futures_util::stream::{self, StreamExt};
 use pgvector::Vector;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{watch, OwnedSemaphorePermit, RwLock, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::Client;
 use uuid::Uuid;
-
-/// What the HTTP server reads: readiness and the current connection.
-#[derive(Default)]
-pub struct State {
-    pub ready: AtomicBool,
-    pub client: RwLock<Option<Arc<Client>>>,
-    /// A second connection for webhook INSERTs, so that receiving never queues behind the
-    /// worker's claims and write-backs (see db::keep_connected).
-    pub ingest: RwLock<Option<Arc<Client>>>,
-    pub embedded: AtomicU64,
-    pub failed: AtomicU64,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
