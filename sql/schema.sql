@@ -234,12 +234,9 @@ GRANT SELECT ON conversation_embeddings TO cxone_reader;
 -- Conversations' status and facts hold no message text; readers and ingesting clients may
 -- follow them. The messages themselves are raw text: cxone_admin only.
 GRANT SELECT ON cxone_conversations TO cxone_reader, cxone_ingest;
--- The sidecar: claim, write back and read the queue (only the queue's columns, never the text,
--- metadata or conversation); store webhook payloads and read their outcomes (not other
+-- The sidecar: the queue through its protocol's functions only (sql/queue.sql), no rights on
+-- conversation_embeddings itself; store webhook payloads and read their outcomes (not other
 -- payloads' content).
-GRANT SELECT ON conversation_embeddings TO cxone_sidecar;
-GRANT UPDATE (embedding, status, model, embedded_at, attempts, last_error, next_attempt_at, lease_until, leased_by)
-    ON conversation_embeddings TO cxone_sidecar;
 GRANT INSERT (source, payload) ON cxone_payloads TO cxone_sidecar;
 GRANT SELECT (id, outcome, reason) ON cxone_payloads TO cxone_sidecar;
 -- Quiet conversations are assembled when the sidecar (or pg_cron, or an admin) calls this.

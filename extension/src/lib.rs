@@ -14,7 +14,8 @@
 //!   owner-rights code may rely on);
 //! - [`threads`]: the rules for threads inside a backend.
 //!
-//! The tables, trigger and seeds are in `sql/*.sql` at the repository root.
+//! The tables, trigger and seeds are in `sql/*.sql` at the repository root; the embedding
+//! queue's protocol (the functions any worker calls) is `sql/queue.sql`.
 
 use pgrx::prelude::*;
 
@@ -67,6 +68,8 @@ pgrx::extension_sql_file!(
         functions::cxone_stored_id
     ]
 );
+
+pgrx::extension_sql_file!("../../sql/queue.sql", name = "queue", requires = ["search"]);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
