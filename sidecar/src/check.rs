@@ -1,7 +1,7 @@
 //! `cxone-sidecar check`: database, extension version, provider (and its dimensions), CXone
 //! credentials. Each line says what was checked; the first failure says what to fix.
 
-use crate::cli::Config;
+use crate::config::Config;
 use crate::cxone_auth::TokenManager;
 use crate::db;
 use crate::provider::{AnyProvider, Provider};
@@ -27,7 +27,7 @@ pub async fn run(cfg: &Config) -> Result<(), String> {
         }
         Some(v) => println!("ok   extension: cxone_vector {v}"),
     }
-    let provider = AnyProvider::from_config(cfg)?;
+    let provider = AnyProvider::from_config(&cfg.provider)?;
     let v = provider
         .embed(vec!["cxone-sidecar check".into()])
         .await
@@ -64,8 +64,8 @@ pub async fn run(cfg: &Config) -> Result<(), String> {
             ))
         }
     }
-    if cfg.cxone_issuer.is_some() || cfg.cxone_token_url.is_some() {
-        TokenManager::new(cfg)
+    if cfg.cxone.cxone_issuer.is_some() || cfg.cxone.cxone_token_url.is_some() {
+        TokenManager::new(&cfg.cxone)
             .token()
             .await
             .map_err(|e| e.to_string())?;

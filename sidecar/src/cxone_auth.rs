@@ -4,7 +4,7 @@
 //! Credentials go only to https on the issuer's host (plain http only to a loopback host, for
 //! tests): the discovered token endpoint is checked, and redirects elsewhere are not followed.
 
-use crate::cli::{Config, CxoneAuth};
+use crate::config::{CxoneAuth, CxoneConfig};
 use serde::Deserialize;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -35,7 +35,7 @@ struct TokenResponse {
 
 pub struct TokenManager {
     http: reqwest::Client,
-    cfg: Config,
+    cfg: CxoneConfig,
     cached: Mutex<Option<(String, Instant)>>,
 }
 
@@ -43,7 +43,7 @@ pub struct TokenManager {
 const EARLY: Duration = Duration::from_secs(60);
 
 impl TokenManager {
-    pub fn new(cfg: &Config) -> Self {
+    pub fn new(cfg: &CxoneConfig) -> Self {
         TokenManager {
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(20))
@@ -251,7 +251,7 @@ mod tests {
             "secret",
             "check",
         ]);
-        TokenManager::new(&cli.config)
+        TokenManager::new(&cli.config.cxone)
     }
 
     #[tokio::test]
@@ -277,7 +277,10 @@ mod tests {
             "client-credentials",
             "check",
         ]);
-        let err = TokenManager::new(&cli.config).token().await.unwrap_err();
+        let err = TokenManager::new(&cli.config.cxone)
+            .token()
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("CXONE_CLIENT_ID"), "{err}");
     }
 
@@ -371,7 +374,10 @@ mod tests {
             "aks",
             "check",
         ]);
-        let err = TokenManager::new(&cli.config).token().await.unwrap_err();
+        let err = TokenManager::new(&cli.config.cxone)
+            .token()
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("issuer's host"), "{err}");
         assert_eq!(count.load(Ordering::SeqCst), 0);
     }

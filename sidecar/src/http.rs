@@ -4,7 +4,7 @@
 //! while the rest stay on the internal one (`Http::internal`).
 
 use crate::body::{self, BodyLimit};
-use crate::cli::Config;
+use crate::config::Config;
 use crate::embeddings::{self, Embeddings};
 use crate::provider::AnyProvider;
 use crate::reply::error;
@@ -45,25 +45,25 @@ impl Http {
         metrics: Option<PrometheusHandle>,
         provider: Option<Arc<AnyProvider>>,
     ) -> Result<Http, String> {
-        let timeout = Duration::from_secs(cfg.http_body_timeout_secs.max(1));
+        let timeout = Duration::from_secs(cfg.http.http_body_timeout_secs.max(1));
         Ok(Http {
             state: AppState {
                 worker,
                 metrics,
-                webhook: Arc::new(WebhookAuth::new(cfg)),
+                webhook: Arc::new(WebhookAuth::new(&cfg.webhook)),
             },
             embeddings: Arc::new(Embeddings {
                 provider,
-                key: cfg.embeddings_api_key()?,
-                max_inputs: cfg.embeddings_max_inputs.max(1),
+                key: cfg.embeddings.api_key()?,
+                max_inputs: cfg.embeddings.embeddings_max_inputs.max(1),
             }),
             webhook_body: BodyLimit {
-                max_bytes: cfg.webhook_max_bytes,
+                max_bytes: cfg.webhook.webhook_max_bytes,
                 timeout,
                 setting: "CXONE_WEBHOOK_MAX_BYTES",
             },
             embeddings_body: BodyLimit {
-                max_bytes: cfg.embeddings_max_bytes,
+                max_bytes: cfg.embeddings.embeddings_max_bytes,
                 timeout,
                 setting: "CXONE_EMBEDDINGS_MAX_BYTES",
             },
@@ -252,16 +252,12 @@ mod tests {
     use super::*;
     use axum::body::Body;
     use axum::http::Request;
-    use clap::Parser;
     use std::sync::atomic::{AtomicBool, Ordering};
     use tower::ServiceExt;
 
     fn http(args: &[&str]) -> Http {
-        let mut all = vec!["cxone-sidecar"];
-        all.extend_from_slice(args);
-        all.push("run");
-        let cli = crate::cli::Cli::parse_from(all);
-        Http::new(&cli.config, Arc::new(State::default()), None, None).unwrap()
+        let cfg = crate::cli::config(args);
+        Http::new(&cfg, Arc::new(State::default()), None, None).unwrap()
     }
 
     async fn call(app: Router, req: Request<Body>) -> StatusCode {

@@ -19,6 +19,7 @@ mod bearer;
 mod body;
 mod check;
 mod cli;
+mod config;
 mod cxone_auth;
 mod db;
 mod embeddings;
@@ -102,7 +103,7 @@ fn log_filter(spec: Option<&str>) -> tracing_subscriber::EnvFilter {
     })
 }
 
-async fn run(cfg: cli::Config, mode: Mode, defer: bool) -> Result<(), String> {
+async fn run(cfg: config::Config, mode: Mode, defer: bool) -> Result<(), String> {
     cfg.database_url()?;
     let metrics = PrometheusBuilder::new()
         .set_buckets(&[
@@ -111,9 +112,9 @@ async fn run(cfg: cli::Config, mode: Mode, defer: bool) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .install_recorder()
         .map_err(|e| format!("metrics: {e}"))?;
-    let provider = Arc::new(AnyProvider::from_config(&cfg)?);
+    let provider = Arc::new(AnyProvider::from_config(&cfg.provider)?);
     let model = provider::Provider::model(&*provider).to_string();
-    tracing::info!(provider = ?cfg.provider, model, "starting");
+    tracing::info!(provider = ?cfg.provider.provider, model, "starting");
     if defer {
         defer_index(&cfg, &model).await?;
     }
@@ -174,7 +175,7 @@ async fn run(cfg: cli::Config, mode: Mode, defer: bool) -> Result<(), String> {
 /// Binds the HTTP listeners (the internal one, and the webhooks' own when CXONE_WEBHOOK_ADDR
 /// differs from CXONE_HTTP_ADDR) and serves them until `stop`.
 async fn serve_http(
-    cfg: &cli::Config,
+    cfg: &config::Config,
     state: &Arc<State>,
     metrics: PrometheusHandle,
     provider: &Arc<AnyProvider>,
@@ -185,14 +186,14 @@ async fn serve_http(
         tracing::warn!("POST /v1/embeddings answers 503 (so cxone_search cannot embed queries) until CXONE_EMBEDDINGS_API_KEY or CXONE_EMBEDDINGS_API_KEY_FILE is set");
     }
     let limits = serve::Limits {
-        max_connections: cfg.http_max_connections,
-        header_timeout: Duration::from_secs(cfg.http_header_timeout_secs.max(1)),
-        write_timeout: Duration::from_secs(cfg.http_write_timeout_secs.max(1)),
+        max_connections: cfg.http.http_max_connections,
+        header_timeout: Duration::from_secs(cfg.http.http_header_timeout_secs.max(1)),
+        write_timeout: Duration::from_secs(cfg.http.http_write_timeout_secs.max(1)),
     };
-    let routes = match cfg.webhook_addr.filter(|a| *a != cfg.http_addr) {
-        None => vec![(cfg.http_addr, "CXONE_HTTP_ADDR", http.app())],
+    let routes = match cfg.http.webhook_addr.filter(|a| *a != cfg.http.http_addr) {
+        None => vec![(cfg.http.http_addr, "CXONE_HTTP_ADDR", http.app())],
         Some(hooks) => vec![
-            (cfg.http_addr, "CXONE_HTTP_ADDR", http.internal()),
+            (cfg.http.http_addr, "CXONE_HTTP_ADDR", http.internal()),
             (hooks, "CXONE_WEBHOOK_ADDR", http.webhooks()),
         ],
     };
@@ -211,7 +212,7 @@ async fn serve_http(
 }
 
 /// `backfill --defer-index`: sets the model's HNSW index aside before the backfill.
-async fn defer_index(cfg: &cli::Config, model: &str) -> Result<(), String> {
+async fn defer_index(cfg: &config::Config, model: &str) -> Result<(), String> {
     let db = db::connect(cfg.database_url()?, false).await?;
     let deferred: i32 = db
         .client
@@ -251,7 +252,7 @@ async fn restore_index(url: &str, model: &str) -> Result<(), String> {
 }
 
 /// Rows pending for the model now: the backfill's 100%.
-async fn pending_total(cfg: &cli::Config, model: &str) -> u64 {
+async fn pending_total(cfg: &config::Config, model: &str) -> u64 {
     let Ok(url) = cfg.database_url() else {
         return 0;
     };

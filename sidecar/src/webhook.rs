@@ -8,7 +8,7 @@
 //! ingest trigger, so retries by the sender are harmless.
 
 use crate::bearer;
-use crate::cli::Config;
+use crate::config::WebhookConfig;
 use axum::http::{HeaderMap, StatusCode};
 use hmac::{Hmac, Mac};
 use serde_json::value::RawValue;
@@ -28,7 +28,7 @@ pub struct WebhookAuth {
 pub type Refusal = (StatusCode, String);
 
 impl WebhookAuth {
-    pub fn new(cfg: &Config) -> Self {
+    pub fn new(cfg: &WebhookConfig) -> Self {
         WebhookAuth {
             token: cfg.webhook_token.clone().filter(|t| !t.is_empty()),
             secret: cfg
@@ -170,13 +170,9 @@ pub fn split_events(body: &[u8]) -> Result<Vec<String>, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
     fn auth(args: &[&str]) -> WebhookAuth {
-        let mut all = vec!["cxone-sidecar"];
-        all.extend_from_slice(args);
-        all.push("run");
-        WebhookAuth::new(&crate::cli::Cli::parse_from(all).config)
+        WebhookAuth::new(&crate::cli::config(args).webhook)
     }
 
     fn signed(secret: &str, ts: &str, body: &[u8]) -> HeaderMap {

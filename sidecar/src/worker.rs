@@ -2,7 +2,7 @@
 //! provider's limits, write back; retry what can be retried; reconnect when the database goes.
 
 use crate::batch::{plan, ClaimSizer, Item};
-use crate::cli::Config;
+use crate::config::Config;
 use crate::db;
 use crate::provider::{EmbedError, Provider};
 use crate::queue::{self, Group};
@@ -88,8 +88,8 @@ impl<P: Provider> Worker<P> {
     async fn serve(&mut self, conn: &mut db::Db, mode: Mode) -> DbResult<()> {
         let client = conn.client.clone();
         let mut sizer = ClaimSizer::new(
-            self.cfg.claim_batch,
-            self.cfg.requests_in_flight(),
+            self.cfg.queue.claim_batch,
+            self.cfg.provider.requests_in_flight(),
             self.provider.limits(),
         );
         let mut prefetched: Option<Vec<Group>> = None;
@@ -97,10 +97,10 @@ impl<P: Provider> Worker<P> {
         // Texts sent but not yet written back are sent again after a crash. Each request slot
         // may have one answered batch still being written while its next request goes out;
         // no more (a slow database holds the next request back instead).
-        let unwritten = Arc::new(Semaphore::new(2 * self.cfg.requests_in_flight()));
+        let unwritten = Arc::new(Semaphore::new(2 * self.cfg.provider.requests_in_flight()));
         // The quiet clock of open conversations, at most once per poll interval, busy or idle
         // (a long backfill must not hold back open cases).
-        let poll_every = Duration::from_secs(self.cfg.poll_secs.max(1));
+        let poll_every = Duration::from_secs(self.cfg.queue.poll_secs.max(1));
         let mut assembled_at: Option<std::time::Instant> = None;
         loop {
             let model = self.provider.model().to_string();
@@ -196,7 +196,7 @@ impl<P: Provider> Worker<P> {
     /// Claims rows (with the vectors `model` already made for any of their texts) and groups
     /// identical texts, which are embedded once.
     async fn fetch(&self, db: &Client, limit: i64, model: &str) -> DbResult<Vec<Group>> {
-        let claimed = queue::claim(db, limit, self.cfg.lease_secs, model).await?;
+        let claimed = queue::claim(db, limit, self.cfg.queue.lease_secs, model).await?;
         Ok(queue::group_by_text(claimed))
     }
 
@@ -239,7 +239,7 @@ impl<P: Provider> Worker<P> {
                 &groups[item.key].ids,
                 &why,
                 true,
-                self.cfg.max_attempts,
+                self.cfg.queue.max_attempts,
                 0.0,
             )
             .await?;
@@ -247,7 +247,7 @@ impl<P: Provider> Worker<P> {
         }
         let results: Vec<DbResult<Option<Write>>> = stream::iter(p.batches)
             .map(|batch| self.run_batch(db, unwritten, groups, batch, model))
-            .buffer_unordered(self.cfg.requests_in_flight())
+            .buffer_unordered(self.cfg.provider.requests_in_flight())
             .collect()
             .await;
         for r in results {
@@ -316,7 +316,7 @@ impl<P: Provider> Worker<P> {
             .collect();
         metrics::histogram!("cxone_batch_size").record(batch.len() as f64);
         let inputs: Vec<String> = batch.iter().map(|i| i.text.clone()).collect();
-        let tries = self.cfg.request_retries.max(1);
+        let tries = self.cfg.provider.request_retries.max(1);
         let mut last = String::new();
         let mut wait = Duration::ZERO;
         for attempt in 1..=tries {
@@ -335,7 +335,8 @@ impl<P: Provider> Worker<P> {
                 }
                 Err(EmbedError::Permanent(why)) => {
                     tracing::warn!(rows = ids.len(), reason = %why, "rows failed");
-                    let n = queue::fail(db, &ids, &why, true, self.cfg.max_attempts, 0.0).await?;
+                    let n =
+                        queue::fail(db, &ids, &why, true, self.cfg.queue.max_attempts, 0.0).await?;
                     self.count_failed(n);
                     return Ok(None);
                 }
@@ -366,7 +367,7 @@ impl<P: Provider> Worker<P> {
             &ids,
             &last,
             false,
-            self.cfg.max_attempts,
+            self.cfg.queue.max_attempts,
             wait.as_secs_f64(),
         )
         .await?;

@@ -2,9 +2,9 @@
 //! (batch-longest padding, truncation at 256 tokens, mean pooling, L2 normalisation).
 //! Inputs are sorted by length before batching so that little time goes into padding.
 
-use super::{EmbedError, Provider};
+use super::api::{EmbedError, Provider};
 use crate::batch::Limits;
-use crate::cli::Config;
+use crate::config::ProviderConfig;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config as BertConfig};
@@ -29,7 +29,7 @@ pub struct LocalProvider {
 }
 
 impl LocalProvider {
-    pub fn load(cfg: &Config) -> Result<Self, String> {
+    pub fn load(cfg: &ProviderConfig) -> Result<Self, String> {
         let dir = &cfg.model_dir;
         let missing = |f: &str| {
             format!(
@@ -212,7 +212,8 @@ mod tests {
             &format!("{root}/models/all-MiniLM-L6-v2"),
             "check",
         ]);
-        let p = LocalProvider::load(&cli.config).expect("model weights (run scripts/setup.sh)");
+        let p = LocalProvider::load(&cli.config.provider)
+            .expect("model weights (run scripts/setup.sh)");
         let reference: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(format!("{root}/data/minilm-reference/reference.json"))
                 .unwrap(),

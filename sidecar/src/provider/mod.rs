@@ -1,44 +1,14 @@
 //! Embedding providers: the local model (default) and OpenAI-compatible APIs.
 
+mod api;
 pub mod local;
 pub mod openai;
 
+pub use api::{EmbedError, Provider};
+
 use crate::batch::Limits;
-use crate::cli::{Config, ProviderKind};
-use std::time::Duration;
+use crate::config::{ProviderConfig, ProviderKind};
 use tokio::sync::Semaphore;
-
-/// How a request failed, and so what to do with its rows.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum EmbedError {
-    /// 429, 5xx, timeouts, connection errors, malformed or incomplete responses: try again,
-    /// not before `retry_after` when the server said so.
-    #[error("{message}")]
-    Retryable {
-        message: String,
-        retry_after: Option<Duration>,
-        rate_limited: bool,
-    },
-    /// 400/401/403/404/422, wrong dimensions: the rows fail with this reason.
-    #[error("{0}")]
-    Permanent(String),
-}
-
-/// An embedding model behind some interface.
-pub trait Provider: Send + Sync {
-    /// The name recorded in `conversation_embeddings.model`.
-    fn model(&self) -> &str;
-    /// Dimensions of the vectors, when known before the first call.
-    fn dimensions(&self) -> Option<usize>;
-    fn limits(&self) -> Limits;
-    /// Tokens of one input, counted with the model's tokenizer.
-    fn count_tokens(&self, text: &str) -> usize;
-    /// One vector per input, in input order.
-    fn embed(
-        &self,
-        inputs: Vec<String>,
-    ) -> impl std::future::Future<Output = Result<Vec<Vec<f32>>, EmbedError>> + Send;
-}
 
 /// The configured provider, with its in-flight limit: at most `CXONE_REQUESTS_IN_FLIGHT`
 /// calls at once, whoever makes them (the worker's batches and `POST /v1/embeddings` share the
@@ -55,7 +25,7 @@ enum Model {
 }
 
 impl AnyProvider {
-    pub fn from_config(cfg: &Config) -> Result<Self, String> {
+    pub fn from_config(cfg: &ProviderConfig) -> Result<Self, String> {
         let model = match cfg.provider {
             ProviderKind::Local => Model::Local(local::LocalProvider::load(cfg)?),
             ProviderKind::Openai => Model::OpenAi(openai::OpenAiProvider::new(cfg)?),
@@ -155,7 +125,7 @@ mod tests {
             "2",
             "run",
         ]);
-        let provider = Arc::new(AnyProvider::from_config(&cli.config).unwrap());
+        let provider = Arc::new(AnyProvider::from_config(&cli.config.provider).unwrap());
         let calls: Vec<_> = (0..6)
             .map(|i| {
                 let p = provider.clone();

@@ -1,9 +1,9 @@
 //! Any OpenAI-compatible `/embeddings` endpoint, and Azure OpenAI's form of it. One pooled
 //! HTTP client; vectors requested as base64 (a quarter of the bytes of JSON floats).
 
-use super::{EmbedError, Provider};
+use super::api::{EmbedError, Provider};
 use crate::batch::Limits;
-use crate::cli::Config;
+use crate::config::ProviderConfig;
 use base64::Engine;
 use cxone_core::tokens::Tokenizer;
 use serde::Deserialize;
@@ -47,7 +47,7 @@ fn default_dimensions(model: &str) -> Option<usize> {
 }
 
 impl OpenAiProvider {
-    pub fn new(cfg: &Config) -> Result<Self, String> {
+    pub fn new(cfg: &ProviderConfig) -> Result<Self, String> {
         // Loading cl100k takes about 60 ms: done meanwhile, not on the first batch's path.
         std::thread::spawn(|| Tokenizer::Cl100k.count(""));
         let client = reqwest::Client::builder()
