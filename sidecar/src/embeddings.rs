@@ -6,8 +6,8 @@
 
 use crate::bearer;
 use crate::body::{self, BodyLimit};
+use crate::http_error::HttpError;
 use crate::provider::{AnyProvider, EmbedError, Provider};
-use crate::reply::error;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
@@ -43,19 +43,19 @@ pub fn route(embeddings: Arc<Embeddings>, limit: BodyLimit) -> Router {
 
 async fn require_key(State(e): State<Arc<Embeddings>>, req: Request, next: Next) -> Response {
     match &e.key {
-        None => error(
-            StatusCode::SERVICE_UNAVAILABLE,
+        None => HttpError::unavailable(
             "the embeddings endpoint is off: set CXONE_EMBEDDINGS_API_KEY (or \
              CXONE_EMBEDDINGS_API_KEY_FILE) on the sidecar, and send the same key as \
              Authorization: Bearer",
-        ),
+        )
+        .into_response(),
         Some(key) if !bearer::matches(req.headers(), key) => {
             metrics::counter!("cxone_embeddings_refused_total").increment(1);
-            error(
-                StatusCode::UNAUTHORIZED,
+            HttpError::unauthorized(
                 "missing or wrong API key: send Authorization: Bearer with the key set by \
                  CXONE_EMBEDDINGS_API_KEY (or CXONE_EMBEDDINGS_API_KEY_FILE)",
             )
+            .into_response()
         }
         Some(_) => next.run(req).await,
     }
@@ -75,66 +75,55 @@ enum Input {
     Many(Vec<String>),
 }
 
-async fn embed(State(e): State<Arc<Embeddings>>, body: Bytes) -> Response {
-    let req: EmbeddingsRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(err) => return error(StatusCode::BAD_REQUEST, format!("invalid request: {err}")),
-    };
+async fn embed(State(e): State<Arc<Embeddings>>, body: Bytes) -> Result<Json<Value>, HttpError> {
+    let req: EmbeddingsRequest = serde_json::from_slice(&body)
+        .map_err(|err| HttpError::bad_request(format!("invalid request: {err}")))?;
     let inputs = match req.input {
         Input::One(s) => vec![s],
         Input::Many(v) => v,
     };
     if inputs.is_empty() || inputs.len() > e.max_inputs {
-        return error(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "'input' has {} items; send between 1 and {} (CXONE_EMBEDDINGS_MAX_INPUTS)",
-                inputs.len(),
-                e.max_inputs
-            ),
-        );
+        return Err(HttpError::bad_request(format!(
+            "'input' has {} items; send between 1 and {} (CXONE_EMBEDDINGS_MAX_INPUTS)",
+            inputs.len(),
+            e.max_inputs
+        )));
     }
     let Some(provider) = &e.provider else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "no provider loaded");
+        return Err(HttpError::unavailable("no provider loaded"));
     };
     if let Some(m) = req.model.as_deref().filter(|m| *m != provider.model()) {
-        return error(
+        return Err(HttpError::new(
             StatusCode::NOT_FOUND,
             format!(
                 "this sidecar serves model {}, not {m}; point cxone.embeddings_url at a sidecar or API that serves {m}",
                 provider.model()
             ),
-        );
+        ));
     }
     let tokens: usize = inputs.iter().map(|t| provider.count_tokens(t)).sum();
-    match provider.embed(inputs).await {
-        Ok(vectors) => {
-            let data: Vec<Value> = vectors
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| json!({"object": "embedding", "index": i, "embedding": v}))
-                .collect();
-            Json(json!({
-                "object": "list", "data": data, "model": provider.model(),
-                "usage": {"prompt_tokens": tokens, "total_tokens": tokens}
-            }))
-            .into_response()
-        }
-        Err(EmbedError::Retryable { message, .. }) => {
-            error(StatusCode::SERVICE_UNAVAILABLE, message)
-        }
-        Err(EmbedError::Permanent(message)) => error(StatusCode::BAD_GATEWAY, message),
-    }
+    let vectors = provider.embed(inputs).await.map_err(|e| match e {
+        EmbedError::Retryable { message, .. } => HttpError::unavailable(message),
+        EmbedError::Permanent(message) => HttpError::new(StatusCode::BAD_GATEWAY, message),
+    })?;
+    let data: Vec<Value> = vectors
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| json!({"object": "embedding", "index": i, "embedding": v}))
+        .collect();
+    Ok(Json(json!({
+        "object": "list", "data": data, "model": provider.model(),
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens}
+    })))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::route_test::{self, call, watched_body};
     use axum::body::Body;
-    use axum::http::Request;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::Ordering;
     use std::time::Duration;
-    use tower::ServiceExt;
 
     fn route_with(key: Option<&str>, max_bytes: usize) -> Router {
         let e = Embeddings {
@@ -150,28 +139,10 @@ mod tests {
         route(Arc::new(e), limit)
     }
 
-    /// A body that records whether anyone read it.
-    fn watched_body(text: &'static str) -> (Body, Arc<AtomicBool>) {
-        let read = Arc::new(AtomicBool::new(false));
-        let r = read.clone();
-        let stream = futures_util::stream::once(async move {
-            r.store(true, Ordering::SeqCst);
-            Ok::<_, std::io::Error>(Bytes::from_static(text.as_bytes()))
-        });
-        (Body::from_stream(stream), read)
-    }
-
     async fn post(app: Router, auth: Option<&str>, body: Body) -> (StatusCode, Value) {
-        let mut req = Request::post("/v1/embeddings").header("content-type", "application/json");
-        if let Some(a) = auth {
-            req = req.header("authorization", a);
-        }
-        let resp = app.oneshot(req.body(body).unwrap()).await.unwrap();
-        let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
-            .await
-            .unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap())
+        let mut headers = vec![("content-type", "application/json")];
+        headers.extend(auth.map(|a| ("authorization", a)));
+        call(app, route_test::post("/v1/embeddings", &headers, body)).await
     }
 
     #[tokio::test]

@@ -24,15 +24,19 @@ mod cxone_auth;
 mod db;
 mod embeddings;
 mod http;
+mod http_error;
+mod payloads;
 mod pg_tls;
 mod progress;
 mod provider;
 mod queue;
-mod reply;
 mod retry;
+#[cfg(test)]
+mod route_test;
 mod serve;
 mod state;
 mod webhook;
+mod webhook_auth;
 mod worker;
 
 use clap::Parser;

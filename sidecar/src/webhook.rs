@@ -1,153 +1,118 @@
 //! `POST /v1/webhooks/cxone`: CXone events into `cxone_payloads`, exactly as sent.
 //!
-//! Authentication by a shared bearer secret and/or an HMAC-SHA256 signature over
-//! `timestamp + "." + body` within a tolerance window (constant-time comparisons; a signature is
-//! accepted once). Everything but the HMAC itself is checked before the body is read. 415 for a wrong content type, 400 for invalid JSON, 413 over the body limit
-//! (the router's limit). The reply, with each payload's id and outcome, is sent after commit.
-//! A JSON array is several events. Replayed events are stored and recorded as duplicates by the
-//! ingest trigger, so retries by the sender are harmless.
+//! The checks run in order: credentials and content type before the body is read
+//! (webhook_auth.rs; 401, 415, 503 when webhooks are off), the body's size and time limits
+//! (body.rs; 413, 408), the signature over the body, the JSON (400). A JSON array is several
+//! events. The reply, with each payload's id and outcome, is sent after commit (payloads.rs).
+//! Replayed events are stored and recorded as duplicates by the ingest trigger, so retries by
+//! the sender are harmless.
 
-use crate::bearer;
-use crate::config::WebhookConfig;
-use axum::http::{HeaderMap, StatusCode};
-use hmac::{Hmac, Mac};
+use crate::body::{self, BodyLimit};
+use crate::config::Config;
+use crate::http_error::HttpError;
+use crate::payloads::{self, StoreError};
+use crate::state::State as Shared;
+use crate::webhook_auth::WebhookAuth;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
 use serde_json::value::RawValue;
-use sha2::Sha256;
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use serde_json::{json, Value};
+use std::sync::Arc;
 
-pub struct WebhookAuth {
-    token: Option<String>,
-    secret: Option<Vec<u8>>,
-    tolerance: Duration,
-    /// Signatures accepted within the tolerance window, to refuse replays.
-    seen: Mutex<HashMap<String, u64>>,
+/// The route, with its checks in order: credentials and content type (before the body is
+/// read), the body's limits, then the handler.
+pub fn route(cfg: &Config, shared: Arc<Shared>) -> Router {
+    let limit = BodyLimit {
+        max_bytes: cfg.webhook.webhook_max_bytes,
+        timeout: cfg.http.body_timeout(),
+        setting: "CXONE_WEBHOOK_MAX_BYTES",
+    };
+    let auth = Arc::new(WebhookAuth::new(&cfg.webhook));
+    Router::new()
+        .route(
+            "/v1/webhooks/cxone",
+            post(receive)
+                .route_layer(from_fn_with_state(limit, body::read_within))
+                .route_layer(from_fn_with_state(auth.clone(), precheck)),
+        )
+        // read_within has bounded the body already.
+        .layer(DefaultBodyLimit::disable())
+        .with_state(Webhooks { auth, shared })
 }
 
-pub type Refusal = (StatusCode, String);
-
-impl WebhookAuth {
-    pub fn new(cfg: &WebhookConfig) -> Self {
-        WebhookAuth {
-            token: cfg.webhook_token.clone().filter(|t| !t.is_empty()),
-            secret: cfg
-                .webhook_secret
-                .clone()
-                .filter(|s| !s.is_empty())
-                .map(String::into_bytes),
-            tolerance: Duration::from_secs(cfg.webhook_tolerance_secs),
-            seen: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// The checks that need no body, made before it is read: webhooks are configured (else
-    /// 503), the bearer token matches, the signature headers are present, well formed and
-    /// within the tolerance window. A request refused here is answered without its body being
-    /// read.
-    pub fn precheck(&self, headers: &HeaderMap) -> Result<(), Refusal> {
-        if self.token.is_none() && self.secret.is_none() {
-            return Err((
-                StatusCode::SERVICE_UNAVAILABLE,
-                "webhooks are off: set CXONE_WEBHOOK_TOKEN and/or CXONE_WEBHOOK_SECRET".into(),
-            ));
-        }
-        if let Some(token) = &self.token {
-            if !bearer::matches(headers, token) {
-                return unauthorized("missing or wrong bearer token");
-            }
-        }
-        if self.secret.is_some() {
-            self.signature_headers(headers)?;
-        }
-        Ok(())
-    }
-
-    /// The check that needs the body, after `precheck`: the HMAC signature over
-    /// `timestamp + "." + body`, accepted once.
-    pub fn verify_body(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), Refusal> {
-        let Some(secret) = &self.secret else {
-            return Ok(());
-        };
-        let (given, ts, now) = self.signature_headers(headers)?;
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
-            return unauthorized("bad webhook secret");
-        };
-        mac.update(ts.as_bytes());
-        mac.update(b".");
-        mac.update(body);
-        if mac.verify_slice(&given).is_err() {
-            return unauthorized("signature does not match");
-        }
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let horizon = now.saturating_sub(self.tolerance.as_secs() * 2);
-        seen.retain(|_, t| *t >= horizon);
-        if seen.insert(hex::encode(&given), now).is_some() {
-            return unauthorized("replayed signature");
-        }
-        Ok(())
-    }
-
-    /// (signature bytes, timestamp text, now in unix seconds) from the signature headers.
-    fn signature_headers<'h>(
-        &self,
-        headers: &'h HeaderMap,
-    ) -> Result<(Vec<u8>, &'h str, u64), Refusal> {
-        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        let (Some(sig), Some(ts)) = (header("x-nexus-signature-256"), header("x-nexus-timestamp"))
-        else {
-            return unauthorized("missing X-Nexus-Signature-256 or X-Nexus-Timestamp");
-        };
-        let ts = ts.trim();
-        let Some(sent) = ts.parse::<u64>().ok() else {
-            return unauthorized("X-Nexus-Timestamp is not unix seconds");
-        };
-        // Milliseconds are accepted too.
-        let sent = if sent > 100_000_000_000 {
-            sent / 1000
-        } else {
-            sent
-        };
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
-        if now.abs_diff(sent) > self.tolerance.as_secs() {
-            return unauthorized("timestamp outside the tolerance window");
-        }
-        let Some(given) = sig
-            .trim()
-            .strip_prefix("sha256=")
-            .and_then(|h| hex::decode(h).ok())
-            .filter(|g| g.len() == 32)
-        else {
-            return unauthorized("X-Nexus-Signature-256 must be sha256=<64 hex digits>");
-        };
-        Ok((given, ts, now))
-    }
-
-    /// Both checks, for a body already read.
-    #[cfg(test)]
-    pub fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), Refusal> {
-        self.precheck(headers)?;
-        self.verify_body(headers, body)
-    }
+#[derive(Clone)]
+struct Webhooks {
+    auth: Arc<WebhookAuth>,
+    /// Holds the webhooks' own database connection (db::keep_connected).
+    shared: Arc<Shared>,
 }
 
-fn unauthorized<T>(message: &str) -> Result<T, Refusal> {
-    Err((StatusCode::UNAUTHORIZED, message.to_string()))
+/// Credentials and content type, before the body is read: a request without valid credentials
+/// is refused without one byte of its body being read.
+async fn precheck(State(auth): State<Arc<WebhookAuth>>, req: Request, next: Next) -> Response {
+    if let Err(refused) = auth.precheck(req.headers()) {
+        metrics::counter!("cxone_webhook_refused_total").increment(1);
+        return refused.into_response();
+    }
+    let json_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !json_type {
+        return HttpError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send Content-Type: application/json",
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// The events, after `precheck` and the body's limits: the signature over the body, then one
+/// INSERT.
+async fn receive(
+    State(hooks): State<Webhooks>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, HttpError> {
+    hooks.auth.verify_body(&headers, &body).inspect_err(|_| {
+        metrics::counter!("cxone_webhook_refused_total").increment(1);
+    })?;
+    let events = split_events(&body)?;
+    let Some(db) = hooks.shared.ingest.read().await.clone() else {
+        return Err(HttpError::unavailable("database unreachable; retry later"));
+    };
+    let stored = payloads::store(&db, &events).await.map_err(|e| match e {
+        StoreError::InvalidJson(why) => HttpError::bad_request(format!("invalid JSON: {why}")),
+        StoreError::Database(e) => {
+            tracing::warn!(error = %e, "webhook insert failed");
+            HttpError::unavailable("could not store the events; retry later")
+        }
+    })?;
+    metrics::counter!("cxone_webhook_events_total").increment(stored.len() as u64);
+    Ok(Json(json!({"received": stored.len(), "payloads": stored})))
 }
 
 /// The events in a body, each as its exact text: one object, or the elements of an array.
-pub fn split_events(body: &[u8]) -> Result<Vec<String>, Refusal> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| (StatusCode::BAD_REQUEST, "body is not UTF-8".to_string()))?;
-    let bad = |e: serde_json::Error| (StatusCode::BAD_REQUEST, format!("invalid JSON: {e}"));
+pub fn split_events(body: &[u8]) -> Result<Vec<String>, HttpError> {
+    let text =
+        std::str::from_utf8(body).map_err(|_| HttpError::bad_request("body is not UTF-8"))?;
+    let bad = |e: serde_json::Error| HttpError::bad_request(format!("invalid JSON: {e}"));
     match serde_json::from_str::<&RawValue>(text) {
         Ok(raw) if raw.get().trim_start().starts_with('[') => {
             let items: Vec<&RawValue> = serde_json::from_str(text).map_err(bad)?;
             if items.is_empty() {
-                return Err((StatusCode::BAD_REQUEST, "empty array: no events".into()));
+                return Err(HttpError::bad_request("empty array: no events"));
             }
             Ok(items.into_iter().map(|r| r.get().to_string()).collect())
         }
@@ -155,7 +120,7 @@ pub fn split_events(body: &[u8]) -> Result<Vec<String>, Refusal> {
         // Too deep for serde, or escapes it refuses (a lone surrogate), but valid for
         // PostgreSQL's json type: store the body as one payload, as an SQL INSERT would, and
         // the trigger records why it cannot be mapped. Should PostgreSQL refuse it after all,
-        // the INSERT's data exception becomes a 400 (see http.rs).
+        // the INSERT's data exception becomes a 400 (see `receive`).
         Err(e)
             if ["recursion limit", "surrogate"]
                 .iter()
@@ -170,75 +135,12 @@ pub fn split_events(body: &[u8]) -> Result<Vec<String>, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::route_test::{call, post, watched_body};
+    use axum::body::Body;
+    use std::sync::atomic::Ordering;
 
-    fn auth(args: &[&str]) -> WebhookAuth {
-        WebhookAuth::new(&crate::cli::config(args).webhook)
-    }
-
-    fn signed(secret: &str, ts: &str, body: &[u8]) -> HeaderMap {
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(ts.as_bytes());
-        mac.update(b".");
-        mac.update(body);
-        let mut h = HeaderMap::new();
-        h.insert(
-            "x-nexus-signature-256",
-            format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-                .parse()
-                .unwrap(),
-        );
-        h.insert("x-nexus-timestamp", ts.parse().unwrap());
-        h
-    }
-
-    #[test]
-    fn signatures_are_checked_in_time_and_once() {
-        let a = auth(&["--webhook-secret", "s3cret"]);
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
-            .to_string();
-        let body = br#"{"eventId": "e1"}"#;
-        assert!(a.verify(&signed("s3cret", &now, body), body).is_ok());
-        assert_eq!(
-            a.verify(&signed("s3cret", &now, body), body).unwrap_err().1,
-            "replayed signature"
-        );
-        assert_eq!(
-            a.verify(&signed("wrong", &now, body), body).unwrap_err().0,
-            StatusCode::UNAUTHORIZED
-        );
-        assert_eq!(
-            a.verify(&signed("s3cret", &now, body), b"{}")
-                .unwrap_err()
-                .1,
-            "signature does not match"
-        );
-        let old = (SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
-            - 3600)
-            .to_string();
-        assert!(a
-            .verify(&signed("s3cret", &old, body), body)
-            .unwrap_err()
-            .1
-            .contains("tolerance"));
-    }
-
-    #[test]
-    fn bearer_token_and_off_by_default() {
-        let a = auth(&["--webhook-token", "tok"]);
-        let mut h = HeaderMap::new();
-        assert_eq!(a.verify(&h, b"{}").unwrap_err().0, StatusCode::UNAUTHORIZED);
-        h.insert("authorization", "Bearer tok".parse().unwrap());
-        assert!(a.verify(&h, b"{}").is_ok());
-        assert_eq!(
-            auth(&[]).verify(&h, b"{}").unwrap_err().0,
-            StatusCode::SERVICE_UNAVAILABLE
-        );
+    fn app(args: &[&str]) -> Router {
+        route(&crate::cli::config(args), Arc::new(Shared::default()))
     }
 
     #[test]
@@ -252,13 +154,132 @@ mod tests {
             vec![r#"{"x": 1}"#, r#"{"y":2}"#]
         );
         assert_eq!(
-            split_events(b"{nope").unwrap_err().0,
+            split_events(b"{nope").unwrap_err().status,
             StatusCode::BAD_REQUEST
         );
-        assert_eq!(split_events(b"[]").unwrap_err().0, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            split_events(b"[]").unwrap_err().status,
+            StatusCode::BAD_REQUEST
+        );
         let deep = format!("{{\"a\": {}{}}}", "[".repeat(1000), "]".repeat(1000));
         assert_eq!(split_events(deep.as_bytes()).unwrap().len(), 1);
         let lone = br#"{"a": "\udc00 lone"}"#;
         assert_eq!(split_events(lone).unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn webhook_refuses_wrong_type_size_auth_and_json() {
+        let cases: [(&[&str], &str, &str, &'static str, StatusCode); 6] = [
+            (
+                &[],
+                "application/json",
+                "Bearer tok",
+                "{}",
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                &["--webhook-token", "tok"],
+                "text/plain",
+                "Bearer tok",
+                "{}",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ),
+            (
+                &["--webhook-token", "tok"],
+                "application/json",
+                "Bearer no",
+                "{}",
+                StatusCode::UNAUTHORIZED,
+            ),
+            (
+                &["--webhook-token", "tok"],
+                "application/json",
+                "Bearer tok",
+                "{nope",
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                &["--webhook-token", "tok", "--webhook-max-bytes", "8"],
+                "application/json",
+                "Bearer tok",
+                "{\"a\": \"long body\"}",
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+            // Valid, but no database yet: 503, so the sender retries.
+            (
+                &["--webhook-token", "tok"],
+                "application/json; charset=utf-8",
+                "Bearer tok",
+                "{}",
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+        ];
+        for (args, ct, auth, body, want) in cases {
+            let req = post(
+                "/v1/webhooks/cxone",
+                &[("content-type", ct), ("authorization", auth)],
+                Body::from(body),
+            );
+            assert_eq!(
+                call(app(args), req).await.0,
+                want,
+                "{args:?} {ct} {auth} {body}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn webhook_credentials_are_checked_before_the_body_is_read() {
+        let ts = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .to_string();
+        let bad_sig = format!("sha256={}", "ab".repeat(32));
+        let json: (&str, &str) = ("content-type", "application/json");
+        type Case<'a> = (&'a [&'a str], Vec<(&'a str, &'a str)>, bool);
+        // (settings, headers, whether the body may be read); every request is refused.
+        let cases: [Case; 6] = [
+            (&[], vec![json], false),
+            (&["--webhook-token", "tok"], vec![json], false),
+            (
+                &["--webhook-token", "tok"],
+                vec![json, ("authorization", "Bearer nope")],
+                false,
+            ),
+            (&["--webhook-secret", "s"], vec![json], false),
+            (
+                &["--webhook-secret", "s"],
+                vec![
+                    json,
+                    ("x-nexus-signature-256", "sha256=zz"),
+                    ("x-nexus-timestamp", &ts),
+                ],
+                false,
+            ),
+            // Well-formed signature headers: only the HMAC over the body can tell.
+            (
+                &["--webhook-secret", "s"],
+                vec![
+                    json,
+                    ("x-nexus-signature-256", &bad_sig),
+                    ("x-nexus-timestamp", &ts),
+                ],
+                true,
+            ),
+        ];
+        for (args, headers, may_read) in cases {
+            let (body, read) = watched_body("{}");
+            let (status, _) = call(app(args), post("/v1/webhooks/cxone", &headers, body)).await;
+            assert!(
+                status == StatusCode::UNAUTHORIZED || status == StatusCode::SERVICE_UNAVAILABLE,
+                "{args:?} {headers:?}: {status}"
+            );
+            assert_eq!(
+                read.load(Ordering::SeqCst),
+                may_read,
+                "{args:?} {headers:?}"
+            );
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 use clap::Args;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "HTTP server")]
@@ -59,4 +60,11 @@ pub struct HttpConfig {
         global = true
     )]
     pub http_write_timeout_secs: u64,
+}
+
+impl HttpConfig {
+    /// The time a client has to send a whole request body; at least a second.
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.http_body_timeout_secs.max(1))
+    }
 }
