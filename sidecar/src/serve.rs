@@ -1,13 +1,18 @@
-//! The HTTP listener, with the bounds a slow or abusive client cannot get around: at most
+//! The HTTP listeners, with the bounds a slow or abusive client cannot get around: at most
 //! `max_connections` open at once (further clients wait in the kernel's backlog), request
 //! headers within `header_timeout` (an idle keep-alive connection is closed after the same
 //! time), a response that the client accepts no bytes of for `write_timeout` is cut off, and a
 //! graceful drain on shutdown. Request bodies are bounded per route (body.rs). axum's own
 //! `serve` sets no timer, so hyper's header timeout would never fire there.
 
+use crate::config::Config;
+use crate::http::Http;
+use crate::provider::AnyProvider;
+use crate::state::State;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use metrics_exporter_prometheus::PrometheusHandle;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -19,6 +24,46 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Sleep;
+
+/// Binds the HTTP listeners (the internal one, and the webhooks' own when CXONE_WEBHOOK_ADDR
+/// differs from CXONE_HTTP_ADDR) and serves them until `stop`.
+pub async fn serve_http(
+    cfg: &Config,
+    state: &Arc<State>,
+    metrics: PrometheusHandle,
+    provider: &Arc<AnyProvider>,
+    stop: &watch::Receiver<bool>,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
+    let http = Http::new(cfg, state.clone(), Some(metrics), Some(provider.clone()))?;
+    if !http.embeddings_enabled() {
+        tracing::warn!("POST /v1/embeddings answers 503 (so cxone_search cannot embed queries) until CXONE_EMBEDDINGS_API_KEY or CXONE_EMBEDDINGS_API_KEY_FILE is set");
+    }
+    let limits = Limits {
+        max_connections: cfg.http.http_max_connections,
+        header_timeout: Duration::from_secs(cfg.http.http_header_timeout_secs.max(1)),
+        write_timeout: Duration::from_secs(cfg.http.http_write_timeout_secs.max(1)),
+    };
+    let addr = cfg.http.http_addr;
+    let routes = match cfg.http.webhook_addr.filter(|a| *a != addr) {
+        None => vec![(addr, "CXONE_HTTP_ADDR", http.app())],
+        Some(hooks) => vec![
+            (addr, "CXONE_HTTP_ADDR", http.internal()),
+            (hooks, "CXONE_WEBHOOK_ADDR", http.webhooks()),
+        ],
+    };
+    let mut listeners = Vec::new();
+    for (addr, setting, app) in routes {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr} ({setting}): {e}"))?;
+        tracing::info!(%addr, setting, "HTTP server listening");
+        listeners.push((listener, app));
+    }
+    Ok(listeners
+        .into_iter()
+        .map(|(listener, app)| tokio::spawn(serve(listener, app, limits, stop.clone())))
+        .collect())
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
