@@ -31,7 +31,7 @@ CREATE TABLE _cxone_event_keys (
     payload_id bigint NOT NULL
 );
 
--- Messages, each recorded once by its id (the ingest trigger, extension/src/record.rs): the
+-- Messages, each recorded once by its id (the ingest trigger, extension/src/ingest/record.rs): the
 -- text as sent (raw, like the payloads: only cxone_admin reads it), empty once CXone erased it.
 CREATE TABLE cxone_messages (
     conversation_id text NOT NULL,
@@ -168,7 +168,7 @@ SELECT r.category, r.pattern, r.priority
   FROM jsonb_to_recordset(_cxone_seed('intent_rules')) AS r(category text, pattern text, priority integer);
 
 -- The row trigger maps, tags and records each payload; the statement trigger then registers
--- the statement's event keys and queues its rows in one go (extension/src/ingest_flush.rs).
+-- the statement's event keys and queues its rows in one go (extension/src/ingest/flush.rs).
 CREATE TRIGGER cxone_payloads_ingest
     BEFORE INSERT ON cxone_payloads
     FOR EACH ROW EXECUTE FUNCTION _cxone_ingest();

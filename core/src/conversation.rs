@@ -1,6 +1,6 @@
 //! Where messages become conversations: a case's recorded messages, in order, rendered as one
 //! labelled line each, with the conversation's metadata; and when a conversation is due to be
-//! (re)assembled. The extension gathers the messages (`extension/src/assemble.rs`) and applies
+//! (re)assembled. The extension gathers the messages (`extension/src/ingest/assemble.rs`) and applies
 //! the result; everything decided is here.
 
 use crate::chunk::Unit;

@@ -14,6 +14,7 @@ use crate::envelope::Envelope;
 use crate::intent::IntentRules;
 use crate::limits::Limits;
 use crate::mapping::{Mapping, Rendered};
+use crate::outcome::Outcome;
 use crate::redact::{pseudonymise_id, redact, redact_value};
 use crate::tag::tag_with_intent_text;
 use chrono::{DateTime, FixedOffset};
@@ -60,10 +61,10 @@ pub enum NotQueued {
 
 impl NotQueued {
     /// The outcome and reason recorded on `cxone_payloads`.
-    pub fn into_outcome(self) -> (&'static str, String) {
+    pub fn into_outcome(self) -> (Outcome, String) {
         match self {
-            NotQueued::Skipped(r) => ("skipped", r),
-            NotQueued::Invalid(r) => ("invalid", r),
+            NotQueued::Skipped(r) => (Outcome::Skipped, r),
+            NotQueued::Invalid(r) => (Outcome::Invalid, r),
         }
     }
 }

@@ -8,7 +8,8 @@
 //! - [`ingest`]: the per-payload decisions of the ingest trigger; [`limits`]: its caps.
 //! - [`messages`]: CXone message and case events; [`conversation`]: messages assembled into
 //!   conversations, and when;
-//! - [`supersede`]: which of a statement's payloads are queued or superseded on arrival.
+//! - [`supersede`]: which of a statement's payloads are queued or superseded on arrival;
+//! - [`outcome`]: a payload's outcome and a queue row's status, as the database stores them.
 
 pub mod chunk;
 pub mod cl100k;
@@ -19,6 +20,7 @@ pub mod intent;
 pub mod limits;
 pub mod mapping;
 pub mod messages;
+pub mod outcome;
 pub mod path;
 pub mod pii;
 pub mod redact;

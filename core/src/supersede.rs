@@ -1,7 +1,7 @@
 //! Which of a statement's new payloads are queued and which are superseded on arrival.
 //!
 //! The ingest trigger writes a statement's queue rows in one go at the end of the statement
-//! (see the extension's `ingest_flush.rs`). This decides, for those payloads in arrival order,
+//! (see the extension's `ingest/flush.rs`). This decides, for those payloads in arrival order,
 //! exactly what one-at-a-time processing would have: a payload is skipped when its
 //! conversation already has a row from a newer event (in the database, or queued earlier in the
 //! same statement); otherwise it is queued and replaces the conversation's rows that were

@@ -1,17 +1,15 @@
 //! The `cxone_vector` PostgreSQL extension: thin SQL shells over `cxone_core`.
 //!
-//! - [`functions`]: `cxone_map`, `cxone_tag`, validation helpers;
-//! - [`ingest_trigger`]: the row trigger that maps, tags and records each raw payload;
-//! - [`ingest_buffer`]: what the row trigger leaves for the end of the statement;
-//! - [`ingest_flush`]: the statement trigger that registers event keys and queues the rows;
-//! - [`record`]: message and case events recorded into `cxone_messages` and
-//!   `cxone_conversations`;
-//! - [`assemble`]: messages assembled into conversations and queued (`cxone_assemble_due`);
+//! - [`functions`]: `cxone_map`, `cxone_tag`, `cxone_redact`, validation helpers;
+//! - [`ingest`]: the ingest triggers, messages recorded and assembled into conversations, and
+//!   the embedding queue's rows (its folder lists its files, which depend one way);
 //! - [`config`]: the mapping and intent rules in force, loaded once per statement;
 //! - [`embed`]: `cxone_embed`, the query embedding over HTTP;
 //! - [`guc`]: every `cxone.*` setting;
 //! - [`trust`]: who set a setting, and the extension's schema from the catalogs (what
 //!   owner-rights code may rely on);
+//! - [`error`]: ingest's error type, and the SQLSTATEs the extension raises;
+//! - [`encode`]: `jsonb` and array values in PostgreSQL's binary form;
 //! - [`threads`]: the rules for threads inside a backend.
 //!
 //! The tables, trigger and seeds are in `sql/*.sql` at the repository root; the embedding
@@ -19,19 +17,13 @@
 
 use pgrx::prelude::*;
 
-mod assemble;
 mod config;
 mod embed;
+mod encode;
+mod error;
 mod functions;
 mod guc;
-mod ingest_buffer;
-mod ingest_flush;
-mod ingest_helper;
-mod ingest_statements;
-mod ingest_trigger;
-mod jsonb;
-mod pg_array;
-mod record;
+mod ingest;
 mod threads;
 mod trust;
 
@@ -52,10 +44,10 @@ pgrx::extension_sql_file!(
         functions::cxone_map,
         functions::cxone_tag,
         functions::cxone_redact,
-        ingest_trigger::_cxone_ingest,
-        ingest_flush::_cxone_ingest_flush,
+        ingest::trigger::_cxone_ingest,
+        ingest::flush::_cxone_ingest_flush,
         config::_cxone_config_changed,
-        assemble::cxone_assemble_due,
+        ingest::assemble::cxone_assemble_due,
     ]
 );
 

@@ -311,7 +311,7 @@ fn a_bad_tokenizer_setting_records_payloads_invalid() {
 /// PostgreSQL's construct_md_array makes (through pgrx), with and without NULLs, and empty.
 #[pg_test]
 fn hand_built_arrays_are_byte_for_byte_postgres_arrays() {
-    use crate::pg_array;
+    use crate::encode::pg_array;
     let bytes = |d: pg_sys::Datum| unsafe {
         pgrx::varlena_to_byte_slice(d.cast_mut_ptr::<pg_sys::varlena>()).to_vec()
     };
@@ -351,7 +351,7 @@ fn hand_built_arrays_are_byte_for_byte_postgres_arrays() {
 /// base-10000 boundaries, the longest keys last) and for random values.
 #[pg_test]
 fn jsonb_encoder_writes_what_jsonb_in_makes() {
-    use crate::jsonb;
+    use crate::encode::jsonb;
     use serde_json::{Map, Value};
     let jsonb_in = |text: &str| -> Vec<u8> {
         let c = std::ffi::CString::new(text).unwrap();

@@ -172,7 +172,7 @@ fn a_text_over_max_text_bytes_is_invalid_with_the_setting_named() {
 #[test]
 fn an_oversized_payload_has_a_reason_naming_the_setting() {
     let (outcome, reason) = payload_too_large(20_000_000, 8 << 20).into_outcome();
-    assert_eq!(outcome, "invalid");
+    assert_eq!(outcome, crate::outcome::Outcome::Invalid);
     assert_eq!(
         reason,
         "payload is 20000000 bytes, over cxone.max_payload_bytes = 8388608; it is stored as sent; a superuser can raise the setting and insert it again"

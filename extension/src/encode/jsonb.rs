@@ -1,7 +1,7 @@
 //! `jsonb` values written directly in PostgreSQL's binary form, so that the statement-level
-//! write ([`crate::ingest_flush`]) does not parse every row's metadata text again with
+//! write ([`crate::ingest::flush`]) does not parse every row's metadata text again with
 //! `jsonb_in` (about 8% of a bulk ingest). Plain Rust: the ingest helper thread
-//! ([`crate::ingest_helper`]) encodes while the backend inserts.
+//! ([`crate::ingest::helper`]) encodes while the backend inserts.
 //!
 //! The layout is `utils/jsonb.h` / `convertToJsonb` of PostgreSQL 15: a varlena whose data is
 //! the root container. A container is a `uint32` header (count | object or array flag), one

@@ -1,5 +1,5 @@
 //! One-dimensional PostgreSQL arrays built in one allocation from Rust values, for the
-//! statement-level write ([`crate::ingest_flush`]). pgrx's conversion makes a datum per
+//! statement-level write ([`crate::ingest::flush`]). pgrx's conversion makes a datum per
 //! element and then copies them all again into the array: about 5% of a bulk ingest.
 //!
 //! The layout is PostgreSQL's (`utils/array.h`): varlena header, number of dimensions, data
@@ -68,7 +68,7 @@ fn check_size(size: usize) -> usize {
 pub enum Element<'a> {
     /// Text, given its 4-byte header here.
     Text(&'a str),
-    /// A whole varlena with its 4-byte header (e.g. from [`crate::jsonb::encode`]).
+    /// A whole varlena with its 4-byte header (e.g. from [`crate::encode::jsonb::encode`]).
     Varlena(&'a [u8]),
 }
 

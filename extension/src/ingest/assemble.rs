@@ -5,12 +5,12 @@
 //! to erasure has every earlier row deleted at once (text, chunks and vectors).
 //!
 //! Two clocks make a conversation due: its case reaching a closing status (or an erasure), in
-//! the statement that records it ([`crate::record`]); and quiet time, for which
+//! the statement that records it ([`crate::ingest::record`]); and quiet time, for which
 //! `cxone_assemble_due()` is called, by the sidecar on every poll (or by pg_cron, or by hand).
 
-use crate::ingest_helper::encoded;
-use crate::ingest_statements::{plans, prepared, text_array, Plans, QueueColumns};
-use crate::ingest_trigger::IngestError;
+use crate::error::IngestError;
+use crate::ingest::helper::encoded;
+use crate::ingest::statements::{plans, prepared, text_array, Plans, QueueColumns};
 use cxone_core::conversation::{assemble as assemble_messages, MessageRules, Recorded};
 use cxone_core::ingest::{finish, IngestConfig, Mapped};
 use cxone_core::messages::Speaker;

@@ -1,14 +1,12 @@
-//! What the row trigger ([`crate::ingest_trigger`]) hands over for the end of the statement:
+//! What the row trigger ([`crate::ingest::trigger`]) hands over for the end of the statement:
 //! the payloads buffered per backend, and the guards that keep the buffer true to the
 //! transaction. Rows buffered in a subtransaction that aborts (a failed statement in a
 //! savepoint or a PL/pgSQL exception block), or in a transaction that aborts, are dropped with
 //! it; a commit with rows still buffered is refused. The statement trigger
-//! ([`crate::ingest_flush`]) takes them; a table without it, or a full buffer, is written at
-//! once.
+//! ([`crate::ingest::flush`]) takes them; a table without it, or a full buffer, is written at
+//! once (the row trigger calls the flush when [`push`] says so).
 
-use crate::ingest_flush::{flush, Correction};
-use crate::ingest_helper::Queued;
-use crate::ingest_trigger::IngestError;
+use crate::ingest::helper::{self, Queued};
 use pgrx::prelude::*;
 use std::cell::{Cell, RefCell};
 
@@ -25,7 +23,7 @@ pub struct Pending {
     /// content, but a later replay of it is still a replay).
     pub queue: Option<Queued>,
     /// The messages and case facts of a message or case event, recorded into their
-    /// conversations at the end of the statement ([`crate::record`]).
+    /// conversations at the end of the statement ([`crate::ingest::record`]).
     pub record: Option<Box<cxone_core::messages::Event>>,
     /// Bytes of the raw payload, counted towards the buffer's limit.
     pub text_bytes: usize,
@@ -44,19 +42,13 @@ thread_local! {
     static FLUSH_FN: Cell<Option<pg_sys::Oid>> = const { Cell::new(None) };
 }
 
-/// Buffers one payload of the row trigger's relation; writes at once when the table has no
-/// statement trigger to do it (`collected` is [`has_flush_trigger`] of `rel`), or when the
-/// buffer is full. A write that includes this payload
-/// returns its corrected outcome (it is not in the table yet, so the caller records it).
+/// Buffers one payload of the row trigger's relation. Returns true when the buffer must be
+/// written now: the table has no statement trigger to do it (`collected` is
+/// [`has_flush_trigger`] of `rel`), or the buffer is full.
 ///
 /// # Safety
 /// `rel` must be the firing trigger's open relation.
-pub unsafe fn push(
-    rel: pg_sys::Relation,
-    pending: Pending,
-    collected: bool,
-) -> Result<Option<Correction>, IngestError> {
-    let current = pending.payload_id;
+pub unsafe fn push(rel: pg_sys::Relation, pending: Pending, collected: bool) -> bool {
     register_callbacks();
     let bytes = pending.text_bytes;
     let relid = (*rel).rd_id;
@@ -72,10 +64,7 @@ pub unsafe fn push(
         b.get()
     });
     let rows = BUFFER.with(|b| b.borrow().len());
-    if !collected || rows >= MAX_ROWS || total >= MAX_BYTES {
-        return flush(relid, Some(current));
-    }
-    Ok(None)
+    !collected || rows >= MAX_ROWS || total >= MAX_BYTES
 }
 
 /// Payloads buffered (of any table): the rows of the running statement so far.
@@ -146,7 +135,7 @@ fn register_callbacks() {
 fn clear() {
     BUFFER.with(|b| b.borrow_mut().clear());
     BYTES.with(|b| b.set(0));
-    crate::ingest_helper::clear();
+    helper::clear();
 }
 
 #[pg_guard]

@@ -1,5 +1,5 @@
-//! The database half of ingest, once per statement: the row trigger ([`crate::ingest_trigger`])
-//! buffers what each payload needs ([`crate::ingest_buffer`]), and the statement trigger `_cxone_ingest_flush` (AFTER
+//! The database half of ingest, once per statement: the row trigger ([`crate::ingest::trigger`])
+//! buffers what each payload needs ([`crate::ingest::buffer`]), and the statement trigger `_cxone_ingest_flush` (AFTER
 //! INSERT FOR EACH STATEMENT) writes it all with a handful of statements, whatever the number
 //! of rows:
 //! 1. register the event keys (unique index; a key another transaction is inserting waits for
@@ -15,22 +15,18 @@
 //! Two SPI statements per row cost 9 in 10 of the trigger's time before; see BENCHMARKS.md.
 //!
 //! What is buffered, and how the buffer stays true to the transaction, is in
-//! [`crate::ingest_buffer`].
+//! [`crate::ingest::buffer`].
 
-use crate::ingest_buffer::{self, Pending};
-use crate::ingest_helper::Prepared;
-use crate::ingest_statements::{plans, Plans, QueueColumns};
-use crate::ingest_trigger::IngestError;
+use crate::error::IngestError;
+use crate::ingest::buffer::{self, Pending};
+use crate::ingest::helper::{self, Prepared};
+use crate::ingest::outcome::{Correction, Decided, Outcome};
+use crate::ingest::record;
+use crate::ingest::statements::{plans, Plans, QueueColumns};
 use cxone_core::supersede::{event_micros, settle, Arrival, Known, Settled};
 use pgrx::prelude::*;
 use pgrx::spi::{SpiClient, SpiError};
 use std::collections::HashMap;
-
-/// A payload's outcome decided here: (payload id, outcome, reason).
-pub type Outcome = (i64, &'static str, String);
-
-/// An outcome decided by the database for the payload being inserted: (outcome, reason).
-pub type Correction = (&'static str, String);
 
 /// Statement trigger on `cxone_payloads`: writes what the row trigger buffered.
 #[pg_trigger]
@@ -45,14 +41,14 @@ fn _cxone_ingest_flush<'a>(
 /// Writes the buffered payloads of `rel`; returns the correction for payload `current`, which
 /// the row trigger is still inserting.
 pub fn flush(rel: pg_sys::Oid, current: Option<i64>) -> Result<Option<Correction>, IngestError> {
-    let mine = ingest_buffer::take(rel);
+    let mine = buffer::take(rel);
     if mine.is_empty() {
         return Ok(None);
     }
     let plans = plans()?;
-    let mut outcomes: Vec<Outcome> = Vec::new();
+    let mut outcomes: Vec<Decided> = Vec::new();
     // Meanwhile the helper thread finishes tagging and chunking the statement's last rows.
-    crate::ingest_helper::hand_over();
+    helper::hand_over();
     let duplicate = claim_event_keys(&plans, &mine, &mut outcomes)?;
     // The payloads with text whose key (if any) is theirs, in arrival order.
     let mut queued: Vec<(i64, Prepared)> = Vec::with_capacity(mine.len());
@@ -70,7 +66,7 @@ pub fn flush(rel: pg_sys::Oid, current: Option<i64>) -> Result<Option<Correction
                 Err(n) => {
                     // No text to queue, found by the helper thread.
                     let (outcome, reason) = n.into_outcome();
-                    outcomes.push((p.payload_id, outcome, reason));
+                    outcomes.push(Decided::new(p.payload_id, outcome, reason));
                 }
             },
             (true, Some(q)) => q.forget(),
@@ -82,12 +78,15 @@ pub fn flush(rel: pg_sys::Oid, current: Option<i64>) -> Result<Option<Correction
         notify = queue(&plans, queued, &mut outcomes)?;
     }
     if !events.is_empty() {
-        notify |= crate::record::record(&plans, events, &mut outcomes)?;
+        notify |= record::record(&plans, events, &mut outcomes)?;
     }
     let mut correction = None;
-    if let Some(i) = outcomes.iter().position(|o| Some(o.0) == current) {
-        let (_, outcome, reason) = outcomes.swap_remove(i);
-        correction = Some((outcome, reason));
+    if let Some(i) = outcomes.iter().position(|o| Some(o.payload_id) == current) {
+        let d = outcomes.swap_remove(i);
+        correction = Some(Correction {
+            outcome: d.outcome,
+            reason: d.reason,
+        });
     }
     Spi::connect_mut(|c| {
         if !outcomes.is_empty() {
@@ -107,7 +106,7 @@ pub fn flush(rel: pg_sys::Oid, current: Option<i64>) -> Result<Option<Correction
 fn claim_event_keys(
     plans: &Plans,
     rows: &[Pending],
-    outcomes: &mut Vec<Outcome>,
+    outcomes: &mut Vec<Decided>,
 ) -> Result<Vec<bool>, SpiError> {
     let mut first: HashMap<&str, i64> = HashMap::new();
     for p in rows {
@@ -151,9 +150,9 @@ fn claim_event_keys(
         });
         if let Some(original) = original {
             dup[i] = true;
-            outcomes.push((
+            outcomes.push(Decided::new(
                 p.payload_id,
-                "duplicate",
+                Outcome::Duplicate,
                 format!("replay of payload {original} (event key {k})"),
             ));
         }
@@ -165,7 +164,7 @@ fn claim_event_keys(
 fn queue(
     plans: &Plans,
     rows: Vec<(i64, Prepared)>,
-    outcomes: &mut Vec<Outcome>,
+    outcomes: &mut Vec<Decided>,
 ) -> Result<bool, SpiError> {
     let arrivals: Vec<Arrival<'_>> = rows
         .iter()
@@ -215,9 +214,9 @@ fn queue(
     for ((payload_id, prepared), s) in rows.into_iter().zip(settled) {
         let row = &prepared.row;
         match s {
-            Settled::Skip { newer } => outcomes.push((
+            Settled::Skip { newer } => outcomes.push(Decided::new(
                 payload_id,
-                "skipped",
+                Outcome::Skipped,
                 format!(
                     "superseded on arrival: payload {newer} of conversation {} is newer",
                     row.conversation_id
@@ -239,15 +238,15 @@ fn queue(
 fn correct_outcomes(
     c: &mut SpiClient<'_>,
     rel: pg_sys::Oid,
-    outcomes: Vec<Outcome>,
+    outcomes: Vec<Decided>,
 ) -> Result<(), SpiError> {
     let mut ids = Vec::with_capacity(outcomes.len());
     let mut kinds = Vec::with_capacity(outcomes.len());
     let mut reasons = Vec::with_capacity(outcomes.len());
-    for (id, kind, reason) in outcomes {
-        ids.push(id);
-        kinds.push(kind.to_string());
-        reasons.push(reason);
+    for d in outcomes {
+        ids.push(d.payload_id);
+        kinds.push(d.outcome.as_str().to_string());
+        reasons.push(d.reason);
     }
     let sql = format!(
         "UPDATE {} AS p SET outcome = u.outcome, reason = u.reason

@@ -1,9 +1,9 @@
 //! The ingest helper thread: one per backend, started on first use. The row trigger
-//! ([`crate::ingest_trigger`]) parses each payload and reads its envelope (conversation id,
+//! ([`crate::ingest::trigger`]) parses each payload and reads its envelope (conversation id,
 //! event key) on the backend's own thread, and hands the parsed payload here; the helper maps
 //! it to labelled text, tags it (PII, intent), redacts it when `cxone.redact` is on, chunks it
 //! and encodes its metadata as `jsonb`, while the backend goes on inserting the next rows.
-//! The statement's flush ([`crate::ingest_flush`]) collects the results, exactly what the
+//! The statement's flush ([`crate::ingest::flush`]) collects the results, exactly what the
 //! inline path makes: a payload with no text at the mapped paths is recorded `skipped` there
 //! (so it reads `queued` in the INSERT's own RETURNING, like a replay).
 //!
@@ -24,7 +24,7 @@
 //! `cxone.ingest_helper_thread` is off, when the table has no statement trigger to collect
 //! results (then every row is written at once), or when the thread cannot be started.
 
-use crate::ingest_trigger::IngestError;
+use crate::error::IngestError;
 use crate::threads;
 use cxone_core::envelope::Envelope;
 use cxone_core::ingest::{finish, map, IngestConfig, NotQueued, QueueRow};
@@ -52,7 +52,7 @@ pub struct Prepared {
 /// `semantic_metadata`, ready for the database.
 #[derive(Clone)]
 pub enum Metadata {
-    /// The `jsonb` value itself ([`crate::jsonb::encode`]).
+    /// The `jsonb` value itself ([`crate::encode::jsonb::encode`]).
     Jsonb(Vec<u8>),
     /// JSON text for `jsonb_in`, for what the encoder leaves to it.
     Text(String),
@@ -115,7 +115,7 @@ pub fn prepare_now(cfg: &IngestConfig, work: Work) -> Finished {
 
 /// A queue row with its metadata encoded for the write.
 pub fn encoded(mut row: QueueRow) -> Prepared {
-    let metadata = match crate::jsonb::encode(&row.metadata) {
+    let metadata = match crate::encode::jsonb::encode(&row.metadata) {
         Some(b) => Metadata::Jsonb(b),
         None => {
             Metadata::Text(serde_json::to_string(&row.metadata).unwrap_or_else(|_| "{}".into()))

@@ -1,13 +1,13 @@
-//! The statements the ingest flush ([`crate::ingest_flush`]) runs, prepared once per backend
+//! The statements the ingest flush ([`crate::ingest::flush`]) runs, prepared once per backend
 //! (and per extension schema), and the queue rows as the write's arguments: parallel arrays,
-//! each built in one allocation ([`crate::pg_array`]), with metadata as binary `jsonb`.
+//! each built in one allocation ([`crate::encode::pg_array`]), with metadata as binary `jsonb`.
 //!
 //! (Multi-argument `unnest` and `extract` are only special unqualified; the functions run with
 //! search_path pinned to pg_catalog, so they are pg_catalog's.)
 
 use crate::config;
-use crate::ingest_helper::{Metadata, Prepared};
-use crate::pg_array;
+use crate::encode::pg_array;
+use crate::ingest::helper::{Metadata, Prepared};
 use cxone_core::NOTIFY_CHANNEL;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
