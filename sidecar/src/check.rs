@@ -1,32 +1,27 @@
-//! `cxone-sidecar check`: database, extension version, provider (and its dimensions), CXone
+//! `cxone-sidecar check`: database, the extension's queue protocol, provider (and its dimensions), CXone
 //! credentials. Each line says what was checked; the first failure says what to fix.
 
 use crate::config::Config;
 use crate::cxone_auth::TokenManager;
 use crate::db;
 use crate::provider::{AnyProvider, Provider};
+use crate::queue;
 
 pub async fn run(cfg: &Config) -> Result<(), String> {
     let url = cfg.database_url()?;
     let conn = db::connect(url, false).await?;
     println!("ok   database: connected");
-    let version: Option<String> = conn
-        .client
-        .query_opt(
-            "SELECT extversion FROM pg_extension WHERE extname = 'cxone_vector'",
-            &[],
-        )
+    queue::check_protocol(&conn.client)
+        .await
+        .map_err(|e| format!("cannot read the extension's queue protocol: {e}"))??;
+    let version = queue::extension_version(&conn.client)
         .await
         .map_err(|e| format!("cannot read pg_extension: {e}"))?
-        .map(|r| r.get(0));
-    let want = env!("CARGO_PKG_VERSION");
-    match version {
-        None => return Err("the extension is not installed in this database: run CREATE EXTENSION cxone_vector CASCADE".into()),
-        Some(v) if v != want => {
-            return Err(format!("extension cxone_vector is version {v}, this sidecar is {want}: run ALTER EXTENSION cxone_vector UPDATE (or use the matching sidecar)"))
-        }
-        Some(v) => println!("ok   extension: cxone_vector {v}"),
-    }
+        .unwrap_or_default();
+    println!(
+        "ok   extension: cxone_vector {version}, queue protocol {}",
+        queue::PROTOCOL
+    );
     let provider = AnyProvider::from_config(&cfg.provider)?;
     let v = provider
         .embed(vec!["cxone-sidecar check".into()])

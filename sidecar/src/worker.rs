@@ -5,7 +5,7 @@ use crate::batch::{plan, ClaimSizer, Item};
 use crate::config::Config;
 use crate::db;
 use crate::provider::{EmbedError, Provider};
-use crate::queue::{self, Group};
+use crate::queue::{self, Failure, Group};
 use crate::retry;
 use crate::state::State;
 use futures_util::stream::{self, StreamExt};
@@ -62,6 +62,17 @@ impl<P: Provider> Worker<P> {
                     continue;
                 }
             };
+            match queue::check_protocol(&conn.client).await {
+                Ok(Ok(())) => {}
+                // Another extension version will not appear by retrying.
+                Ok(Err(incompatible)) => return Err(incompatible),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot check the queue protocol; reconnecting");
+                    self.sleep_or_stop(retry::delay(failures.max(1), None))
+                        .await;
+                    continue;
+                }
+            }
             failures = 0;
             *self.state.client.write().await = Some(conn.client.clone());
             self.state.ready.store(true, Ordering::SeqCst);
@@ -196,6 +207,7 @@ impl<P: Provider> Worker<P> {
     /// Claims rows (with the vectors `model` already made for any of their texts) and groups
     /// identical texts, which are embedded once.
     async fn fetch(&self, db: &Client, limit: i64, model: &str) -> DbResult<Vec<Group>> {
+        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
         let claimed = queue::claim(db, limit, self.cfg.queue.lease_secs, model).await?;
         Ok(queue::group_by_text(claimed))
     }
@@ -237,10 +249,8 @@ impl<P: Provider> Worker<P> {
             let n = queue::fail(
                 db,
                 &groups[item.key].ids,
-                &why,
-                true,
+                &Failure::Permanent(why),
                 self.cfg.queue.max_attempts,
-                0.0,
             )
             .await?;
             self.count_failed(n);
@@ -335,8 +345,8 @@ impl<P: Provider> Worker<P> {
                 }
                 Err(EmbedError::Permanent(why)) => {
                     tracing::warn!(rows = ids.len(), reason = %why, "rows failed");
-                    let n =
-                        queue::fail(db, &ids, &why, true, self.cfg.queue.max_attempts, 0.0).await?;
+                    let failure = Failure::Permanent(why);
+                    let n = queue::fail(db, &ids, &failure, self.cfg.queue.max_attempts).await?;
                     self.count_failed(n);
                     return Ok(None);
                 }
@@ -362,15 +372,11 @@ impl<P: Provider> Worker<P> {
                 }
             }
         }
-        let n = queue::fail(
-            db,
-            &ids,
-            &last,
-            false,
-            self.cfg.queue.max_attempts,
-            wait.as_secs_f64(),
-        )
-        .await?;
+        let failure = Failure::Retry {
+            reason: last,
+            after: wait.as_secs_f64(),
+        };
+        let n = queue::fail(db, &ids, &failure, self.cfg.queue.max_attempts).await?;
         self.count_failed(n);
         Ok(None)
     }
