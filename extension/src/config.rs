@@ -39,8 +39,8 @@ struct Key {
     user: pg_sys::Oid,
     mapping: String,
     redact: bool,
-    limits: (i32, i32),
-    chunking: (i32, i32, String),
+    limits: cxone_core::limits::Limits,
+    chunking: cxone_core::chunk::ChunkConfig,
 }
 
 #[derive(Default)]
@@ -84,8 +84,8 @@ fn cache_key() -> Key {
         user: unsafe { pg_sys::GetUserId() },
         mapping: guc::mapping_name(),
         redact: guc::redact(),
-        limits: guc::limits_settings(),
-        chunking: guc::chunking_settings(),
+        limits: guc::limits(),
+        chunking: guc::chunking(),
     }
 }
 
@@ -208,7 +208,7 @@ fn load_named(name: String) -> Result<IngestConfig, String> {
         mapping_name: name,
         mapping,
         rules,
-        chunking: guc::chunking()?,
+        chunking: guc::chunking(),
         limits: guc::limits(),
         redact: guc::redact(),
     })

@@ -10,7 +10,7 @@
 use crate::trust::{client_supplied, note_client_placeholders, set_by_superuser};
 use cxone_core::chunk::ChunkConfig;
 use cxone_core::tokens::Tokenizer;
-use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting};
+use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
 use std::ffi::{CStr, CString};
 
 /// Name of the row in `cxone_mappings` that the ingest trigger uses.
@@ -20,8 +20,38 @@ pub static MAPPING: GucSetting<Option<CString>> =
 pub static REDACT: GucSetting<bool> = GucSetting::<bool>::new(false);
 pub static CHUNK_TOKENS: GucSetting<i32> = GucSetting::<i32>::new(256);
 pub static CHUNK_OVERLAP_TURNS: GucSetting<i32> = GucSetting::<i32>::new(0);
-pub static CHUNK_TOKENIZER: GucSetting<Option<CString>> =
-    GucSetting::<Option<CString>>::new(Some(c"minilm"));
+pub static CHUNK_TOKENIZER: GucSetting<ChunkTokenizer> =
+    GucSetting::<ChunkTokenizer>::new(ChunkTokenizer::Minilm);
+
+/// `cxone.chunk_tokenizer`: PostgreSQL refuses any other value at `SET`, listing these. The
+/// hidden names are the ones `cxone_core::tokens::Tokenizer::parse` also accepts.
+#[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ChunkTokenizer {
+    #[name = c"minilm"]
+    Minilm,
+    #[name = c"cl100k"]
+    Cl100k,
+    #[name = c"all-MiniLM-L6-v2"]
+    #[hidden = true]
+    AllMiniLmL6V2,
+    #[name = c"wordpiece"]
+    #[hidden = true]
+    Wordpiece,
+    #[name = c"cl100k_base"]
+    #[hidden = true]
+    Cl100kBase,
+}
+
+impl ChunkTokenizer {
+    fn tokenizer(self) -> Tokenizer {
+        match self {
+            ChunkTokenizer::Minilm | ChunkTokenizer::AllMiniLmL6V2 | ChunkTokenizer::Wordpiece => {
+                Tokenizer::MiniLm
+            }
+            ChunkTokenizer::Cl100k | ChunkTokenizer::Cl100kBase => Tokenizer::Cl100k,
+        }
+    }
+}
 
 /// Tag, redact and chunk a statement's payloads on a helper thread of the backend.
 pub static INGEST_HELPER_THREAD: GucSetting<bool> = GucSetting::<bool>::new(true);
@@ -152,7 +182,7 @@ pub fn init() {
         GucContext::Userset,
         GucFlags::default(),
     );
-    GucRegistry::define_string_guc(
+    GucRegistry::define_enum_guc(
         c"cxone.chunk_tokenizer",
         c"Tokenizer that measures chunks: 'minilm' (the local model) or 'cl100k' (OpenAI).",
         c"Use the tokenizer of the model that will embed the rows.",
@@ -235,27 +265,13 @@ pub fn limits() -> cxone_core::limits::Limits {
     }
 }
 
-/// The raw chunking settings (tokens, overlap turns, tokenizer name), for cache keys.
-pub fn chunking_settings() -> (i32, i32, String) {
-    (
-        CHUNK_TOKENS.get(),
-        CHUNK_OVERLAP_TURNS.get(),
-        string(&CHUNK_TOKENIZER, "minilm"),
-    )
-}
-
-/// The chunking settings; Err names the bad setting.
-pub fn chunking() -> Result<ChunkConfig, String> {
-    let name = string(&CHUNK_TOKENIZER, "minilm");
-    let tokenizer = Tokenizer::parse(&name).ok_or_else(|| {
-        format!("cxone.chunk_tokenizer = '{name}' is not one of 'minilm', 'cl100k'; fix the setting, then reprocess")
-    })?;
-    Ok(ChunkConfig {
-        tokenizer,
-        // Bounds are enforced by PostgreSQL when the settings are set.
+/// The chunking settings in force (PostgreSQL has checked their bounds and names at `SET`).
+pub fn chunking() -> ChunkConfig {
+    ChunkConfig {
+        tokenizer: CHUNK_TOKENIZER.get().tokenizer(),
         max_tokens: usize::try_from(CHUNK_TOKENS.get()).unwrap_or(256),
         overlap_units: usize::try_from(CHUNK_OVERLAP_TURNS.get()).unwrap_or(0),
-    })
+    }
 }
 
 /// An owner-only setting that a client supplied: refused, with what to do.
