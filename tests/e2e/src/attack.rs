@@ -2,7 +2,7 @@
 //! extension's groups, connected in a fresh session (the library not loaded yet) with whatever
 //! connection options it likes; and the security table of RELIABILITY.md, one row per attack.
 
-use crate::TestDb;
+use crate::db::TestDb;
 use postgres::{Client, NoTls};
 
 /// A login role, member of `group` only, dropped (with what it owns) at the end.

@@ -1,6 +1,6 @@
 //! A PostgreSQL cluster of a test's own, for scenarios that stop and start the server.
 
-use crate::free_port;
+use crate::net::free_port;
 use postgres::{Client, NoTls};
 use std::process::Command;
 

@@ -103,6 +103,11 @@ impl OpenAiDouble {
         format!("http://{}/v1", self.addr)
     }
 
+    /// The embeddings endpoint, as `cxone.embeddings_url` names it.
+    pub fn embeddings_url(&self) -> String {
+        format!("{}/embeddings", self.base_url())
+    }
+
     pub fn set_faults(&self, faults: Faults) {
         self.inner.lock().unwrap().faults = faults;
     }

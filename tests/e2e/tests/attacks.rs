@@ -5,13 +5,13 @@
 
 use cxone_e2e::attack::{outcome_of, record_attack, Login};
 use cxone_e2e::postgres::Client;
-use cxone_e2e::{fixture, insert, TestDb};
+use cxone_e2e::{fixture, insert, scalar, TestDb};
 
 /// A payload whose transcript holds an e-mail address (the redaction tests look for it).
 const EMAIL: &str = "dana.whitfield@example.org";
 
 fn scalar_bool(c: &mut Client, sql: &str) -> bool {
-    c.query_one(sql, &[]).unwrap().get(0)
+    scalar(c, sql, &[])
 }
 
 fn texts(admin: &mut Client) -> Vec<String> {
@@ -86,26 +86,22 @@ fn an_ingest_login_cannot_become_superuser_through_search_path() {
         };
         c.batch_execute(sql).unwrap();
         let p = payload.replace("\"eventId\"", &format!("\"door\": {i}, \"eventId\""));
-        let id: i64 = c
-            .query_one(
-                "INSERT INTO public.cxone_payloads (payload) VALUES ($1::text::json) RETURNING id",
-                &[&p],
-            )
-            .unwrap()
-            .get(0);
+        let id: i64 = scalar(
+            &mut c,
+            "INSERT INTO public.cxone_payloads (payload) VALUES ($1::text::json) RETURNING id",
+            &[&p],
+        );
         assert!(id > 0);
         let superuser = scalar_bool(
             &mut admin,
             &format!("SELECT rolsuper FROM pg_roles WHERE rolname = '{me}'"),
         );
         assert!(!superuser, "{door}: the login became superuser");
-        let as_owner: i64 = admin
-            .query_one(
-                "SELECT count(*) FROM trap.calls c JOIN pg_roles r ON r.rolname = c.who WHERE r.rolsuper",
-                &[],
-            )
-            .unwrap()
-            .get(0);
+        let as_owner: i64 = scalar(
+            &mut admin,
+            "SELECT count(*) FROM trap.calls c JOIN pg_roles r ON r.rolname = c.who WHERE r.rolsuper",
+            &[],
+        );
         assert_eq!(as_owner, 0, "{door}: the trap ran as a superuser");
         record_attack(
             &format!("search_path trap (operators on oid/text, views named like the extension's tables): {door}"),
@@ -115,13 +111,11 @@ fn an_ingest_login_cannot_become_superuser_through_search_path() {
         );
     }
     // The payloads went through the extension's own tables all the same.
-    let queued: i64 = admin
-        .query_one(
-            "SELECT count(*) FROM cxone_payloads WHERE outcome = 'queued'",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let queued: i64 = scalar(
+        &mut admin,
+        "SELECT count(*) FROM cxone_payloads WHERE outcome = 'queued'",
+        &[],
+    );
     assert!(queued >= 1);
 }
 
@@ -129,9 +123,7 @@ fn an_ingest_login_cannot_become_superuser_through_search_path() {
 fn redaction_cannot_be_switched_off_by_a_client_through_any_door() {
     let db = TestDb::new();
     let mut admin = db.connect();
-    admin
-        .batch_execute(&format!("ALTER DATABASE {} SET cxone.redact = on", db.name))
-        .unwrap();
+    db.set("cxone.redact", "on");
     let me = format!("{}_app", db.name);
     let login = Login::new(&db, &me, "cxone_ingest");
     admin
@@ -198,10 +190,11 @@ fn redaction_cannot_be_switched_off_by_a_client_through_any_door() {
     // After the library has loaded, the setting refuses a non-superuser outright.
     let after = outcome_of(c.batch_execute("SET cxone.redact = off"));
     assert_eq!(after, "42501");
-    let queued: i64 = admin
-        .query_one("SELECT count(*) FROM conversation_embeddings", &[])
-        .unwrap()
-        .get(0);
+    let queued: i64 = scalar(
+        &mut admin,
+        "SELECT count(*) FROM conversation_embeddings",
+        &[],
+    );
     assert!(queued >= 2, "the inserts were queued ({queued} rows)");
     record_attack(
         "turn redaction off: ALTER ROLE on its own role, then a fresh session",
@@ -263,10 +256,7 @@ fn least_privilege_columns_functions_and_indexes() {
     admin
         .batch_execute("INSERT INTO cxone_models (model, state, dims) VALUES ('m-building', 'building', 8); SELECT cxone_create_index('m-building', 8)")
         .unwrap();
-    let deferred: i32 = s
-        .query_one("SELECT cxone_index_defer('m-building')", &[])
-        .unwrap()
-        .get(0);
+    let deferred: i32 = scalar(&mut s, "SELECT cxone_index_defer('m-building')", &[]);
     assert_eq!(deferred, 1);
     record_attack(
         "update conversation text, metadata, ids; set aside the active model's index",
@@ -305,15 +295,13 @@ fn a_cxone_admin_who_is_not_superuser_can_create_indexes_and_reembed() {
     insert(&mut admin, &fixture("seed_conversation_completed.json"));
     let ops = Login::new(&db, &format!("{}_ops", db.name), "cxone_admin");
     let mut c = ops.connect();
-    let name: String = c
-        .query_one("SELECT cxone_create_index('some-model', 16)", &[])
-        .unwrap()
-        .get(0);
+    let name: String = scalar(&mut c, "SELECT cxone_create_index('some-model', 16)", &[]);
     assert!(name.starts_with("conversation_embeddings_hnsw_"));
-    let queued: i64 = c
-        .query_one("SELECT cxone_reembed('text-embedding-3-small', 1536)", &[])
-        .unwrap()
-        .get(0);
+    let queued: i64 = scalar(
+        &mut c,
+        "SELECT cxone_reembed('text-embedding-3-small', 1536)",
+        &[],
+    );
     assert_eq!(queued, 1);
     // Its own index name cannot smuggle SQL: the model is a literal.
     let r = outcome_of(

@@ -5,7 +5,7 @@
 use cxone_e2e::attack::{outcome_of, record_attack, Login};
 use cxone_e2e::openai_double::{Faults, OpenAiDouble};
 use cxone_e2e::postgres::Client;
-use cxone_e2e::{insert, outcome, use_embeddings_key, TestDb};
+use cxone_e2e::{embed_queries_with, insert, outcome, scalar, TestDb};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
@@ -31,24 +31,20 @@ fn payloads_over_the_cap_are_stored_and_recorded_invalid_and_clients_cannot_rais
         reason.contains("cxone.max_payload_bytes = 4096"),
         "{reason}"
     );
-    let kept: i32 = admin
-        .query_one(
-            "SELECT length(payload::text) FROM cxone_payloads WHERE id = $1",
-            &[&id],
-        )
-        .unwrap()
-        .get(0);
+    let kept: i32 = scalar(
+        &mut admin,
+        "SELECT length(payload::text) FROM cxone_payloads WHERE id = $1",
+        &[&id],
+    );
     assert!(kept > 8000, "the payload is stored as sent");
     // A client's own value before the library loads does not count: the default (8 MiB) holds.
     let login = Login::new(&db, &format!("{}_big", db.name), "cxone_ingest");
     let mut c = login.connect_with("-c cxone.max_payload_bytes=1000000000");
-    let id: i64 = c
-        .query_one(
-            "INSERT INTO cxone_payloads (payload) VALUES ($1::text::json) RETURNING id",
-            &[&payload_of(9 << 20, "huge")],
-        )
-        .unwrap()
-        .get(0);
+    let id: i64 = scalar(
+        &mut c,
+        "INSERT INTO cxone_payloads (payload) VALUES ($1::text::json) RETURNING id",
+        &[&payload_of(9 << 20, "huge")],
+    );
     let (got, reason) = outcome(&mut admin, id);
     assert_eq!(got, "invalid", "{reason:?}");
     assert_eq!(
@@ -77,10 +73,7 @@ fn statement_timeout_ends_a_bulk_insert_and_nothing_is_queued() {
         .unwrap_err();
     assert_eq!(err.code().map(|c| c.code()), Some("57014"), "{err}");
     c.batch_execute("RESET statement_timeout").unwrap();
-    let n: i64 = c
-        .query_one("SELECT (SELECT count(*) FROM cxone_payloads) + (SELECT count(*) FROM conversation_embeddings)", &[])
-        .unwrap()
-        .get(0);
+    let n: i64 = scalar(&mut c, "SELECT (SELECT count(*) FROM cxone_payloads) + (SELECT count(*) FROM conversation_embeddings)", &[]);
     assert_eq!(n, 0);
 }
 
@@ -100,14 +93,11 @@ fn silent_server() -> u16 {
 #[test]
 fn the_query_embedding_wait_ends_on_statement_timeout_and_is_bounded_for_non_superusers() {
     let db = TestDb::new();
-    let mut admin = db.connect();
     let port = silent_server();
-    admin
-        .batch_execute(&format!(
-            "ALTER DATABASE {} SET cxone.embeddings_url = 'http://127.0.0.1:{port}/v1/embeddings'",
-            db.name
-        ))
-        .unwrap();
+    db.set(
+        "cxone.embeddings_url",
+        &format!("http://127.0.0.1:{port}/v1/embeddings"),
+    );
     let mut c = db.connect();
     c.batch_execute("SET cxone.embed_timeout_ms = 600000; SET statement_timeout = '1s'")
         .unwrap();
@@ -165,16 +155,11 @@ fn every_thread_the_extension_starts_blocks_postgres_signals() {
     let db = TestDb::new();
     let mut admin = db.connect();
     admin
-        .batch_execute(&format!(
-            "UPDATE cxone_models SET model = 'text-embedding-3-small', dims = 1536;
-             ALTER DATABASE {} SET cxone.embeddings_url = '{}/embeddings'",
-            db.name,
-            double.base_url()
-        ))
+        .batch_execute("UPDATE cxone_models SET model = 'text-embedding-3-small', dims = 1536")
         .unwrap();
-    use_embeddings_key(&db, &double.key);
+    embed_queries_with(&db, &double);
     let mut c: Client = db.connect();
-    let pid: i32 = c.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+    let pid: i32 = scalar(&mut c, "SELECT pg_backend_pid()", &[]);
     // The ingest helper starts from a statement's 17th row; the HTTP client with cxone_embed.
     cxone_e2e::ingest_banking77(&mut c, 200, "threads");
     c.query_one("SELECT cxone_embed('x')::text", &[]).unwrap();

@@ -4,8 +4,8 @@
 use cxone_e2e::openai_double::{Faults, OpenAiDouble};
 use cxone_e2e::postgres::Client;
 use cxone_e2e::{
-    fixture, free_port, insert, openai_db_unindexed, outcome, sidecar, spawn, wait_ready,
-    with_double, Running, TestDb,
+    fixture, free_port, insert, openai_db_unindexed, outcome, scalar, sidecar_with_double, spawn,
+    wait_ready, Running, TestDb,
 };
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -41,7 +41,7 @@ fn live_rows(c: &mut Client, conversation: &str) -> Vec<(String, String)> {
 }
 
 fn scalar_i64(c: &mut Client, sql: &str) -> i64 {
-    c.query_one(sql, &[]).unwrap().get(0)
+    scalar(c, sql, &[])
 }
 
 /// A message event of `case` said by `who` at second `at`, with the case's `status`.
@@ -101,13 +101,11 @@ fn a_whole_case_replayed_out_of_order_is_one_ordered_transcript_queued_at_close(
     assert!(lines[4].contains("My email is"), "{text}");
     assert_eq!(lines[5], "Customer: Thanks", "{text}");
     assert!(lines[6].starts_with("Agent: Done"), "{text}");
-    let md: Value = c
-        .query_one(
-            "SELECT semantic_metadata FROM conversation_embeddings WHERE conversation_id = '8810342'",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let md: Value = scalar(
+        &mut c,
+        "SELECT semantic_metadata FROM conversation_embeddings WHERE conversation_id = '8810342'",
+        &[],
+    );
     assert_eq!(md["message_count"], 7);
     assert_eq!(md["case_status"], "closed");
     assert_eq!(md["channel"], "Website chat");
@@ -215,13 +213,11 @@ fn an_erased_message_leaves_no_trace_in_text_chunks_or_vectors() {
     assert!(!left[0].contains("refund the second one"), "{}", left[0]);
     assert!(!left[0].contains("dana.whitfield"), "{}", left[0]);
     assert!(left[0].contains("Customer: Thanks"), "{}", left[0]);
-    let body: String = c
-        .query_one(
-            "SELECT body || '|' || removed FROM cxone_messages WHERE message_id = 'm-5c0e-0005'",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let body: String = scalar(
+        &mut c,
+        "SELECT body || '|' || removed FROM cxone_messages WHERE message_id = 'm-5c0e-0005'",
+        &[],
+    );
     assert_eq!(body, "|GDPR");
     // The message added again (a late replay of the original event) does not bring it back.
     let mut replay = case_events()[5].clone();
@@ -292,10 +288,7 @@ fn a_quiet_open_conversation_is_assembled_by_the_sql_clock() {
         0,
         "assembled once"
     );
-    let assembled: bool = c
-        .query_one("SELECT pending_since IS NULL AND assembled_at IS NOT NULL FROM cxone_conversations WHERE conversation_id = 'c-quiet'", &[])
-        .unwrap()
-        .get(0);
+    let assembled: bool = scalar(&mut c, "SELECT pending_since IS NULL AND assembled_at IS NOT NULL FROM cxone_conversations WHERE conversation_id = 'c-quiet'", &[]);
     assert!(assembled);
 }
 
@@ -309,8 +302,7 @@ fn the_sidecar_embeds_a_quiet_open_conversation_without_another_event() {
     .unwrap();
     let double = OpenAiDouble::start(Faults::default());
     let port = free_port();
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     cmd.env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"));
     let _sidecar = Running(spawn(cmd.arg("run")));
     wait_ready(port);
@@ -552,18 +544,13 @@ fn the_case_through_the_webhook_is_searchable_and_an_erasure_rebuilds_its_vector
         ["Bot", "Customer", "Bot", "Agent", "Customer", "Customer", "Agent"]
     );
     let mut c = db.connect(); // with cxone.embeddings_url
-    let found: String = c
-        .query_one(
-            "SELECT conversation_id FROM cxone_search('charged twice for my gym membership', 1)",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let found: String = scalar(
+        &mut c,
+        "SELECT conversation_id FROM cxone_search('charged twice for my gym membership', 1)",
+        &[],
+    );
     assert_eq!(found, "8810342");
-    let before: String = c
-        .query_one("SELECT embedding::text FROM conversation_embeddings WHERE conversation_id = '8810342' AND status = 'embedded'", &[])
-        .unwrap()
-        .get(0);
+    let before: String = scalar(&mut c, "SELECT embedding::text FROM conversation_embeddings WHERE conversation_id = '8810342' AND status = 'embedded'", &[]);
     post(&fixture("real/dfo_message_updated_content_removed.json"));
     let started = Instant::now();
     loop {
@@ -583,10 +570,7 @@ fn the_case_through_the_webhook_is_searchable_and_an_erasure_rebuilds_its_vector
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let after: String = c
-        .query_one("SELECT embedding::text FROM conversation_embeddings WHERE conversation_id = '8810342' AND status = 'embedded'", &[])
-        .unwrap()
-        .get(0);
+    let after: String = scalar(&mut c, "SELECT embedding::text FROM conversation_embeddings WHERE conversation_id = '8810342' AND status = 'embedded'", &[]);
     assert_ne!(
         before, after,
         "the vector is rebuilt from the text without the erased message"

@@ -3,7 +3,7 @@
 
 use cxone_e2e::postgres::error::SqlState;
 use cxone_e2e::postgres::fallible_iterator::FallibleIterator;
-use cxone_e2e::{fixture, insert, outcome, TestDb};
+use cxone_e2e::{fixture, insert, outcome, scalar, TestDb};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -51,13 +51,11 @@ fn raw_payload_is_kept_byte_for_byte() {
     let mut c = db.connect();
     let raw = "{ \"b\":1,\"a\" : \"x\\u0000y\", \"a\": 2 }";
     let id = insert(&mut c, raw);
-    let stored: String = c
-        .query_one(
-            "SELECT payload::text FROM cxone_payloads WHERE id = $1",
-            &[&id],
-        )
-        .unwrap()
-        .get(0);
+    let stored: String = scalar(
+        &mut c,
+        "SELECT payload::text FROM cxone_payloads WHERE id = $1",
+        &[&id],
+    );
     assert_eq!(stored, raw);
 }
 
@@ -109,13 +107,11 @@ fn concurrent_replays_queue_exactly_once() {
     let payload = fixture("dfo_case_closed_with_transcript.json");
     let mut a = db.connect();
     let mut tx = a.transaction().unwrap();
-    let first: i64 = tx
-        .query_one(
-            "INSERT INTO cxone_payloads (payload) VALUES ($1::text::json) RETURNING id",
-            &[&payload],
-        )
-        .unwrap()
-        .get(0);
+    let first: i64 = scalar(
+        &mut tx,
+        "INSERT INTO cxone_payloads (payload) VALUES ($1::text::json) RETURNING id",
+        &[&payload],
+    );
     // The second session's insert waits on the first one's event key until it commits.
     let url = db.url().to_string();
     let p2 = payload.clone();
@@ -131,10 +127,7 @@ fn concurrent_replays_queue_exactly_once() {
     assert!(reason
         .unwrap()
         .contains(&format!("replay of payload {first}")));
-    let n: i64 = a
-        .query_one("SELECT count(*) FROM conversation_embeddings", &[])
-        .unwrap()
-        .get(0);
+    let n: i64 = scalar(&mut a, "SELECT count(*) FROM conversation_embeddings", &[]);
     assert_eq!(n, 1);
 }
 
@@ -167,13 +160,11 @@ fn vector_cannot_be_dropped_while_cxone_vector_is_installed() {
 fn version_and_update_path() {
     let db = TestDb::new();
     let mut c = db.connect();
-    let v: String = c
-        .query_one(
-            "SELECT extversion FROM pg_extension WHERE extname = 'cxone_vector'",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let v: String = scalar(
+        &mut c,
+        "SELECT extversion FROM pg_extension WHERE extname = 'cxone_vector'",
+        &[],
+    );
     assert_eq!(v, env!("CARGO_PKG_VERSION"));
     // Already at the newest version: UPDATE is a no-op, not an error.
     c.batch_execute("ALTER EXTENSION cxone_vector UPDATE")
@@ -190,12 +181,11 @@ fn config_edited_in_another_session_applies_to_the_next_statement() {
     let intent = |c: &mut postgres::Client, conv: &str, text: &str| -> String {
         let payload = format!(r#"{{"conversationId": "{conv}", "data": {{"subject": "{text}"}}}}"#);
         insert(c, &payload);
-        c.query_one(
+        scalar(
+            c,
             "SELECT semantic_metadata->>'intent_category' FROM conversation_embeddings WHERE conversation_id = $1",
             &[&conv],
         )
-        .unwrap()
-        .get(0)
     };
     let before = intent(&mut a, "cfg-1", "a zebra crossed the road");
     assert_ne!(before, "zebra_question");
@@ -207,10 +197,7 @@ fn config_edited_in_another_session_applies_to_the_next_statement() {
         intent(&mut a, "cfg-2", "a zebra crossed the road"),
         "zebra_question"
     );
-    let tagged: String = a
-        .query_one("SELECT cxone_tag('zebra')->>'intent_category'", &[])
-        .unwrap()
-        .get(0);
+    let tagged: String = scalar(&mut a, "SELECT cxone_tag('zebra')->>'intent_category'", &[]);
     assert_eq!(tagged, "zebra_question");
     // Disabled elsewhere: gone for the next statement here.
     b.batch_execute(

@@ -6,6 +6,7 @@
 //! never uses the helper.
 
 use cxone_e2e::postgres::Client;
+use cxone_e2e::scalar;
 use cxone_e2e::TestDb;
 use serde_json::{json, Value};
 
@@ -184,7 +185,7 @@ fn a_cancelled_statement_leaves_nothing_and_the_next_one_is_processed() {
         &[&few],
     )
     .unwrap();
-    let n = |c: &mut Client, sql: &str| -> i64 { c.query_one(sql, &[]).unwrap().get(0) };
+    let n = |c: &mut Client, sql: &str| -> i64 { scalar(c, sql, &[]) };
     assert_eq!(n(&mut c, "SELECT count(*) FROM cxone_payloads"), 30);
     assert_eq!(
         n(
@@ -238,12 +239,10 @@ fn small_statements_stay_on_the_backend_thread_and_big_ones_settle_at_the_end() 
     rows.insert(50, no_text(1));
     let out = returning(&mut c, &rows);
     assert_eq!(out[50], "queued");
-    let after: String = c
-        .query_one(
-            "SELECT outcome FROM cxone_payloads WHERE conversation_id = 'nt-1'",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let after: String = scalar(
+        &mut c,
+        "SELECT outcome FROM cxone_payloads WHERE conversation_id = 'nt-1'",
+        &[],
+    );
     assert_eq!(after, "skipped");
 }

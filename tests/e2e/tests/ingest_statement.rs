@@ -1,8 +1,8 @@
-//! Ingest settled once per statement (extension/src/ingest_flush.rs): replays and newer or
+//! Ingest settled once per statement (extension/src/ingest/flush.rs): replays and newer or
 //! older payloads within one statement, failed statements and savepoints, a table without the
 //! statement trigger, a statement larger than the buffer.
 
-use cxone_e2e::{insert, outcome, TestDb};
+use cxone_e2e::{insert, outcome, scalar, TestDb};
 
 /// A DFO-shaped payload of conversation `case` for event `event` at minute `minute`.
 fn event(case: &str, event: &str, minute: u32, text: &str) -> String {
@@ -131,18 +131,13 @@ fn rows_of_a_failed_statement_are_never_queued() {
         event("k2", "k2", 1, "kept too")
     ))
     .unwrap();
-    let n: i64 = c
-        .query_one(
-            "SELECT count(*) FROM conversation_embeddings e WHERE NOT EXISTS (SELECT 1 FROM cxone_payloads p WHERE p.id = e.payload_id)",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let n: i64 = scalar(
+        &mut c,
+        "SELECT count(*) FROM conversation_embeddings e WHERE NOT EXISTS (SELECT 1 FROM cxone_payloads p WHERE p.id = e.payload_id)",
+        &[],
+    );
     assert_eq!(n, 0, "queue rows without their payload");
-    let n: i64 = c
-        .query_one("SELECT count(*) FROM conversation_embeddings", &[])
-        .unwrap()
-        .get(0);
+    let n: i64 = scalar(&mut c, "SELECT count(*) FROM conversation_embeddings", &[]);
     assert_eq!(n, 2);
 }
 
@@ -157,10 +152,7 @@ fn a_table_without_the_statement_trigger_is_queued_row_by_row() {
     assert_eq!(outcome(&mut c, id).0, "queued");
     let got = outcomes(&mut c);
     assert_eq!(got[1].0, "duplicate");
-    let n: i64 = c
-        .query_one("SELECT count(*) FROM conversation_embeddings", &[])
-        .unwrap()
-        .get(0);
+    let n: i64 = scalar(&mut c, "SELECT count(*) FROM conversation_embeddings", &[]);
     assert_eq!(n, 1);
 }
 
@@ -199,9 +191,6 @@ fn a_statement_larger_than_the_buffer_settles_across_the_early_write() {
         .as_deref()
         .unwrap()
         .starts_with("superseded on arrival"));
-    let n: i64 = c
-        .query_one("SELECT count(*) FROM conversation_embeddings", &[])
-        .unwrap()
-        .get(0);
+    let n: i64 = scalar(&mut c, "SELECT count(*) FROM conversation_embeddings", &[]);
     assert_eq!(n, 10_000);
 }

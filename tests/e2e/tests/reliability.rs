@@ -8,8 +8,8 @@
 
 use cxone_e2e::openai_double::{Faults, OpenAiDouble};
 use cxone_e2e::{
-    free_port, http, ingest_banking77, lost_and_duplicated, openai_db_unindexed, record,
-    run_to_end, sidecar, spawn, status_counts, wait_embedded, wait_ready, with_double,
+    backfill, free_port, http, ingest_banking77, lost_and_duplicated, openai_db_unindexed, record,
+    scalar, sidecar, sidecar_with_double, spawn, status_counts, wait_embedded, wait_ready,
     PrivateCluster, Record, Running, TestDb,
 };
 use std::collections::HashMap;
@@ -43,12 +43,11 @@ impl Rng {
 }
 
 fn pending(c: &mut cxone_e2e::postgres::Client) -> i64 {
-    c.query_one(
+    scalar(
+        c,
         "SELECT count(*) FROM conversation_embeddings WHERE status = 'pending'",
         &[],
     )
-    .unwrap()
-    .get(0)
 }
 
 #[test]
@@ -66,8 +65,7 @@ fn kill_9_twenty_times_during_5000_rows() {
     // Where each sidecar's requests end in the double's arrival record.
     let mut boundaries = Vec::new();
     for _ in 0..20 {
-        let mut cmd = sidecar();
-        with_double(&mut cmd, &db, &double);
+        let mut cmd = sidecar_with_double(&db, &double);
         cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", BATCH.to_string())
             .env("CXONE_REQUESTS_IN_FLIGHT", IN_FLIGHT.to_string())
             .env("CXONE_HTTP_ADDR", "127.0.0.1:0");
@@ -81,15 +79,9 @@ fn kill_9_twenty_times_during_5000_rows() {
         boundaries.push(double.arrivals().len());
         assert!(pending(&mut c) > 0, "the run ended before the 20th kill");
     }
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", BATCH.to_string());
-    let out = run_to_end(cmd.arg("backfill"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    backfill(&mut cmd);
     let (lost, duplicated) = lost_and_duplicated(&mut c);
     assert_eq!((lost, duplicated), (0, 0), "{:?}", status_counts(&mut c));
     assert_eq!(status_counts(&mut c).get("embedded"), Some(&(n as i64)));
@@ -165,12 +157,11 @@ fn database_restart_mid_run_loses_nothing() {
     wait_ready(port);
     let started = Instant::now();
     let embedded = |c: &mut cxone_e2e::postgres::Client| -> i64 {
-        c.query_one(
+        scalar(
+            c,
             "SELECT count(*) FROM conversation_embeddings WHERE status = 'embedded'",
             &[],
         )
-        .unwrap()
-        .get(0)
     };
     while embedded(&mut c) < 300 {
         assert!(started.elapsed() < Duration::from_secs(60), "no progress");
@@ -221,16 +212,10 @@ fn provider_fault_storm() {
     let db = openai_db_unindexed();
     let mut c = db.connect();
     let n = ingest_banking77(&mut c, 1000, "storm");
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "40")
         .env("CXONE_REQUEST_RETRIES", "12");
-    let out = run_to_end(cmd.arg("backfill"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    backfill(&mut cmd);
     let (lost, duplicated) = lost_and_duplicated(&mut c);
     assert_eq!((lost, duplicated), (0, 0), "{:?}", status_counts(&mut c));
     // Every vector is the one the double makes for that row's own text (nothing misassigned
@@ -283,21 +268,14 @@ fn backfill_with(k: usize, db: &TestDb, double: &OpenAiDouble) -> Duration {
     let started = Instant::now();
     let runs: Vec<_> = (0..k)
         .map(|_| {
-            let mut cmd = sidecar();
-            with_double(&mut cmd, db, double);
+            let mut cmd = sidecar_with_double(db, double);
             cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "50")
-                .env("CXONE_CLAIM_BATCH", "200")
-                .arg("backfill");
-            std::thread::spawn(move || run_to_end(&mut cmd))
+                .env("CXONE_CLAIM_BATCH", "200");
+            std::thread::spawn(move || backfill(&mut cmd))
         })
         .collect();
     for r in runs {
-        let out = r.join().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        r.join().expect("a backfill failed (its output is above)");
     }
     started.elapsed()
 }

@@ -5,7 +5,7 @@
 use cxone_e2e::openai_double::{Faults, OpenAiDouble};
 use cxone_e2e::{
     free_port, http, lost_and_duplicated, openai_db_unindexed, outcome, peak_rss_mib, record,
-    sidecar, spawn, status_counts, wait_embedded, wait_ready, with_double, Record, Running,
+    scalar, sidecar_with_double, spawn, status_counts, wait_embedded, wait_ready, Record, Running,
 };
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -64,16 +64,14 @@ fn hostile_payloads_through_sql_and_the_webhook() {
     let mut c = db.connect();
     let port = free_port();
     let double = OpenAiDouble::start(Faults::default());
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     cmd.env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"))
         .env("CXONE_WEBHOOK_TOKEN", "hook-token")
         .env("CXONE_HTTP_BODY_TIMEOUT_SECS", "120");
     let mut sidecar = Running(spawn(cmd.arg("run")));
     wait_ready(port);
-    let backend_pid = |c: &mut cxone_e2e::postgres::Client| -> i32 {
-        c.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0)
-    };
+    let backend_pid =
+        |c: &mut cxone_e2e::postgres::Client| -> i32 { scalar(c, "SELECT pg_backend_pid()", &[]) };
     let pid = backend_pid(&mut c);
     let cases = hostile_payloads();
     let mut ids = Vec::new();
@@ -109,13 +107,11 @@ fn hostile_payloads_through_sql_and_the_webhook() {
     }
     // The backend never crashed: the same session is still there.
     assert_eq!(backend_pid(&mut c), pid);
-    let stored: i64 = c
-        .query_one(
-            "SELECT count(*) FROM cxone_payloads WHERE outcome IS NOT NULL AND id = ANY($1)",
-            &[&ids],
-        )
-        .unwrap()
-        .get(0);
+    let stored: i64 = scalar(
+        &mut c,
+        "SELECT count(*) FROM cxone_payloads WHERE outcome IS NOT NULL AND id = ANY($1)",
+        &[&ids],
+    );
     assert_eq!(stored, ids.len() as i64);
     wait_embedded(&mut c, 300);
     let counts = status_counts(&mut c);
@@ -152,8 +148,7 @@ fn webhook_abuse_is_refused_bounded_and_loses_nothing() {
     let mut c = db.connect();
     let double = OpenAiDouble::start(Faults::default());
     let port = free_port();
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     cmd.env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"))
         .env("CXONE_WEBHOOK_TOKEN", "hook-token")
         .env("CXONE_WEBHOOK_MAX_BYTES", "1000000")
@@ -221,12 +216,11 @@ fn webhook_abuse_is_refused_bounded_and_loses_nothing() {
     let burst_started = Instant::now();
     let wrk = wrk_burst(port, 10_000, "hook-token");
     let count_burst = |c: &mut cxone_e2e::postgres::Client| -> i64 {
-        c.query_one(
+        scalar(
+            c,
             "SELECT count(*) FROM cxone_payloads WHERE source = 'webhook' AND payload->>'eventId' LIKE 'burst-%'",
             &[],
         )
-        .unwrap()
-        .get(0)
     };
     // Each wrk thread stops sending after its share is answered; the burst is over when
     // 10,000 payloads are stored and no more arrive. Then SIGINT makes wrk print its summary
@@ -261,13 +255,11 @@ fn webhook_abuse_is_refused_bounded_and_loses_nothing() {
     wait_embedded(&mut c, 120);
     let (lost, duplicated) = lost_and_duplicated(&mut c);
     assert_eq!((lost, duplicated), (0, 0), "{:?}", status_counts(&mut c));
-    let queued: i64 = c
-        .query_one(
-            "SELECT count(*) FROM conversation_embeddings WHERE conversation_id LIKE 'burst-%'",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let queued: i64 = scalar(
+        &mut c,
+        "SELECT count(*) FROM conversation_embeddings WHERE conversation_id LIKE 'burst-%'",
+        &[],
+    );
     assert_eq!(queued, stored, "every stored burst payload was queued");
     record(Record {
         scenario: "6 · webhook abuse",

@@ -2,8 +2,8 @@
 //! and maintenance functions, and CXone webhooks into the database.
 
 use cxone_e2e::{
-    fixture, free_port, http, ingest_banking77, insert, sidecar, sign, start_local, wait_embedded,
-    TestDb,
+    fixture, free_port, http, ingest_banking77, insert, scalar, sidecar_with_double, sign,
+    start_local, wait_embedded, TestDb,
 };
 use serde_json::Value;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -71,32 +71,21 @@ fn status_view_retry_and_forget() {
     insert(&mut c, &fixture("seed_conversation_completed.json"));
     insert(&mut c, &fixture("dfo_case_closed_with_transcript.json"));
     c.batch_execute("UPDATE conversation_embeddings SET status = 'failed', last_error = 'boom' WHERE conversation_id = 'conv-8842-abc'").unwrap();
-    let status: Value = c
-        .query_one("SELECT to_jsonb(s) FROM cxone_status s", &[])
-        .unwrap()
-        .get(0);
+    let status: Value = scalar(&mut c, "SELECT to_jsonb(s) FROM cxone_status s", &[]);
     assert_eq!(status["rows_by_status"]["failed"], 1);
     assert_eq!(status["rows_by_status"]["pending"], 1);
     assert_eq!(status["last_errors"][0]["error"], "boom");
     assert!(status["oldest_pending_age"].is_string());
-    let retried: i64 = c
-        .query_one("SELECT cxone_retry_failed()", &[])
-        .unwrap()
-        .get(0);
+    let retried: i64 = scalar(&mut c, "SELECT cxone_retry_failed()", &[]);
     assert_eq!(retried, 1);
-    let forgot: Value = c
-        .query_one("SELECT cxone_forget('131988342510', true)", &[])
-        .unwrap()
-        .get(0);
+    let forgot: Value = scalar(&mut c, "SELECT cxone_forget('131988342510', true)", &[]);
     assert_eq!(forgot["conversation_rows"], 1);
     assert_eq!(forgot["payloads"], 1);
-    let left: i64 = c
-        .query_one(
-            "SELECT count(*) FROM cxone_payloads WHERE conversation_id = '131988342510'",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let left: i64 = scalar(
+        &mut c,
+        "SELECT count(*) FROM cxone_payloads WHERE conversation_id = '131988342510'",
+        &[],
+    );
     assert_eq!(left, 0);
     // After forgetting, the same event can be ingested again.
     let again = insert(&mut c, &fixture("dfo_case_closed_with_transcript.json"));
@@ -106,13 +95,10 @@ fn status_view_retry_and_forget() {
 #[test]
 fn search_says_what_to_do_when_the_sidecar_is_not_running() {
     let db = TestDb::new();
-    let mut c = db.connect();
-    c.batch_execute(&format!(
-        "ALTER DATABASE {} SET cxone.embeddings_url = 'http://127.0.0.1:{}/v1/embeddings'",
-        db.name,
-        free_port()
-    ))
-    .unwrap();
+    db.set(
+        "cxone.embeddings_url",
+        &format!("http://127.0.0.1:{}/v1/embeddings", free_port()),
+    );
     let mut c = db.connect();
     let err = c
         .query("SELECT * FROM cxone_search('hello')", &[])
@@ -159,10 +145,7 @@ fn signed_webhooks_are_stored_and_searchable_bad_ones_refused() {
         body.as_bytes(),
     );
     assert_eq!(status, 401);
-    let stored: i64 = c
-        .query_one("SELECT count(*) FROM cxone_payloads", &[])
-        .unwrap()
-        .get(0);
+    let stored: i64 = scalar(&mut c, "SELECT count(*) FROM cxone_payloads", &[]);
     assert_eq!(stored, 0);
     // A good one: stored exactly as sent, queued, and embedded within a couple of seconds.
     let t0 = Instant::now();
@@ -171,10 +154,7 @@ fn signed_webhooks_are_stored_and_searchable_bad_ones_refused() {
     assert_eq!(status, 200, "{reply}");
     let reply: Value = serde_json::from_str(&reply).unwrap();
     assert_eq!(reply["payloads"][0]["outcome"], "queued");
-    let raw: String = c
-        .query_one("SELECT payload::text FROM cxone_payloads", &[])
-        .unwrap()
-        .get(0);
+    let raw: String = scalar(&mut c, "SELECT payload::text FROM cxone_payloads", &[]);
     assert_eq!(raw, body);
     wait_embedded(&mut c, 10);
     println!("webhook to embedded: {:?}", t0.elapsed());
@@ -278,10 +258,11 @@ fn reembed_switches_models_while_search_keeps_answering() {
     let mut c = db.connect();
     ingest_banking77(&mut c, 300, "switch");
     wait_embedded(&mut c, 120);
-    let queued: i64 = c
-        .query_one("SELECT cxone_reembed('text-embedding-3-small', 1536)", &[])
-        .unwrap()
-        .get(0);
+    let queued: i64 = scalar(
+        &mut c,
+        "SELECT cxone_reembed('text-embedding-3-small', 1536)",
+        &[],
+    );
     assert_eq!(queued, 300);
     // New payloads during the switch are queued for both models.
     insert(&mut c, &fixture("dfo_case_closed_with_transcript.json"));
@@ -289,11 +270,9 @@ fn reembed_switches_models_while_search_keeps_answering() {
         stall: Duration::from_millis(100),
         ..Faults::default()
     });
-    let mut cmd = sidecar();
-    cxone_e2e::with_double(&mut cmd, &db, &double);
-    cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "20")
-        .arg("backfill");
-    let filling = std::thread::spawn(move || cxone_e2e::run_to_end(&mut cmd));
+    let mut cmd = sidecar_with_double(&db, &double);
+    cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "20");
+    let filling = std::thread::spawn(move || cxone_e2e::backfill(&mut cmd));
     // Searches keep answering from the active (local) model the whole time.
     let mut s = db.connect();
     let mut searches = 0;
@@ -308,31 +287,24 @@ fn reembed_switches_models_while_search_keeps_answering() {
         assert_eq!(n, 3);
         searches += 1;
     }
-    let out = filling.join().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    filling
+        .join()
+        .expect("the backfill failed (its output is above)");
     assert!(searches > 0);
-    let active: String = c
-        .query_one("SELECT model FROM cxone_models WHERE state = 'active'", &[])
-        .unwrap()
-        .get(0);
+    let active: String = scalar(
+        &mut c,
+        "SELECT model FROM cxone_models WHERE state = 'active'",
+        &[],
+    );
     assert_eq!(active, "text-embedding-3-small");
-    let live: i64 = c
-        .query_one("SELECT count(*) FROM conversation_embeddings WHERE status = 'embedded' AND model = 'text-embedding-3-small'", &[])
-        .unwrap()
-        .get(0);
+    let live: i64 = scalar(&mut c, "SELECT count(*) FROM conversation_embeddings WHERE status = 'embedded' AND model = 'text-embedding-3-small'", &[]);
     assert_eq!(live, 301);
     // The retired model's vectors still answer searches until it is dropped.
-    let retired: String = c
-        .query_one(
-            "SELECT state FROM cxone_models WHERE model = 'all-MiniLM-L6-v2'",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let retired: String = scalar(
+        &mut c,
+        "SELECT state FROM cxone_models WHERE model = 'all-MiniLM-L6-v2'",
+        &[],
+    );
     assert_eq!(retired, "retired");
     let mut s = db.connect();
     assert_eq!(
@@ -345,13 +317,7 @@ fn reembed_switches_models_while_search_keeps_answering() {
         3
     );
     // Point query embeddings at the new model's API: search answers from 1536-dim vectors.
-    c.batch_execute(&format!(
-        "ALTER DATABASE {} SET cxone.embeddings_url = '{}/embeddings'",
-        db.name,
-        double.base_url(),
-    ))
-    .unwrap();
-    cxone_e2e::use_embeddings_key(&db, &double.key);
+    cxone_e2e::embed_queries_with(&db, &double);
     let mut s = db.connect();
     assert_eq!(
         s.query(
@@ -362,17 +328,12 @@ fn reembed_switches_models_while_search_keeps_answering() {
         .len(),
         3
     );
-    let dropped: i64 = c
-        .query_one("SELECT cxone_drop_model('all-MiniLM-L6-v2')", &[])
-        .unwrap()
-        .get(0);
+    let dropped: i64 = scalar(&mut c, "SELECT cxone_drop_model('all-MiniLM-L6-v2')", &[]);
     assert_eq!(dropped, 301);
-    let old_live: i64 = c
-        .query_one(
-            "SELECT count(*) FROM conversation_embeddings WHERE status <> 'superseded' AND target_model = 'all-MiniLM-L6-v2'",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let old_live: i64 = scalar(
+        &mut c,
+        "SELECT count(*) FROM conversation_embeddings WHERE status <> 'superseded' AND target_model = 'all-MiniLM-L6-v2'",
+        &[],
+    );
     assert_eq!(old_live, 0);
 }

@@ -6,7 +6,7 @@
 use cxone_e2e::attack::{outcome_of, record_attack, Login};
 use cxone_e2e::openai_double::{Faults, OpenAiDouble};
 use cxone_e2e::postgres::Client;
-use cxone_e2e::{fixture, insert, use_embeddings_key, TestDb};
+use cxone_e2e::{embed_queries_with, fixture, insert, scalar, use_embeddings_key, TestDb};
 use std::io::Read;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -53,14 +53,9 @@ fn the_api_key_is_never_readable_and_never_sent_where_it_should_not_go() {
     let db = TestDb::new();
     let mut admin = db.connect();
     admin
-        .batch_execute(&format!(
-            "UPDATE cxone_models SET model = 'text-embedding-3-small', dims = 1536;
-             ALTER DATABASE {} SET cxone.embeddings_url = '{}/embeddings'",
-            db.name,
-            double.base_url()
-        ))
+        .batch_execute("UPDATE cxone_models SET model = 'text-embedding-3-small', dims = 1536")
         .unwrap();
-    let key_file = use_embeddings_key(&db, &double.key);
+    let key_file = embed_queries_with(&db, &double);
     insert(&mut admin, &fixture("seed_conversation_completed.json"));
     let reader = Login::new(&db, &format!("{}_rd", db.name), "cxone_reader");
 
@@ -72,10 +67,11 @@ fn the_api_key_is_never_readable_and_never_sent_where_it_should_not_go() {
         "key readable before the library loads"
     );
     // The library loaded, and a query embedding made with the key.
-    let v: String = r
-        .query_one("SELECT cxone_embed('my card was charged twice')::text", &[])
-        .unwrap()
-        .get(0);
+    let v: String = scalar(
+        &mut r,
+        "SELECT cxone_embed('my card was charged twice')::text",
+        &[],
+    );
     assert!(v.starts_with('['));
     let sent = double.log();
     assert!(!sent.is_empty(), "the double saw the request");
@@ -131,13 +127,13 @@ fn the_api_key_is_never_readable_and_never_sent_where_it_should_not_go() {
     );
 
     // Error text names the endpoint without credentials and never holds the key.
-    admin
-        .batch_execute(&format!(
-            "ALTER DATABASE {} SET cxone.embeddings_url = 'http://user:url-password@127.0.0.1:{}/v1/embeddings?token=url-token'",
-            db.name,
+    db.set(
+        "cxone.embeddings_url",
+        &format!(
+            "http://user:url-password@127.0.0.1:{}/v1/embeddings?token=url-token",
             cxone_e2e::free_port()
-        ))
-        .unwrap();
+        ),
+    );
     let err = reader
         .connect()
         .query_one("SELECT cxone_embed('x')::text", &[])
@@ -147,12 +143,7 @@ fn the_api_key_is_never_readable_and_never_sent_where_it_should_not_go() {
         assert!(!err.contains(secret), "{secret} in: {err}");
     }
     // Plain http to another host: the key is not sent.
-    admin
-        .batch_execute(&format!(
-            "ALTER DATABASE {} SET cxone.embeddings_url = 'http://192.0.2.1:9/v1/embeddings'",
-            db.name
-        ))
-        .unwrap();
+    db.set("cxone.embeddings_url", "http://192.0.2.1:9/v1/embeddings");
     let err = reader
         .connect()
         .query_one("SELECT cxone_embed('x')::text", &[])
@@ -170,7 +161,7 @@ fn the_api_key_is_never_readable_and_never_sent_where_it_should_not_go() {
     );
 
     // The server log of the whole run so far holds no key.
-    let data: String = admin.query_one("SHOW data_directory", &[]).unwrap().get(0);
+    let data: String = scalar(&mut admin, "SHOW data_directory", &[]);
     if let Ok(log) = std::fs::read_to_string(format!("{data}/postgres.log")) {
         assert!(!log.contains(&double.key), "the key is in the server log");
     }
@@ -220,13 +211,10 @@ fn cxone_embed_reaches_https_with_a_private_ca() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let db = TestDb::new();
-    let mut admin = db.connect();
-    admin
-        .batch_execute(&format!(
-            "ALTER DATABASE {} SET cxone.embeddings_url = 'https://127.0.0.1:{port}/v1/embeddings'",
-            db.name
-        ))
-        .unwrap();
+    db.set(
+        "cxone.embeddings_url",
+        &format!("https://127.0.0.1:{port}/v1/embeddings"),
+    );
     use_embeddings_key(&db, "sk-https-test");
     let err = db
         .connect()
@@ -234,17 +222,12 @@ fn cxone_embed_reaches_https_with_a_private_ca() {
         .unwrap_err();
     let err = format!("{err} {:?}", err.as_db_error().map(|e| e.message()));
     assert!(err.contains("cannot get an embedding"), "{err}");
-    admin
-        .batch_execute(&format!(
-            "ALTER DATABASE {} SET cxone.embeddings_ca_file = '{d}/ca.pem'",
-            db.name
-        ))
-        .unwrap();
-    let dims: i32 = db
-        .connect()
-        .query_one("SELECT vector_dims(cxone_embed('hello'))", &[])
-        .unwrap()
-        .get(0);
+    db.set("cxone.embeddings_ca_file", &format!("{d}/ca.pem"));
+    let dims: i32 = scalar(
+        &mut db.connect(),
+        "SELECT vector_dims(cxone_embed('hello'))",
+        &[],
+    );
     assert_eq!(dims, 384);
     let _ = std::fs::remove_dir_all(&dir);
     record_attack(

@@ -3,7 +3,7 @@
 use cxone_e2e::attack::{key_value, Login};
 use cxone_e2e::postgres::error::SqlState;
 use cxone_e2e::postgres::{Client, NoTls};
-use cxone_e2e::{fixture, insert, TestDb};
+use cxone_e2e::{fixture, insert, scalar, sidecar_with_double, TestDb};
 
 #[test]
 fn ingest_role_inserts_and_reads_outcomes_but_not_payloads() {
@@ -13,10 +13,12 @@ fn ingest_role_inserts_and_reads_outcomes_but_not_payloads() {
     let login = Login::new(&db, &role, "cxone_ingest");
     let mut app = login.connect();
     let id = insert(&mut app, &fixture("dfo_case_closed_with_transcript.json"));
-    let row = app
-        .query_one("SELECT outcome FROM cxone_payloads WHERE id = $1", &[&id])
-        .unwrap();
-    assert_eq!(row.get::<_, String>(0), "queued");
+    let outcome: String = scalar(
+        &mut app,
+        "SELECT outcome FROM cxone_payloads WHERE id = $1",
+        &[&id],
+    );
+    assert_eq!(outcome, "queued");
     let err = app
         .query("SELECT payload FROM cxone_payloads", &[])
         .unwrap_err();
@@ -39,15 +41,13 @@ fn reader_role_reads_conversations_never_raw_payloads() {
     let role = format!("{}_reader", db.name);
     let login = Login::new(&db, &role, "cxone_reader");
     let mut reader = login.connect();
-    let n: i64 = reader
-        .query_one("SELECT count(*) FROM conversation_embeddings", &[])
-        .unwrap()
-        .get(0);
+    let n: i64 = scalar(
+        &mut reader,
+        "SELECT count(*) FROM conversation_embeddings",
+        &[],
+    );
     assert_eq!(n, 1);
-    let tag: serde_json::Value = reader
-        .query_one("SELECT cxone_tag('refund please')", &[])
-        .unwrap()
-        .get(0);
+    let tag: serde_json::Value = scalar(&mut reader, "SELECT cxone_tag('refund please')", &[]);
     assert_eq!(tag["intent_category"], "billing_dispute");
     let err = reader
         .query("SELECT id FROM cxone_payloads", &[])
@@ -70,9 +70,7 @@ fn reader_role_reads_conversations_never_raw_payloads() {
 fn redaction_set_for_the_database_cannot_be_turned_off_by_a_session() {
     let db = TestDb::new();
     let mut admin = db.connect();
-    admin
-        .batch_execute(&format!("ALTER DATABASE {} SET cxone.redact = on", db.name))
-        .unwrap();
+    db.set("cxone.redact", "on");
     let role = format!("{}_app", db.name);
     let login = Login::new(&db, &role, "cxone_ingest");
     let mut app = login.connect();
@@ -84,16 +82,14 @@ fn redaction_set_for_the_database_cannot_be_turned_off_by_a_session() {
     let err = app.batch_execute("SET cxone.redact = off").unwrap_err();
     assert_eq!(err.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
     drop(app);
-    let text: String = admin
-        .query_one("SELECT text_content FROM conversation_embeddings", &[])
-        .unwrap()
-        .get(0);
+    let text: String = scalar(
+        &mut admin,
+        "SELECT text_content FROM conversation_embeddings",
+        &[],
+    );
     assert!(!text.contains("dana.whitfield@example.org"));
     assert!(text.contains("[EMAIL]"));
-    let raw: String = admin
-        .query_one("SELECT payload::text FROM cxone_payloads", &[])
-        .unwrap()
-        .get(0);
+    let raw: String = scalar(&mut admin, "SELECT payload::text FROM cxone_payloads", &[]);
     assert!(
         raw.contains("dana.whitfield@example.org"),
         "the raw payload is kept as sent"
@@ -169,15 +165,9 @@ fn the_sidecar_works_as_a_least_privilege_role() {
             .unwrap()
             .1
     );
-    let mut cmd = cxone_e2e::sidecar();
-    cxone_e2e::with_double(&mut cmd, &db, &double);
-    cmd.env("DATABASE_URL", &url).arg("backfill");
-    let out = cxone_e2e::run_to_end(&mut cmd);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut cmd = sidecar_with_double(&db, &double);
+    cmd.env("DATABASE_URL", &url);
+    cxone_e2e::backfill(&mut cmd);
     assert_eq!(
         cxone_e2e::status_counts(&mut admin).get("embedded"),
         Some(&40)
@@ -213,13 +203,7 @@ fn pii_run(redact: bool) -> (Vec<String>, String, Vec<String>) {
         ..Faults::default()
     });
     let db = cxone_e2e::openai_db();
-    db.connect()
-        .batch_execute(&format!(
-            "ALTER DATABASE {} SET cxone.redact = {}",
-            db.name,
-            if redact { "on" } else { "off" }
-        ))
-        .unwrap();
+    db.set("cxone.redact", if redact { "on" } else { "off" });
     let mut c = db.connect();
     for f in [
         "dfo_case_closed_with_transcript.json",
@@ -229,8 +213,7 @@ fn pii_run(redact: bool) -> (Vec<String>, String, Vec<String>) {
     }
     let port = cxone_e2e::free_port();
     let log_path = std::env::temp_dir().join(format!("cxone-pii-{}-{redact}.log", db.name));
-    let mut cmd = cxone_e2e::sidecar();
-    cxone_e2e::with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     cmd.env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"))
         .env("CXONE_WEBHOOK_TOKEN", "pii-hook-token")
         .env("CXONE_LOG", "debug")
@@ -342,10 +325,12 @@ fn the_owner_rights_functions_run_only_where_the_extension_put_them() {
     assert_eq!(err.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
     // ... while its inserts into cxone_payloads still go through the extension's triggers.
     let id = insert(&mut app, &fixture("dfo_case_closed_with_transcript.json"));
-    let row = app
-        .query_one("SELECT outcome FROM cxone_payloads WHERE id = $1", &[&id])
-        .unwrap();
-    assert_eq!(row.get::<_, String>(0), "queued");
+    let outcome: String = scalar(
+        &mut app,
+        "SELECT outcome FROM cxone_payloads WHERE id = $1",
+        &[&id],
+    );
+    assert_eq!(outcome, "queued");
     drop(app);
     admin
         .batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))

@@ -3,8 +3,8 @@
 
 use cxone_e2e::openai_double::{Faults, OpenAiDouble};
 use cxone_e2e::{
-    ingest_banking77, openai_db, record, run_to_end, sidecar, status_counts, with_double, Record,
-    TestDb,
+    backfill, ingest_banking77, openai_db, record, scalar, sidecar, sidecar_with_double,
+    status_counts, Record, TestDb,
 };
 use std::collections::HashSet;
 use std::time::Duration;
@@ -14,12 +14,7 @@ fn local_model_embeds_a_thousand_banking77_conversations() {
     let db = TestDb::new();
     let mut c = db.connect();
     let n = ingest_banking77(&mut c, 1000, "local");
-    let out = run_to_end(sidecar().env("DATABASE_URL", db.url()).arg("backfill"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    backfill(sidecar().env("DATABASE_URL", db.url()));
     let row = c
         .query_one(
             "SELECT count(*), count(DISTINCT model), min(vector_dims(embedding)), max(vector_dims(embedding))
@@ -32,16 +27,11 @@ fn local_model_embeds_a_thousand_banking77_conversations() {
     assert_eq!(row.get::<_, i32>(2), 384);
     assert_eq!(row.get::<_, i32>(3), 384);
     // Nearest neighbours make sense: a card-arrival question finds card-arrival conversations.
-    let hits: i64 = c
-        .query_one(
-            "WITH q AS (SELECT embedding FROM conversation_embeddings WHERE text_content LIKE '%I am still waiting on my card?%' LIMIT 1)
+    let hits: i64 = scalar(&mut c, "WITH q AS (SELECT embedding FROM conversation_embeddings WHERE text_content LIKE '%I am still waiting on my card?%' LIMIT 1)
              SELECT count(*) FROM (SELECT text_content FROM conversation_embeddings, q
                                     ORDER BY conversation_embeddings.embedding <=> q.embedding LIMIT 5) s
               WHERE text_content LIKE '%card arrival%'",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+            &[]);
     assert!(
         hits >= 4,
         "only {hits} of 5 neighbours are about card arrival"
@@ -58,16 +48,9 @@ fn provider_failures_are_retried_and_nothing_is_embedded_twice() {
     let db = openai_db();
     let mut c = db.connect();
     let n = ingest_banking77(&mut c, 600, "faults");
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
-    cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "25")
-        .arg("backfill");
-    let out = run_to_end(&mut cmd);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut cmd = sidecar_with_double(&db, &double);
+    cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "25");
+    backfill(&mut cmd);
     assert_eq!(status_counts(&mut c).get("embedded"), Some(&(n as i64)));
     let log = double.log();
     assert!(
@@ -109,30 +92,22 @@ fn wrong_dimensions_leave_rows_failed_with_the_reason() {
     let db = openai_db();
     let mut c = db.connect();
     let n = ingest_banking77(&mut c, 20, "dims");
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
-    let out = run_to_end(cmd.arg("backfill"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    backfill(&mut sidecar_with_double(&db, &double));
     assert_eq!(status_counts(&mut c).get("failed"), Some(&(n as i64)));
-    let reason: String = c
-        .query_one("SELECT min(last_error) FROM conversation_embeddings", &[])
-        .unwrap()
-        .get(0);
+    let reason: String = scalar(
+        &mut c,
+        "SELECT min(last_error) FROM conversation_embeddings",
+        &[],
+    );
     assert!(
         reason.contains("dimension mismatch") && reason.contains("12"),
         "{reason}"
     );
-    let written: i64 = c
-        .query_one(
-            "SELECT count(*) FROM conversation_embeddings WHERE embedding IS NOT NULL",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let written: i64 = scalar(
+        &mut c,
+        "SELECT count(*) FROM conversation_embeddings WHERE embedding IS NOT NULL",
+        &[],
+    );
     assert_eq!(written, 0);
     record(Record {
         scenario: "3 · provider answers with the wrong dimensions",
@@ -155,15 +130,9 @@ fn reordered_and_short_responses_are_never_misassigned() {
     let db = openai_db();
     let mut c = db.connect();
     ingest_banking77(&mut c, 200, "order");
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "20");
-    let out = run_to_end(cmd.arg("backfill"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    backfill(&mut cmd);
     // Every stored vector is the one the double computes for that row's text.
     let rows = c
         .query(
@@ -195,17 +164,11 @@ fn stalls_beyond_the_timeout_are_retried_then_failed_with_the_reason() {
     let db = openai_db();
     let mut c = db.connect();
     ingest_banking77(&mut c, 5, "stall");
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     cmd.env("CXONE_REQUEST_TIMEOUT_SECS", "1")
         .env("CXONE_REQUEST_RETRIES", "2")
         .env("CXONE_MAX_ATTEMPTS", "1");
-    let out = run_to_end(cmd.arg("backfill"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    backfill(&mut cmd);
     let row = c
         .query_one(
             "SELECT count(*), min(last_error) FROM conversation_embeddings WHERE status = 'failed'",
@@ -238,14 +201,10 @@ fn identical_text_is_embedded_once_and_reused() {
     };
     cxone_e2e::insert(&mut c, &payload("a"));
     cxone_e2e::insert(&mut c, &payload("b"));
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
-    assert!(run_to_end(cmd.arg("backfill")).status.success());
+    backfill(&mut sidecar_with_double(&db, &double));
     // A later conversation with the same text reuses the stored vector.
     cxone_e2e::insert(&mut c, &payload("c"));
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
-    assert!(run_to_end(cmd.arg("backfill")).status.success());
+    backfill(&mut sidecar_with_double(&db, &double));
     assert_eq!(status_counts(&mut c).get("embedded"), Some(&3));
     let sent: usize = double
         .log()
@@ -274,15 +233,9 @@ fn identical_texts_in_consecutive_claims_are_sent_once() {
             ),
         );
     }
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     cmd.env("CXONE_CLAIM_BATCH", "8");
-    let out = run_to_end(cmd.arg("backfill"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    backfill(&mut cmd);
     assert_eq!(status_counts(&mut c).get("embedded"), Some(&40));
     let mut sent: Vec<String> = double
         .log()
@@ -309,15 +262,9 @@ fn a_burst_is_embedded_claim_by_claim_from_a_slow_start_and_each_text_sent_once(
             ),
         );
     }
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     cmd.env("CXONE_CLAIM_BATCH", "32");
-    let out = run_to_end(cmd.arg("backfill"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    backfill(&mut cmd);
     assert_eq!(status_counts(&mut c).get("embedded"), Some(&100));
     let log = double.log();
     let sizes: Vec<usize> = log
@@ -350,15 +297,9 @@ fn claims_are_sized_to_fill_requests_under_the_token_limit() {
            FROM generate_series(1, 4000) AS g",
     )
     .unwrap();
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     cmd.env("CXONE_MAX_TOKENS_PER_REQUEST", "1000");
-    let out = run_to_end(cmd.arg("backfill"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    backfill(&mut cmd);
     assert_eq!(status_counts(&mut c).get("embedded"), Some(&4000));
     let tokens: Vec<usize> = double
         .log()
@@ -382,11 +323,10 @@ fn claims_are_sized_to_fill_requests_under_the_token_limit() {
 
 /// Rows that ended neither embedded nor failed with a reason.
 fn without_outcome(c: &mut cxone_e2e::postgres::Client) -> i64 {
-    c.query_one(
+    scalar(
+        c,
         "SELECT count(*) FROM conversation_embeddings
           WHERE NOT (status = 'embedded' OR (status = 'failed' AND last_error IS NOT NULL))",
         &[],
     )
-    .unwrap()
-    .get(0)
 }

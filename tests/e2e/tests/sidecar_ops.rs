@@ -3,7 +3,8 @@
 
 use cxone_e2e::openai_double::{Faults, OpenAiDouble};
 use cxone_e2e::{
-    ingest_banking77, openai_db, run_to_end, sidecar, spawn, status_counts, with_double,
+    backfill, ingest_banking77, openai_db, run_to_end, run_to_success, scalar, sidecar,
+    sidecar_with_double, spawn, status_counts,
 };
 use std::time::{Duration, Instant};
 
@@ -41,8 +42,7 @@ fn sigterm_finishes_and_exits_zero() {
     let db = openai_db();
     let mut c = db.connect();
     ingest_banking77(&mut c, 100, "term");
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     let port = cxone_e2e::free_port();
     cmd.env("CXONE_MAX_INPUTS_PER_REQUEST", "10")
         .env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"));
@@ -66,13 +66,11 @@ fn sigterm_finishes_and_exits_zero() {
         String::from_utf8_lossy(&out.stderr)
     );
     // Nothing is left leased: what was not embedded is pending for the next sidecar.
-    let leased: i64 = c
-        .query_one(
-            "SELECT count(*) FROM conversation_embeddings WHERE leased_by IS NOT NULL",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let leased: i64 = scalar(
+        &mut c,
+        "SELECT count(*) FROM conversation_embeddings WHERE leased_by IS NOT NULL",
+        &[],
+    );
     assert_eq!(leased, 0);
 }
 
@@ -86,8 +84,7 @@ fn logs_hold_no_secrets() {
     let db = openai_db();
     let mut c = db.connect();
     ingest_banking77(&mut c, 30, "secrets");
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     cmd.env("CXONE_LOG", "debug");
     let out = run_to_end(cmd.arg("backfill"));
     let logs = String::from_utf8_lossy(&out.stderr);
@@ -99,8 +96,7 @@ fn check_reports_each_part_and_names_what_to_fix() {
     let double = OpenAiDouble::start(Faults::default());
     let cx = cxone_e2e::cxone_double::CxoneDouble::start();
     let db = openai_db();
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     cmd.env("CXONE_ISSUER", cx.issuer())
         .env("CXONE_CLIENT_ID", cxone_e2e::cxone_double::CLIENT_ID)
         .env(
@@ -115,21 +111,15 @@ fn check_reports_each_part_and_names_what_to_fix() {
             "CXONE_ACCESS_KEY_SECRET",
             cxone_e2e::cxone_double::ACCESS_KEY_SECRET,
         );
-    let out = run_to_end(cmd.arg("check"));
+    let out = run_to_success(cmd.arg("check"));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(
         stdout.contains("1536 dimensions") && stdout.contains("CXone: token obtained"),
         "{stdout}"
     );
 
     // A wrong access key secret: non-zero, and the message says which credential to fix.
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     cmd.env("CXONE_ISSUER", cx.issuer())
         .env("CXONE_CLIENT_ID", cxone_e2e::cxone_double::CLIENT_ID)
         .env(
@@ -148,8 +138,7 @@ fn check_reports_each_part_and_names_what_to_fix() {
     assert!(!err.contains("wrong") || err.contains("CXONE"), "{err}");
 
     // A wrong API key: non-zero, naming OPENAI_API_KEY.
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     cmd.env("OPENAI_API_KEY", "sk-wrong");
     let out = run_to_end(cmd.arg("check"));
     assert!(!out.status.success());
@@ -162,8 +151,7 @@ fn run_wakes_on_notify_and_serves_health_readiness_and_metrics() {
     let db = openai_db();
     let mut c = db.connect();
     let port = cxone_e2e::free_port();
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     // A long poll interval: only NOTIFY can wake it quickly.
     cmd.env("CXONE_POLL_SECS", "60")
         .env("CXONE_HTTP_ADDR", format!("127.0.0.1:{port}"));
@@ -181,13 +169,11 @@ fn run_wakes_on_notify_and_serves_health_readiness_and_metrics() {
         &cxone_e2e::fixture("dfo_case_closed_with_transcript.json"),
     );
     loop {
-        let n: i64 = c
-            .query_one(
-                "SELECT count(*) FROM conversation_embeddings WHERE status = 'embedded'",
-                &[],
-            )
-            .unwrap()
-            .get(0);
+        let n: i64 = scalar(
+            &mut c,
+            "SELECT count(*) FROM conversation_embeddings WHERE status = 'embedded'",
+            &[],
+        );
         if n == 1 {
             break;
         }
@@ -224,19 +210,14 @@ fn azure_form_uses_the_api_key_header() {
     let db = openai_db();
     let mut c = db.connect();
     ingest_banking77(&mut c, 10, "azure");
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     cmd.env("OPENAI_AZURE", "true");
-    let out = run_to_end(cmd.arg("backfill"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    backfill(&mut cmd);
+    let errors: Option<String> = scalar(
+        &mut c,
+        "SELECT min(last_error) FROM conversation_embeddings",
+        &[],
     );
-    let errors: Option<String> = c
-        .query_one("SELECT min(last_error) FROM conversation_embeddings", &[])
-        .unwrap()
-        .get(0);
     assert_eq!(
         status_counts(&mut c).get("embedded"),
         Some(&10),
@@ -284,12 +265,9 @@ fn hnsw_indexes(c: &mut cxone_e2e::postgres::Client) -> Vec<String> {
 
 /// `backfill --defer-index` against the double, to success; its stderr.
 fn backfill_deferring_index(db: &cxone_e2e::TestDb, double: &OpenAiDouble) -> String {
-    let mut cmd = sidecar();
-    with_double(&mut cmd, db, double);
-    let out = run_to_end(cmd.args(["backfill", "--defer-index"]));
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{stderr}");
-    stderr
+    let mut cmd = sidecar_with_double(db, double);
+    let out = run_to_success(cmd.args(["backfill", "--defer-index"]));
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]
@@ -303,19 +281,18 @@ fn backfill_defer_index_rebuilds_the_same_index_and_recovers_an_interrupted_run(
     let stderr = backfill_deferring_index(&db, &double);
     assert!(stderr.contains("built 1 index(es)"), "{stderr}");
     assert_eq!(hnsw_indexes(&mut c), before);
-    let pending: i64 = c
-        .query_one(
-            "SELECT count(*) FROM conversation_embeddings WHERE status <> 'embedded'",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let pending: i64 = scalar(
+        &mut c,
+        "SELECT count(*) FROM conversation_embeddings WHERE status <> 'embedded'",
+        &[],
+    );
     assert_eq!(pending, 0);
     // An interrupted backfill leaves the index set aside; search still answers (exactly)...
-    let n: i32 = c
-        .query_one("SELECT cxone_index_defer('text-embedding-3-small')", &[])
-        .unwrap()
-        .get(0);
+    let n: i32 = scalar(
+        &mut c,
+        "SELECT cxone_index_defer('text-embedding-3-small')",
+        &[],
+    );
     assert_eq!(n, 1);
     assert_eq!(hnsw_indexes(&mut c).len(), 1);
     let q = cxone_e2e::openai_double::vector_for("anything", 1536);
@@ -326,21 +303,16 @@ fn backfill_defer_index_rebuilds_the_same_index_and_recovers_an_interrupted_run(
             .collect::<Vec<_>>()
             .join(",")
     );
-    let hits: i64 = c
-        .query_one(
-            "SELECT count(*) FROM _cxone_nearest($1::text::vector, 5, '{}', NULL, 'text-embedding-3-small')",
-            &[&q],
-        )
-        .unwrap()
-        .get(0);
+    let hits: i64 = scalar(
+        &mut c,
+        "SELECT count(*) FROM _cxone_nearest($1::text::vector, 5, '{}', NULL, 'text-embedding-3-small')",
+        &[&q],
+    );
     assert_eq!(hits, 5);
     // ... and the next backfill --defer-index builds it again.
     ingest_banking77(&mut c, 20, "defer-2");
     backfill_deferring_index(&db, &double);
     assert_eq!(hnsw_indexes(&mut c), before);
-    let left: i64 = c
-        .query_one("SELECT count(*) FROM _cxone_deferred_indexes", &[])
-        .unwrap()
-        .get(0);
+    let left: i64 = scalar(&mut c, "SELECT count(*) FROM _cxone_deferred_indexes", &[]);
     assert_eq!(left, 0);
 }

@@ -6,8 +6,8 @@
 
 use cxone_e2e::openai_double::{Faults, OpenAiDouble};
 use cxone_e2e::{
-    free_port, http, ingest_banking77, openai_db_unindexed, sidecar, spawn, wait_embedded,
-    wait_ready, with_double, Running, TestDb,
+    free_port, http, ingest_banking77, openai_db_unindexed, sidecar, sidecar_with_double, spawn,
+    wait_embedded, wait_ready, Running, TestDb,
 };
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -290,8 +290,7 @@ fn a_separate_webhook_address_serves_only_webhooks() {
 fn a_client_that_stops_reading_a_response_is_cut_off() {
     let double = OpenAiDouble::start(Faults::default());
     let db = openai_db_unindexed();
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     let (_sidecar, port) = start(&mut cmd, &db, &[("CXONE_HTTP_WRITE_TIMEOUT_SECS", "2")]);
     // 1,500 vectors of 1,536 dimensions as JSON: about 25 MB, more than the socket buffers of
     // both ends hold, so the server must wait for this client to read.
@@ -341,8 +340,7 @@ fn search_traffic_shares_the_providers_in_flight_limit() {
     });
     let db = openai_db_unindexed();
     let mut c = db.connect();
-    let mut cmd = sidecar();
-    with_double(&mut cmd, &db, &double);
+    let mut cmd = sidecar_with_double(&db, &double);
     let (_sidecar, port) = start(
         &mut cmd,
         &db,

@@ -2,7 +2,7 @@
 //! certificate made with the openssl command at test time, and a pg_hba.conf that accepts TCP
 //! connections only over TLS (so every connection that succeeds below was encrypted).
 
-use cxone_e2e::{run_to_end, sidecar, PrivateCluster};
+use cxone_e2e::{run_to_end, scalar, sidecar, PrivateCluster};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -85,7 +85,7 @@ fn require_tls(cluster: &PrivateCluster, certs: &Path) {
     let socket = format!("host=/tmp port={} user=postgres dbname=cxone", cluster.port);
     let mut admin = cxone_e2e::postgres::Client::connect(&socket, cxone_e2e::postgres::NoTls)
         .expect("connect over the Unix socket");
-    let data: String = admin.query_one("SHOW data_directory", &[]).unwrap().get(0);
+    let data: String = scalar(&mut admin, "SHOW data_directory", &[]);
     let owner = std::fs::metadata(&data).unwrap().uid();
     for file in ["server.crt", "server.key"] {
         let to = format!("{data}/cxone-tls-{file}");
