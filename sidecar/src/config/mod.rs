@@ -1,5 +1,5 @@
 //! The sidecar's settings, grouped by what they configure; each group is a heading of
-//! `cxone-sidecar run --help`. Every setting is a flag and an environment variable (cli.rs
+//! `cxone-sidecar run --help`. Every setting is a flag and an environment variable (main.rs
 //! reads a `.env` file first); secrets are never printed: `--help` hides their values and
 //! `Debug` shows only whether they are set.
 
