@@ -3,7 +3,7 @@
 //! refusal of an extension that speaks another protocol.
 
 use cxone_e2e::attack::Login;
-use cxone_e2e::{insert, run_to_end, sidecar, TestDb};
+use cxone_e2e::{insert, run_to_end, scalar, sidecar, TestDb};
 use postgres::error::SqlState;
 use postgres::Client;
 
@@ -25,10 +25,7 @@ fn queue_rows(db: &TestDb, n: usize) {
         });
         insert(&mut admin, &p.to_string());
     }
-    let queued: i64 = admin
-        .query_one("SELECT cxone_queue_depth($1)", &[&MODEL])
-        .unwrap()
-        .get(0);
+    let queued: i64 = scalar(&mut admin, "SELECT cxone_queue_depth($1)", &[&MODEL]);
     assert_eq!(queued, n as i64, "each payload queues one row");
 }
 
@@ -45,13 +42,12 @@ fn claim(c: &mut Client, n: i32) -> Vec<(Uuid, String)> {
 
 /// A 384-dimension vector as text, cast in SQL (the test crate has no pgvector type).
 fn write(c: &mut Client, ids: &[Uuid]) -> i64 {
-    c.query_one(
+    scalar(
+        c,
         "SELECT cxone_queue_write($1, $2::text[]::uuid[],
                 array_fill(array_fill(0.25::real, ARRAY[384])::vector, ARRAY[cardinality($2::text[])]))",
         &[&MODEL, &ids],
     )
-    .unwrap()
-    .get(0)
 }
 
 #[test]
@@ -62,10 +58,7 @@ fn a_worker_with_only_cxone_sidecar_drains_the_queue_through_the_functions() {
     let mut worker = login.connect();
     let mut other = login.connect();
 
-    let protocol: i32 = worker
-        .query_one("SELECT cxone_queue_protocol()", &[])
-        .unwrap()
-        .get(0);
+    let protocol: i32 = scalar(&mut worker, "SELECT cxone_queue_protocol()", &[]);
     assert_eq!(protocol, 1);
 
     // Two workers claim at once: each row goes to one of them.
@@ -82,27 +75,27 @@ fn a_worker_with_only_cxone_sidecar_drains_the_queue_through_the_functions() {
     assert_eq!(write(&mut worker, &my_ids[..2]), 2);
 
     // A permanent failure fails at once, with its reason; a retryable one comes back later.
-    let failed: i64 = worker
-        .query_one(
-            "SELECT cxone_queue_fail($1::text[]::uuid[], 'too long for the model', true, 5, 0)",
-            &[&&my_ids[2..3]],
-        )
-        .unwrap()
-        .get(0);
+    let failed: i64 = scalar(
+        &mut worker,
+        "SELECT cxone_queue_fail($1::text[]::uuid[], 'too long for the model', true, 5, 0)",
+        &[&&my_ids[2..3]],
+    );
     assert_eq!(failed, 1);
-    let failed: i64 = worker
-        .query_one(
-            "SELECT cxone_queue_fail($1::text[]::uuid[], 'provider answered 503', false, 5, 3600)",
-            &[&&my_ids[3..4]],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(failed, 0, "a retryable failure with attempts left stays pending");
+    let failed: i64 = scalar(
+        &mut worker,
+        "SELECT cxone_queue_fail($1::text[]::uuid[], 'provider answered 503', false, 5, 3600)",
+        &[&&my_ids[3..4]],
+    );
+    assert_eq!(
+        failed, 0,
+        "a retryable failure with attempts left stays pending"
+    );
     // Shutting down: the other worker gives its rows back; the attempt is not counted.
-    let released: i64 = other
-        .query_one("SELECT cxone_queue_release($1::text[]::uuid[])", &[&their_ids])
-        .unwrap()
-        .get(0);
+    let released: i64 = scalar(
+        &mut other,
+        "SELECT cxone_queue_release($1::text[]::uuid[])",
+        &[&their_ids],
+    );
     assert_eq!(released, 2);
 
     let mut admin = db.connect();
@@ -130,10 +123,7 @@ fn a_worker_with_only_cxone_sidecar_drains_the_queue_through_the_functions() {
     );
     assert_eq!((seen[4].0.as_str(), seen[4].1), ("pending", 0));
     assert_eq!((seen[5].0.as_str(), seen[5].1), ("pending", 0));
-    let depth: i64 = worker
-        .query_one("SELECT cxone_queue_depth($1)", &[&MODEL])
-        .unwrap()
-        .get(0);
+    let depth: i64 = scalar(&mut worker, "SELECT cxone_queue_depth($1)", &[&MODEL]);
     assert_eq!(depth, 3);
 
     // The rows written are found again by text: identical text is embedded once.
@@ -219,13 +209,11 @@ fn the_sidecar_refuses_an_extension_that_speaks_another_protocol() {
             assert!(!out.status.success(), "{command} must refuse: {stderr}");
             assert!(stderr.contains(said), "{command}: {stderr}");
         }
-        let untouched: i64 = admin
-            .query_one(
-                "SELECT count(*) FROM conversation_embeddings WHERE status = 'pending' AND attempts = 0",
-                &[],
-            )
-            .unwrap()
-            .get(0);
+        let untouched: i64 = scalar(
+            &mut admin,
+            "SELECT count(*) FROM conversation_embeddings WHERE status = 'pending' AND attempts = 0",
+            &[],
+        );
         assert_eq!(untouched, 2, "no row was claimed");
     }
 }
