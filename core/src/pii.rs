@@ -1,13 +1,28 @@
-//! Where PII is detected: emails, phone numbers, US SSNs, payment cards (Luhn-checked), IBANs
-//! (mod-97 checked) and dates of birth stated in context.
+//! Where PII is detected: the kinds, and the dispatcher over their detectors (emails here;
+//! numbers, written or spoken, in numbers.rs; names and places in their own files).
 //!
 //! Precision matters as much as recall: order numbers, amounts, timestamps, case ids and UUIDs
 //! must not be reported. Candidates come from regexes (compiled once per process) and are then
 //! confirmed by checksums and by their surroundings: a number glued to letters, dashes or other
 //! digits is part of a larger token (a UUID, an order code) and is not PII on its own.
 
+use crate::messages::Speaker;
 use regex::Regex;
 use std::sync::LazyLock;
+
+mod address;
+mod checks;
+mod context;
+mod dates;
+mod ip;
+mod name_data;
+mod names;
+mod numbers;
+mod postcode;
+mod spelled;
+mod spoken;
+mod transcript;
+mod words;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PiiKind {
@@ -17,16 +32,49 @@ pub enum PiiKind {
     Card,
     Iban,
     DateOfBirth,
+    /// A customer's or other person's name (names.rs).
+    PersonName,
+    /// An agent's own name, in a greeting or when addressed: kept by default (issue #17).
+    AgentName,
+    Address,
+    /// A ZIP code or postcode given alone.
+    Zip,
+    /// A card security code (CVV, CVC), in context.
+    Cvv,
+    CardExpiry,
+    /// A PIN, passcode or spoken password.
+    Pin,
+    BankAccount,
+    /// An ABA routing number (checksum and context).
+    RoutingNumber,
+    /// A UK sort code, in context.
+    SortCode,
+    Passport,
+    DriversLicence,
+    IpAddress,
 }
 
 impl PiiKind {
-    pub const ALL: [PiiKind; 6] = [
+    pub const ALL: [PiiKind; 19] = [
         PiiKind::Email,
         PiiKind::Phone,
         PiiKind::Ssn,
         PiiKind::Card,
         PiiKind::Iban,
         PiiKind::DateOfBirth,
+        PiiKind::PersonName,
+        PiiKind::AgentName,
+        PiiKind::Address,
+        PiiKind::Zip,
+        PiiKind::Cvv,
+        PiiKind::CardExpiry,
+        PiiKind::Pin,
+        PiiKind::BankAccount,
+        PiiKind::RoutingNumber,
+        PiiKind::SortCode,
+        PiiKind::Passport,
+        PiiKind::DriversLicence,
+        PiiKind::IpAddress,
     ];
 
     /// The name reported in `pii_types`.
@@ -38,6 +86,19 @@ impl PiiKind {
             PiiKind::Card => "card",
             PiiKind::Iban => "iban",
             PiiKind::DateOfBirth => "date_of_birth",
+            PiiKind::PersonName => "person_name",
+            PiiKind::AgentName => "agent_name",
+            PiiKind::Address => "address",
+            PiiKind::Zip => "zip",
+            PiiKind::Cvv => "card_cvv",
+            PiiKind::CardExpiry => "card_expiry",
+            PiiKind::Pin => "pin",
+            PiiKind::BankAccount => "bank_account",
+            PiiKind::RoutingNumber => "routing_number",
+            PiiKind::SortCode => "sort_code",
+            PiiKind::Passport => "passport",
+            PiiKind::DriversLicence => "drivers_licence",
+            PiiKind::IpAddress => "ip_address",
         }
     }
 
@@ -50,6 +111,18 @@ impl PiiKind {
             PiiKind::Card => "[CARD]",
             PiiKind::Iban => "[IBAN]",
             PiiKind::DateOfBirth => "[DOB]",
+            PiiKind::PersonName | PiiKind::AgentName => "[NAME]",
+            PiiKind::Address => "[ADDRESS]",
+            PiiKind::Zip => "[ZIP]",
+            PiiKind::Cvv => "[CVV]",
+            PiiKind::CardExpiry => "[CARD_EXPIRY]",
+            PiiKind::Pin => "[PIN]",
+            PiiKind::BankAccount => "[BANK_ACCOUNT]",
+            PiiKind::RoutingNumber => "[ROUTING_NUMBER]",
+            PiiKind::SortCode => "[SORT_CODE]",
+            PiiKind::Passport => "[PASSPORT]",
+            PiiKind::DriversLicence => "[DRIVERS_LICENCE]",
+            PiiKind::IpAddress => "[IP_ADDRESS]",
         }
     }
 }
@@ -72,80 +145,106 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b[a-z0-9][a-z0-9._%+'-]*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,24}\b",
     )
 });
-static IBAN: LazyLock<Regex> =
-    LazyLock::new(|| re(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"));
-static CARD: LazyLock<Regex> = LazyLock::new(|| re(r"\b\d(?:[ -]?\d){12,18}\b"));
-static SSN: LazyLock<Regex> = LazyLock::new(|| re(r"\b(\d{3})[- ](\d{2})[- ](\d{4})\b"));
-static PHONE_INTL: LazyLock<Regex> = LazyLock::new(|| re(r"\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}"));
-static PHONE_NATIONAL: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?:\(\d{2,5}\)[ .-]?|\b\d{2,5}[ .-])\d{3,4}[ .-]?\d{3,4}\b"));
-static DOB: LazyLock<Regex> = LazyLock::new(|| {
-    let month = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?";
-    let date = format!(
-        r"(\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})|\d{{4}}-\d{{2}}-\d{{2}}|{month} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{month},? \d{{4}})"
-    );
-    re(&format!(
-        r"(?i)\b(?:d\.?o\.?b\.?|date of birth|birth ?date|born(?: on)?|birthday(?: is)?)\s*(?:is|was|[:=-])?\s*{date}"
-    ))
-});
 
-/// All PII in `text`, in order, without overlaps (the more specific kind wins an overlap).
+/// All PII in `text`, in order, without overlaps (the more specific kind wins an overlap). Who
+/// wrote the text is unknown: a self-introduction is a person's name unless the text reads as an
+/// agent's greeting ("Thanks for calling ..., my name is Priya").
 pub fn find_pii(text: &str) -> Vec<PiiMatch> {
-    let mut found: Vec<PiiMatch> = Vec::new();
-    let mut push = |kind, start, end| found.push(PiiMatch { kind, start, end });
-    // Every pattern but the e-mail one needs a digit (`\d` is any Unicode decimal digit, which
-    // `is_numeric` includes), and the e-mail one an '@': most turns have neither, and skipping
-    // the scans they cannot match is most of the PII cost saved.
-    if text.as_bytes().contains(&b'@') {
-        for m in EMAIL.find_iter(text) {
-            push(PiiKind::Email, m.start(), m.end());
+    find_pii_by(text, None)
+}
+
+/// All PII in one message written or said by `speaker`: an agent's or bot's self-introduction
+/// is [`PiiKind::AgentName`], a customer's is [`PiiKind::PersonName`], and a name a customer
+/// greets or thanks ("Thanks, Marcus") is the agent's.
+pub fn find_pii_spoken_by(text: &str, speaker: Speaker) -> Vec<PiiMatch> {
+    find_pii_by(text, Some(speaker))
+}
+
+/// All PII in a labelled transcript, one message a line ("Customer: ...", `labels` as the
+/// mapping's message rules give them, e.g. `[("Customer", Speaker::Customer), ...]`): each
+/// line read as said by its speaker, and a bare code answering a question about a ZIP code or
+/// postcode on the line before taken as one. Offsets are into the whole text.
+pub fn find_pii_in_transcript(text: &str, labels: &[(&str, Speaker)]) -> Vec<PiiMatch> {
+    let mut found = Vec::new();
+    for line in transcript::lines(text, labels) {
+        let body = &text[line.start..line.end];
+        let shift = |m: PiiMatch| PiiMatch {
+            start: m.start + line.start,
+            end: m.end + line.start,
+            ..m
+        };
+        let mine = find_pii_by(body, line.speaker);
+        if line.answers_zip_question && mine.is_empty() {
+            let mut codes = Vec::new();
+            postcode::find_zip_answer(body, &mut codes);
+            found.extend(codes.into_iter().map(|(start, end)| {
+                shift(PiiMatch {
+                    kind: PiiKind::Zip,
+                    start,
+                    end,
+                })
+            }));
         }
+        found.extend(mine.into_iter().map(shift));
     }
-    let has_digit = if text.is_ascii() {
-        text.bytes().any(|b| b.is_ascii_digit())
-    } else {
-        text.chars().any(char::is_numeric)
-    };
-    if !has_digit {
+    found
+}
+
+/// The detectors of names and places (their own files), added to those of numbers and e-mails.
+fn find_pii_by(text: &str, speaker: Option<Speaker>) -> Vec<PiiMatch> {
+    let mut found = find_numbers_and_emails(text);
+    let before = found.len();
+    let mut names = Vec::new();
+    names::find_names(text, speaker, &mut names);
+    for n in names {
+        let kind = if n.agent {
+            PiiKind::AgentName
+        } else {
+            PiiKind::PersonName
+        };
+        found.push(PiiMatch {
+            kind,
+            start: n.start,
+            end: n.end,
+        });
+    }
+    let mut places = Vec::new();
+    address::find_addresses(text, &mut places);
+    let addresses = places.len();
+    postcode::find_zips(text, &mut places);
+    for (k, (start, end)) in places.into_iter().enumerate() {
+        let kind = if k < addresses {
+            PiiKind::Address
+        } else {
+            PiiKind::Zip
+        };
+        found.push(PiiMatch { kind, start, end });
+    }
+    if found.len() == before {
         return found;
     }
-    for m in IBAN.find_iter(text) {
-        if iban_valid(m.as_str()) {
-            push(PiiKind::Iban, m.start(), m.end());
+    without_overlaps(found)
+}
+
+fn find_numbers_and_emails(text: &str) -> Vec<PiiMatch> {
+    let mut found: Vec<PiiMatch> = Vec::new();
+    // The e-mail pattern needs an '@', the number patterns three digits or number words
+    // (numbers.rs): most turns have neither, and skipping the scans they cannot match is most
+    // of the PII cost saved.
+    if text.as_bytes().contains(&b'@') {
+        for m in EMAIL.find_iter(text) {
+            found.push(PiiMatch {
+                kind: PiiKind::Email,
+                start: m.start(),
+                end: m.end(),
+            });
         }
     }
-    for m in CARD.find_iter(text) {
-        if isolated(text, m.start(), m.end()) && card_valid(m.as_str()) {
-            push(PiiKind::Card, m.start(), m.end());
-        }
-    }
-    for c in SSN.captures_iter(text) {
-        let m = c.get(0).map_or(0..0, |m| m.range());
-        let same_sep = text[m.clone()].as_bytes().get(3) == text[m.clone()].as_bytes().get(6);
-        if same_sep && isolated(text, m.start, m.end) && ssn_valid(&c[1], &c[2], &c[3]) {
-            push(PiiKind::Ssn, m.start, m.end);
-        }
-    }
-    for c in DOB.captures_iter(text) {
-        if let Some(d) = c.get(1) {
-            push(PiiKind::DateOfBirth, d.start(), d.end());
-        }
-    }
-    for m in PHONE_INTL
-        .find_iter(text)
-        .chain(PHONE_NATIONAL.find_iter(text))
-    {
-        let digits = m.as_str().bytes().filter(u8::is_ascii_digit).count();
-        let intl = m.as_str().starts_with('+');
-        let ok_len = if intl {
-            (8..=15).contains(&digits)
-        } else {
-            (9..=11).contains(&digits)
-        };
-        if ok_len && isolated(text, m.start(), m.end()) {
-            push(PiiKind::Phone, m.start(), m.end());
-        }
-    }
+    numbers::find(text, &mut found);
+    without_overlaps(found)
+}
+
+fn without_overlaps(mut found: Vec<PiiMatch>) -> Vec<PiiMatch> {
     // Earlier start first; at the same start, the longer match; then the earlier-pushed kind.
     found.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
     let mut out: Vec<PiiMatch> = Vec::with_capacity(found.len());
@@ -157,94 +256,10 @@ pub fn find_pii(text: &str) -> Vec<PiiMatch> {
     out
 }
 
-/// A number is PII on its own only when it is not glued to a larger token: no letter, digit,
-/// dash, underscore, slash or `@` right before or after it (UUIDs, order codes, paths, emails).
-fn isolated(text: &str, start: usize, end: usize) -> bool {
-    let glued = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '/' | '@' | '#');
-    let before = text[..start].chars().next_back();
-    let after = text[end..].chars().next();
-    // A sentence may end right after a number ("call 555-123-4567."), so '.' and ',' after are fine,
-    // but "1.234.567" style digits after a dot are not.
-    let after_ok = match after {
-        Some('.') | Some(',') => !text[end + 1..].starts_with(|c: char| c.is_ascii_digit()),
-        Some(c) => !glued(c),
-        None => true,
-    };
-    let before_ok = match before {
-        Some('.') | Some(',') => !text[..start - 1].ends_with(|c: char| c.is_ascii_digit()),
-        Some(c) => !glued(c),
-        None => true,
-    };
-    before_ok && after_ok
-}
-
-/// Luhn over 13–19 digits with a real card prefix (Visa, Mastercard, Amex, Discover, JCB,
-/// Diners, UnionPay, Maestro): random 16-digit order numbers pass Luhn one time in ten.
-pub fn card_valid(candidate: &str) -> bool {
-    let digits: Vec<u32> = candidate.chars().filter_map(|c| c.to_digit(10)).collect();
-    if !(13..=19).contains(&digits.len()) || digits.iter().all(|&d| d == digits[0]) {
-        return false;
-    }
-    let prefix = |n: usize| digits[..n].iter().fold(0u32, |acc, d| acc * 10 + d);
-    let known_prefix = matches!(digits[0], 4)
-        || (51..=55).contains(&prefix(2))
-        || (2221..=2720).contains(&prefix(4))
-        || matches!(
-            prefix(2),
-            34 | 37 | 36 | 38 | 30 | 35 | 62 | 65 | 50 | 56..=58 | 63 | 67
-        )
-        || prefix(4) == 6011;
-    if !known_prefix {
-        return false;
-    }
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| {
-            if i % 2 == 1 {
-                if d * 2 > 9 {
-                    d * 2 - 9
-                } else {
-                    d * 2
-                }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
-/// ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 = 1.
-pub fn iban_valid(candidate: &str) -> bool {
-    let s: String = candidate.chars().filter(|c| !c.is_whitespace()).collect();
-    if !(15..=34).contains(&s.len()) {
-        return false;
-    }
-    let rearranged = s[4..].chars().chain(s[..4].chars());
-    let mut rem: u32 = 0;
-    for c in rearranged {
-        let v = match c.to_digit(36) {
-            Some(v) => v,
-            None => return false,
-        };
-        rem = if v >= 10 {
-            (rem * 100 + v) % 97
-        } else {
-            (rem * 10 + v) % 97
-        };
-    }
-    rem == 1
-}
-
-/// SSA rules: no area 000, 666 or 900–999; no group 00; no serial 0000.
-fn ssn_valid(area: &str, group: &str, serial: &str) -> bool {
-    let area: u32 = area.parse().unwrap_or(0);
-    area != 0 && area != 666 && area < 900 && group != "00" && serial != "0000"
-}
+pub use checks::{aba_valid, card_valid, iban_valid};
 
 #[cfg(test)]
 mod corpus;
+mod spoken;
 #[cfg(test)]
 mod tests;

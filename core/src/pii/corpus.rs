@@ -71,7 +71,7 @@ pub const POSITIVES: &[(&str, &[PiiKind])] = &[
     ("email a@b.co and call +1 (212) 555-0100", &[Email, Phone]),
     (
         "I'm Dana, dana@example.com, card 4111111111111111",
-        &[Email, Card],
+        &[PersonName, Email, Card],
     ),
     ("ssn 123-45-6789 and dob 01/02/1980", &[Ssn, DateOfBirth]),
     (
@@ -92,10 +92,15 @@ pub const POSITIVES: &[(&str, &[PiiKind])] = &[
     ),
     (
         "Agent: thanks Dana. Customer: sure, it's dana.w@example.org",
-        &[Email],
+        &[PersonName, Email],
     ),
     ("the account holder's number is +1-202-555-0173", &[Phone]),
-    ("send it to 10 Downing St or email pm@gov.uk", &[Email]),
+    (
+        "send it to 10 Downing St or email pm@gov.uk",
+        &[Address, Email],
+    ),
+    ("postcode SW1A 1AA", &[Zip]),
+    ("zip 94103", &[Zip]),
 ];
 
 pub const NEGATIVES: &[&str] = &[
@@ -123,8 +128,6 @@ pub const NEGATIVES: &[&str] = &[
     "Your balance is 1,250.00 EUR",
     "transaction id TX-2024-000123",
     "flight BA0117 leaves at 18:45",
-    "postcode SW1A 1AA",
-    "zip 94103",
     "I ordered 3 items on 12 March",
     "can you refund 19.99 please",
     "my order was #A1234-5678",
