@@ -22,6 +22,7 @@ mod postcode;
 mod spelled;
 mod spoken;
 mod transcript;
+mod turns;
 mod words;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -257,9 +258,9 @@ fn without_overlaps(mut found: Vec<PiiMatch>) -> Vec<PiiMatch> {
 }
 
 pub use checks::{aba_valid, card_valid, iban_valid};
+pub use turns::find_pii_in_turns;
 
 #[cfg(test)]
 mod corpus;
-mod spoken;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,388 @@
+//! Numbers that are PII because of what the words around them call them: card security codes,
+//! expiry dates, PINs and passcodes, bank account, routing and sort-code numbers, passport and
+//! driver's licence numbers, and SSNs and phone numbers written without separators. Also the
+//! words that make a number something else (an order, case, ticket or tracking number), which
+//! keep the shape-only detectors off it.
+//!
+//! Each number takes the nearest label before it, when only a few words without digits lie
+//! between ("account number is 31926819", "the code on the back is 447"), or else a label right
+//! after it ("021343063 for the routing number", "1984 that's my pin"). The label says what to
+//! check: length, checksum, shape. The text is read after `spoken` rewrote spoken numbers.
+
+use super::checks::{aba_valid, iban_valid, ssn_valid};
+use super::PiiKind;
+use regex::Regex;
+use std::sync::LazyLock;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Label {
+    SsnLast4,
+    Pin,
+    Password,
+    Cvv,
+    Expiry,
+    Routing,
+    SortCode,
+    Iban,
+    Passport,
+    Licence,
+    Account,
+    Card,
+    Ssn,
+    Phone,
+    Dob,
+    /// An order, case, ticket, tracking, model... number: not PII, whatever its shape.
+    Other,
+    /// Words that look like a label but are not one ("on the account"): read over.
+    Skip,
+}
+
+/// Label phrases, most specific first: at one position the first that matches wins.
+const LABELS: &[(Label, &str)] = &[
+    (
+        Label::Skip,
+        r"(?:on|to|in|with|under|from|onto|for) (?:the|my|your|this|that|our) account",
+    ),
+    (
+        Label::Other,
+        r"(?:account|card|visa|mastercard|amex) ending(?: in)?|ending in|ends in",
+    ),
+    (
+        Label::SsnLast4,
+        r"last (?:4|four)(?: digits)? (?:of|on) (?:my |the |your |his |her )?(?:ssn|social(?: security)?(?: number)?)",
+    ),
+    (
+        Label::Other,
+        r"sim pin|pin (?:pad|reminder|attempts?|reset)|puk|error code|zip code|post ?code|agent (?:id|number)|check number|cheque number",
+    ),
+    (
+        Label::Pin,
+        r"(?:tele)?phone banking (?:passcode|pass code|pin|code|number)|personal identification number|security number|memorable number|pin(?: number| code)?",
+    ),
+    (
+        Label::Password,
+        r"(?:voice |verbal |online banking |telephone banking |phone banking |security |account )?(?:passcode|pass code|password|passphrase|pass phrase|memorable word|secret word)",
+    ),
+    (
+        Label::Cvv,
+        r"cvv2?|cvc2?|cv2|csc|c v [vc]|card (?:verification|security) (?:code|value|number)|security code|verification code|[34][- ]?digit (?:security )?(?:code|number)|(?:code|digits|numbers?) on the (?:back|front|signature strip)|signature strip|on the back(?: of (?:the|my) card)?",
+    ),
+    (
+        Label::Expiry,
+        r"exp(?:iry|iration)?(?: date)?|expires?|expiring|valid (?:thru|through|until|till|to)|good (?:thru|through)|runs out|mm ?/ ?yy(?:yy)?",
+    ),
+    (
+        Label::Routing,
+        r"(?:aba |ach |wire |transit )?routing(?: (?:and )?transit)?(?: (?:number|no|num))?|aba(?: number)?|rtn|transit number|(?:my|the|your|a) (?:checks?|cheques?)",
+    ),
+    (Label::SortCode, r"sort(?:ing)?(?: code)?"),
+    (Label::Iban, r"iban"),
+    (Label::Passport, r"passport(?: (?:number|no|num))?"),
+    (
+        Label::Licence,
+        r"(?:driver'?s?'?|driving) licen[cs]e(?: (?:number|no|num))?|licen[cs]e(?: (?:number|no|num))?|dl|d l(?: number)?",
+    ),
+    (
+        Label::Account,
+        r"(?:bank |checking |savings |current |business |personal |joint |deposit )?(?:account|acct|a/c)(?: (?:number|no|num))?|checking|savings",
+    ),
+    (
+        Label::Card,
+        r"(?:credit |debit )?card(?: number)?|long number",
+    ),
+    (
+        Label::Ssn,
+        r"ssn|social security(?: (?:number|no|num))?|social(?: insurance)?(?: number)?|tax id|itin",
+    ),
+    (
+        Label::Dob,
+        r"date of birth|d\.? ?o\.? ?b|birth ?date|birthday|born",
+    ),
+    (
+        Label::Other,
+        r"(?:order|tracking|ticket|case|invoice|reference|ref|confirmation|claim|lot|part|serial|model|sku|product|item|transaction|booking|purchase order|po|policy|meter|membership|loyalty|reward|voucher|promo|coupon|flight|room|seat|gate|version|build|firmware|batch|registration|parcel|shipment|badge|extension|ext|page|section|chapter|channel|error|code|id)(?: (?:number|no|num|id|code|reference))?|(?:customer|user|student|patient|employee|member) (?:number|no|num|id)",
+    ),
+    (
+        Label::Phone,
+        r"(?:home |work |office |cell |mobile |contact |callback |best )?(?:phone|number|line)|cell|mobile|landline|telephone|call me(?: back)?(?: on| at)?|text me|reach me|ring me|whatsapp(?: me)?|area code|tel",
+    ),
+];
+
+static LABEL_RE: LazyLock<Regex> = LazyLock::new(|| {
+    let alts: Vec<String> = LABELS.iter().map(|(_, p)| format!("({p})")).collect();
+    super::re(&format!(r"(?i)\b(?:{})\b", alts.join("|")))
+});
+
+/// A number-like token: digits, possibly with letters, joined by single spaces, dots, dashes
+/// or slashes to more of the same ("4000 0000 0000 0077", "W426-781-52-103-0", "09/27").
+static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
+    super::re(r"\b[A-Za-z0-9]*\d[A-Za-z0-9]*(?:[ ./-][A-Za-z0-9]*\d[A-Za-z0-9]*)*")
+});
+
+#[derive(Clone, Copy, Debug)]
+pub struct Found {
+    pub label: Label,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Every label phrase in `t`, in order.
+pub fn labels(t: &str) -> Vec<Found> {
+    LABEL_RE
+        .captures_iter(t)
+        .filter_map(|c| {
+            let i = (1..c.len()).find(|&i| c.get(i).is_some())?;
+            let m = c.get(0)?;
+            Some(Found {
+                label: LABELS[i - 1].0,
+                start: m.start(),
+                end: m.end(),
+            })
+        })
+        .collect()
+}
+
+/// Between a label and its number: a few words, no digits, no end of a question.
+fn gap_ok(gap: &str, max_words: usize) -> bool {
+    gap.len() <= 48
+        && !gap.contains(|c: char| c.is_ascii_digit() || matches!(c, '?' | '!' | ';'))
+        && !gap.contains(". ")
+        && gap.split_whitespace().count() <= max_words
+}
+
+/// The label that names the number at `start..end`, if any.
+pub fn label_of(t: &str, labels: &[Found], start: usize, end: usize) -> Option<Found> {
+    let before = labels
+        .iter()
+        .rev()
+        .filter(|l| l.label != Label::Skip)
+        .find(|l| l.end <= start);
+    if let Some(l) = before {
+        if gap_ok(&t[l.end..start], 6) {
+            return Some(*l);
+        }
+    }
+    // After the number, only a PII label counts: "4471 ... customer" says nothing.
+    let after = labels
+        .iter()
+        .find(|l| l.start >= end && !matches!(l.label, Label::Skip | Label::Other))?;
+    gap_ok(&t[end..after.start], 3).then_some(*after)
+}
+
+/// True when the words before `start` say the number there is something that is not PII
+/// (order, tracking, model, version number...).
+pub fn named_other(t: &str, labels: &[Found], start: usize, end: usize) -> bool {
+    label_of(t, labels, start, end).is_some_and(|l| l.label == Label::Other)
+}
+
+/// Context-labelled numbers in `t`, as (kind, start, end) in `t`.
+pub fn find(t: &str, labels: &[Found], out: &mut Vec<(PiiKind, usize, usize)>) {
+    let mut sort_code_at = None;
+    let mut unlabelled_eight = Vec::new();
+    for m in CANDIDATE.find_iter(t) {
+        let (mut start, end) = (m.start(), m.end());
+        // A number glued to a word by a dash or dot ("DL-4500X", "v2.1") belongs to it.
+        if t[..start].ends_with(['-', '.', '/', '$', '£', '€', '#']) && !t[..start].ends_with(" #")
+        {
+            continue;
+        }
+        if let Some(l) = labels.iter().find(|l| l.start < end && l.end > start) {
+            // "CVV2 255": the part after the label is the number.
+            if l.end >= end {
+                continue;
+            }
+            start = end - t[l.end..end].trim_start().len();
+            if start >= end || !t[start..end].starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                continue;
+            }
+        }
+        let label = label_of(t, labels, start, end);
+        let value = &t[start..end];
+        let kind = label.and_then(|l| judge(t, l, start, end));
+        match kind {
+            Some((k, s, e)) => {
+                if k == PiiKind::SortCode {
+                    sort_code_at = Some(s);
+                }
+                out.push((k, s, e));
+            }
+            None if plain(value)
+                && digits(value) == 8
+                && label.is_none_or(|l| l.label == Label::SortCode) =>
+            {
+                unlabelled_eight.push((start, end));
+            }
+            None => {}
+        }
+    }
+    // A UK account number is eight digits given with its sort code, often with no label.
+    if sort_code_at.is_some() {
+        for (s, e) in unlabelled_eight {
+            out.push((PiiKind::BankAccount, s, e));
+        }
+    }
+}
+
+/// The one number of a bare answer, read as the thing `label` named in the question before it.
+pub fn judge_answer(t: &str, label: Label) -> Option<(PiiKind, usize, usize)> {
+    let mut found = CANDIDATE.find_iter(t);
+    let m = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    let asked = Found {
+        label,
+        start: 0,
+        end: 0,
+    };
+    judge(t, asked, m.start(), m.end())
+}
+
+fn digits(v: &str) -> usize {
+    v.bytes().filter(u8::is_ascii_digit).count()
+}
+
+fn plain(v: &str) -> bool {
+    v.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Digits with at most spaces or dashes between them.
+fn numeric(v: &str) -> bool {
+    v.bytes()
+        .all(|b| b.is_ascii_digit() || b == b' ' || b == b'-')
+}
+
+/// Single letters spelled before a number ("c 47829165", "p a 1552730"), up to three.
+fn spelled_start(t: &str, start: usize) -> usize {
+    let b = t.as_bytes();
+    let mut s = start;
+    for _ in 0..3 {
+        let single = s >= 2
+            && b[s - 1] == b' '
+            && b[s - 2].is_ascii_alphabetic()
+            && (s == 2 || !b[s - 3].is_ascii_alphanumeric());
+        if !single {
+            break;
+        }
+        s -= 2;
+    }
+    s
+}
+
+/// What the number at `start..end` is, given its label, checked by length, shape and checksum.
+fn judge(t: &str, l: Found, start: usize, end: usize) -> Option<(PiiKind, usize, usize)> {
+    let v = &t[start..end];
+    let n = digits(v);
+    let kind = match l.label {
+        Label::Cvv if plain(v) && (3..=4).contains(&n) => PiiKind::Cvv,
+        Label::Expiry if expiry(v) => {
+            if super::dates::not_a_card(t, l.start) {
+                return None;
+            }
+            PiiKind::CardExpiry
+        }
+        Label::Pin if numeric(v) && (4..=8).contains(&n) => PiiKind::Pin,
+        Label::Password => return password(t, l, start, end),
+        Label::SsnLast4 if plain(v) && n == 4 => PiiKind::Ssn,
+        Label::Ssn if ssn(v) => PiiKind::Ssn,
+        Label::Routing if plain(v) && aba_valid(v) => PiiKind::RoutingNumber,
+        Label::SortCode if sort_code(v) => PiiKind::SortCode,
+        Label::SortCode | Label::Account if numeric(v) && n == 8 => PiiKind::BankAccount,
+        Label::Account if numeric(v) && (6..=17).contains(&n) => PiiKind::BankAccount,
+        Label::Passport => {
+            let s = spelled_start(t, start);
+            let id: String = t[s..end].chars().filter(|c| *c != ' ').collect();
+            let ok = id.chars().all(|c| c.is_ascii_alphanumeric())
+                && (6..=12).contains(&id.len())
+                && digits(&id) >= 5;
+            return ok.then_some((PiiKind::Passport, s, end));
+        }
+        Label::Licence => {
+            let s = spelled_start(t, start);
+            let id = &t[s..end];
+            let ok = id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b' ' || b == b'-')
+                && (5..=24).contains(&id.len())
+                && digits(id) >= 4;
+            return ok.then_some((PiiKind::DriversLicence, s, end));
+        }
+        Label::Iban => {
+            let s = spelled_start(t, start);
+            let id: String = t[s..end].chars().filter(|c| *c != ' ').collect();
+            return iban_valid(&id.to_ascii_uppercase()).then_some((PiiKind::Iban, s, end));
+        }
+        Label::Phone if phone(v) => PiiKind::Phone,
+        _ => return None,
+    };
+    Some((kind, start, end))
+}
+
+/// MM/YY, MM/YYYY, MM-YY, or MMYY as speech gives it ("oh nine twenty eight").
+fn expiry(v: &str) -> bool {
+    let (m, y) = match v.split_once(['/', '-']) {
+        Some((m, y)) => (m, y),
+        None if v.len() == 4 || v.len() == 6 => v.split_at(2),
+        None => return false,
+    };
+    let month_ok = plain(m)
+        && (1..=2).contains(&m.len())
+        && m.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
+    let year_ok = plain(y) && (y.len() == 2 || (y.len() == 4 && y.starts_with("20")));
+    month_ok && year_ok
+}
+
+fn ssn(v: &str) -> bool {
+    let d: String = v.chars().filter(char::is_ascii_digit).collect();
+    numeric(v) && d.len() == 9 && ssn_valid(&d[..3], &d[3..5], &d[5..])
+}
+
+/// 12-34-56, 12 34 56 or 123456.
+fn sort_code(v: &str) -> bool {
+    let b = v.as_bytes();
+    (plain(v) && b.len() == 6)
+        || (b.len() == 8
+            && b[2] == b[5]
+            && matches!(b[2], b'-' | b' ')
+            && [0, 1, 3, 4, 6, 7].iter().all(|&i| b[i].is_ascii_digit()))
+}
+
+/// A phone number the shape patterns miss: ten or eleven digits run together (as speech gives
+/// them), or seven with a dash ("555-0101").
+fn phone(v: &str) -> bool {
+    let n = digits(v);
+    let first = v.as_bytes().first().copied().unwrap_or(b'0');
+    (numeric(v) && (n == 10 && first != b'1' || n == 11 && matches!(first, b'0' | b'1')))
+        || (n == 7 && v.len() == 8 && v.as_bytes()[3] == b'-')
+}
+
+/// A spoken or written password or passcode: digits (a passcode), a token of letters and
+/// digits ("bluebird77"), or a word and a number ("sunflower nineteen").
+fn password(t: &str, l: Found, start: usize, end: usize) -> Option<(PiiKind, usize, usize)> {
+    let v = &t[start..end];
+    if numeric(v) && (4..=12).contains(&digits(v)) {
+        return Some((PiiKind::Pin, start, end));
+    }
+    let token = v.bytes().all(|b| b.is_ascii_alphanumeric()) && (4..=32).contains(&v.len());
+    let gap = &t[l.end..start];
+    let linking = [
+        "is", "was", "be", "are", "it's", "to", "as", "my", "the", "now", "up", "set",
+    ];
+    let word = gap.split_whitespace().last().filter(|w| {
+        w.bytes().all(|b| b.is_ascii_alphabetic())
+            && !linking.contains(&w.to_ascii_lowercase().as_str())
+    });
+    match word {
+        Some(w) if gap.ends_with(&format!("{w} ")) => {
+            Some((PiiKind::Pin, start - w.len() - 1, end))
+        }
+        _ if token && v.bytes().any(|b| b.is_ascii_alphabetic()) => {
+            Some((PiiKind::Pin, start, end))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+#[path = "context_tests.rs"]
+mod tests;

@@ -1,0 +1,213 @@
+//! Numbers named by their context: a table of written and speech-to-text cases, positives with
+//! the exact text redacted and hard negatives with nothing found.
+
+use crate::pii::{find_pii, PiiKind};
+
+/// (text, kind, the exact span it must cover); kind `None` means nothing may be found.
+const CASES: &[(&str, Option<PiiKind>, &str)] = {
+    use PiiKind::*;
+    &[
+        // card security codes
+        ("CVV is 902", Some(Cvv), "902"),
+        (
+            "the security code on the back is four four seven",
+            Some(Cvv),
+            "four four seven",
+        ),
+        ("um the c v v is oh eight two", Some(Cvv), "oh eight two"),
+        ("it's six one four on the back", Some(Cvv), "six one four"),
+        ("The 4-digit code on the front is 0417.", Some(Cvv), "0417"),
+        ("CVC2: 113", Some(Cvv), "113"),
+        ("What's a CVV?", None, ""),
+        ("the three digits on the back are rubbed off", None, ""),
+        (
+            "Serial number 4471-2280-9931 is on the back of the unit.",
+            None,
+            "",
+        ),
+        ("the error code is four oh four", None, ""),
+        // expiry
+        ("exp 11/26", Some(CardExpiry), "11/26"),
+        (
+            "expiry date zero four slash twenty six",
+            Some(CardExpiry),
+            "zero four slash twenty six",
+        ),
+        (
+            "valid thru twelve twenty seven",
+            Some(CardExpiry),
+            "twelve twenty seven",
+        ),
+        (
+            "It expires in August 2028.",
+            Some(CardExpiry),
+            "August 2028",
+        ),
+        (
+            "the card expires march twenty twenty eight",
+            Some(CardExpiry),
+            "march twenty twenty eight",
+        ),
+        ("The promotion expires on 12/31.", None, ""),
+        ("My contract ends in March 2026.", None, ""),
+        ("when does my card expire", None, ""),
+        // PINs and passcodes
+        ("My PIN is 4821.", Some(Pin), "4821"),
+        (
+            "it's one nine eight four that's my pin",
+            Some(Pin),
+            "one nine eight four",
+        ),
+        (
+            "my telephone banking passcode is five five eight two oh one",
+            Some(Pin),
+            "five five eight two oh one",
+        ),
+        ("Voice password: bluebird77", Some(Pin), "bluebird77"),
+        (
+            "the verbal password is sunflower nineteen",
+            Some(Pin),
+            "sunflower nineteen",
+        ),
+        ("My PIN isn't working.", None, ""),
+        ("I got locked out after three wrong PIN attempts.", None, ""),
+        ("Does the SIM PIN or the PUK unlock the phone?", None, ""),
+        ("pin reset requested at 08:03:36", None, ""),
+        // bank accounts, routing numbers, sort codes
+        (
+            "Account number 0012457896.",
+            Some(BankAccount),
+            "0012457896",
+        ),
+        (
+            "it's account seven seven three double oh four one two",
+            Some(BankAccount),
+            "seven seven three double oh four one two",
+        ),
+        ("Acct #: 2093384756", Some(BankAccount), "2093384756"),
+        (
+            "Transfer from 41558823 please, sort code 20-32-06",
+            Some(BankAccount),
+            "41558823",
+        ),
+        ("account ending in 4242", None, ""),
+        ("Transaction ID 7736251049 was declined.", None, ""),
+        ("I've applied a $25 credit to your account.", None, ""),
+        (
+            "Routing number is 239759216.",
+            Some(RoutingNumber),
+            "239759216",
+        ),
+        (
+            "It's 021343063 for the routing number.",
+            Some(RoutingNumber),
+            "021343063",
+        ),
+        (
+            "routing is seven oh eight five two two seven seven oh",
+            Some(RoutingNumber),
+            "seven oh eight five two two seven seven oh",
+        ),
+        ("routing 239759217", None, ""),
+        ("Your claim number is 123456780.", None, ""),
+        ("Sort code: 77-91-02", Some(SortCode), "77-91-02"),
+        (
+            "sort code is eighty three twelve twenty seven",
+            Some(SortCode),
+            "eighty three twelve twenty seven",
+        ),
+        ("Payment date 15-06-24 on the statement.", None, ""),
+        // passports and driver's licences
+        ("Passport no: X31905472", Some(Passport), "X31905472"),
+        (
+            "passport number is c four seven eight two nine one six five",
+            Some(Passport),
+            "c four seven eight two nine one six five",
+        ),
+        ("Passport Plus is the travel insurance I bought.", None, ""),
+        (
+            "DL# W426-781-52-103-0",
+            Some(DriversLicence),
+            "W426-781-52-103-0",
+        ),
+        (
+            "NY license: 493 028 716",
+            Some(DriversLicence),
+            "493 028 716",
+        ),
+        (
+            "UK driving licence number KOWAL710273JA9PX",
+            Some(DriversLicence),
+            "KOWAL710273JA9PX",
+        ),
+        ("Model number DL-4500X keeps beeping.", None, ""),
+        ("I bought a 3-user license for the software.", None, ""),
+        // SSNs and phones said as words or written without separators
+        (
+            "social is five two three four four one nine oh seven",
+            Some(Ssn),
+            "five two three four four one nine oh seven",
+        ),
+        ("Last four of my SSN are 6604.", Some(Ssn), "6604"),
+        ("Lot number 550-12-4408 is on the box.", None, ""),
+        (
+            "my number is two one two five five five oh one eight nine",
+            Some(Phone),
+            "two one two five five five oh one eight nine",
+        ),
+        ("My home phone is 555-0101.", Some(Phone), "555-0101"),
+        ("Product SKU 800-233-9075 shows as discontinued.", None, ""),
+        (
+            "order number one one two four four five five six six seven",
+            None,
+            "",
+        ),
+        // cards said as words
+        (
+            "forty two forty two forty two forty two forty two forty two forty two forty two",
+            Some(Card),
+            "forty two forty two forty two forty two forty two forty two forty two forty two",
+        ),
+        (
+            "4111 one one one one one one one one one one one one",
+            Some(Card),
+            "4111 one one one one one one one one one one one one",
+        ),
+        ("it's the visa ending in one one one one", None, ""),
+        // dates of birth
+        (
+            "date of birth ten ten sixty two",
+            Some(DateOfBirth),
+            "ten ten sixty two",
+        ),
+        (
+            "my birthday's the fourth of july ninety nine",
+            Some(DateOfBirth),
+            "fourth of july ninety nine",
+        ),
+        ("i've been a customer since nineteen ninety eight", None, ""),
+        ("delivery was scheduled for the third of june", None, ""),
+    ]
+};
+
+#[test]
+fn context_table() {
+    let mut failures = Vec::new();
+    for (text, kind, span) in CASES {
+        let got = find_pii(text);
+        let ok = match kind {
+            None => got.is_empty(),
+            Some(k) => got
+                .iter()
+                .any(|m| m.kind == *k && &text[m.start..m.end] == *span),
+        };
+        if !ok {
+            let got: Vec<_> = got
+                .iter()
+                .map(|m| (m.kind, &text[m.start..m.end]))
+                .collect();
+            failures.push(format!("{text:?}: want {kind:?} {span:?}, got {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -1,0 +1,77 @@
+//! Dates that are PII: a date of birth after words that say so ("date of birth", "DOB", "born
+//! on", "my birthday's the fourth of july ninety nine"), and a card's expiry given as a month
+//! name ("expires in August 2028"). Other dates (deliveries, statements, promotions) are not.
+//! Numeric expiry dates ("exp 11/26", "valid thru twelve twenty seven") are read in context.rs.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+const MONTH: &str = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?";
+
+static DOB: LazyLock<Regex> = LazyLock::new(|| {
+    let date = format!(
+        r"(\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})|\d{{4}}-\d{{2}}-\d{{2}}|{MONTH} (?:the )?\d{{1,2}}(?:st|nd|rd|th)?,? (?:\d{{4}}|\d{{2}})|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{MONTH},? (?:\d{{4}}|\d{{2}})|\d{{6}}|\d{{8}})\b"
+    );
+    super::re(&format!(
+        r"(?i)\b(?:d\.? ?o\.? ?b\.?|date of birth|birth ?date|born|birthday(?:'s)?)\b[^\d\n]{{0,32}}?\b{date}"
+    ))
+});
+
+static EXPIRY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    super::re(&format!(
+        r"(?i)\b(?:exp(?:iry|iration|ires?)?(?: date)?|valid (?:thru|through|until|till|to)|good (?:thru|through)|runs out)\b[^\d\n]{{0,16}}?\b({MONTH},? (?:of )?(?:\d{{4}}|\d{{2}}))\b"
+    ))
+});
+
+/// What an expiry phrase is about when it is not a card: "the promotion expires on 12/31".
+static NOT_A_CARD: LazyLock<Regex> = LazyLock::new(|| {
+    super::re(
+        r"(?i)\b(?:promotion|promo|offer|deal|contract|plan|subscription|trial|voucher|coupon|points?|policy|membership|warranty|quote|link|session|discount|sale|passport|licen[cs]e|insurance|lease|booking|reservation|ticket|price|rate)s?\b",
+    )
+});
+
+/// True when the few words before an expiry phrase at `at` say what expires is not a card.
+pub fn not_a_card(t: &str, at: usize) -> bool {
+    let mut from = at.saturating_sub(40);
+    while !t.is_char_boundary(from) {
+        from += 1;
+    }
+    NOT_A_CARD.is_match(&t[from..at])
+}
+
+/// Dates of birth and month-name card expiries in `t`, as (kind, start, end).
+pub fn find(t: &str, out: &mut Vec<(super::PiiKind, usize, usize)>) {
+    for c in DOB.captures_iter(t) {
+        if let Some(d) = c.get(1) {
+            let s = d.as_str();
+            if !s.bytes().all(|b| b.is_ascii_digit()) || compact_date(s) {
+                out.push((super::PiiKind::DateOfBirth, d.start(), d.end()));
+            }
+        }
+    }
+    for c in EXPIRY_MONTH.captures_iter(t) {
+        if let (Some(whole), Some(d)) = (c.get(0), c.get(1)) {
+            if !not_a_card(t, whole.start()) {
+                out.push((super::PiiKind::CardExpiry, d.start(), d.end()));
+            }
+        }
+    }
+}
+
+/// A date spoken as bare digits ("ten ten sixty two" -> 101062): day and month in either
+/// order, then a two- or four-digit year; or year first.
+fn compact_date(s: &str) -> bool {
+    let n = |a: usize, b: usize| s[a..b].parse::<u32>().unwrap_or(0);
+    let day_month = |a: u32, b: u32| {
+        ((1..=12).contains(&a) && (1..=31).contains(&b))
+            || ((1..=31).contains(&a) && (1..=12).contains(&b))
+    };
+    match s.len() {
+        6 => day_month(n(0, 2), n(2, 4)),
+        8 => {
+            (day_month(n(0, 2), n(2, 4)) && (1900..=2099).contains(&n(4, 8)))
+                || ((1900..=2099).contains(&n(0, 4)) && day_month(n(4, 6), n(6, 8)))
+        }
+        _ => false,
+    }
+}

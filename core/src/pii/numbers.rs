@@ -1,0 +1,110 @@
+//! Every detector of numbers, in one pass over a text whose spoken numbers were rewritten as
+//! digits (spoken.rs): IBANs, cards, SSNs and phones by their shape and checksum; the numbers
+//! named by the words around them (context.rs); dates (dates.rs); IP addresses (ip.rs).
+//!
+//! A number that its words call something else ("order", "lot number", "SKU") is not reported
+//! by shape alone, and a shape-only match (a phone or SSN pattern) gives way to a number whose
+//! words say what it is ("NY license: 493 028 716").
+
+use super::checks::{card_valid, iban_valid, isolated, ssn_valid};
+use super::context::{self, named_other};
+use super::spoken::Spoken;
+use super::{dates, ip, PiiKind, PiiMatch};
+use regex::Regex;
+use std::sync::LazyLock;
+
+static IBAN: LazyLock<Regex> =
+    LazyLock::new(|| super::re(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"));
+/// An IBAN spelled out: "g b 92 n w b k 53902503740609" once the digits are rewritten.
+static SPELLED_IBAN: LazyLock<Regex> =
+    LazyLock::new(|| super::re(r"\b[a-z] [a-z] \d\d(?: (?:[a-z]|\d+)\b)+"));
+static CARD: LazyLock<Regex> = LazyLock::new(|| super::re(r"\b\d(?:[ -]?\d){12,18}\b"));
+static SSN: LazyLock<Regex> = LazyLock::new(|| super::re(r"\b(\d{3})[- ](\d{2})[- ](\d{4})\b"));
+static PHONE_INTL: LazyLock<Regex> =
+    LazyLock::new(|| super::re(r"\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}"));
+static PHONE_NATIONAL: LazyLock<Regex> = LazyLock::new(|| {
+    super::re(r"(?:\b1[ .-]?)?(?:\(\d{2,5}\)[ .-]?|\b\d{2,5}[ .-])\d{3,4}[ .-]?\d{3,4}\b")
+});
+
+/// The shortest PII number (a card security code) has three digits, and most turns have
+/// fewer; a password ("bluebird77") may have one or two.
+fn enough_digits(t: &str) -> bool {
+    let n = if t.is_ascii() {
+        t.bytes().filter(u8::is_ascii_digit).take(3).count()
+    } else {
+        t.chars().filter(|c| c.is_numeric()).take(3).count()
+    };
+    n >= 3
+        || n > 0
+            && t.as_bytes()
+                .windows(4)
+                .any(|w| w.eq_ignore_ascii_case(b"pass"))
+}
+
+/// Numbers that are PII in `text`, pushed to `found` with offsets into `text`.
+pub fn find(text: &str, found: &mut Vec<PiiMatch>) {
+    let spoken = Spoken::of(text);
+    let t: &str = &spoken.text;
+    if !enough_digits(t) {
+        return;
+    }
+    let labels = context::labels(t);
+    let other = |s: usize, e: usize| named_other(t, &labels, s, e);
+    let mut strong: Vec<(PiiKind, usize, usize)> = Vec::new();
+    let mut weak: Vec<(PiiKind, usize, usize)> = Vec::new();
+    for m in IBAN.find_iter(t) {
+        if iban_valid(m.as_str()) {
+            strong.push((PiiKind::Iban, m.start(), m.end()));
+        }
+    }
+    if spoken.rewritten() {
+        for m in SPELLED_IBAN.find_iter(t) {
+            let id: String = m.as_str().chars().filter(|c| *c != ' ').collect();
+            if iban_valid(&id.to_ascii_uppercase()) {
+                strong.push((PiiKind::Iban, m.start(), m.end()));
+            }
+        }
+    }
+    for m in CARD.find_iter(t) {
+        let (s, e) = (m.start(), m.end());
+        if isolated(t, s, e) && card_valid(m.as_str()) && !other(s, e) {
+            strong.push((PiiKind::Card, s, e));
+        }
+    }
+    for c in SSN.captures_iter(t) {
+        let m = c.get(0).map_or(0..0, |m| m.range());
+        let same_sep = t[m.clone()].as_bytes().get(3) == t[m.clone()].as_bytes().get(6);
+        if same_sep
+            && isolated(t, m.start, m.end)
+            && ssn_valid(&c[1], &c[2], &c[3])
+            && !other(m.start, m.end)
+        {
+            weak.push((PiiKind::Ssn, m.start, m.end));
+        }
+    }
+    for m in PHONE_INTL.find_iter(t).chain(PHONE_NATIONAL.find_iter(t)) {
+        let digits = m.as_str().bytes().filter(u8::is_ascii_digit).count();
+        let ok_len = if m.as_str().starts_with('+') {
+            (8..=15).contains(&digits)
+        } else {
+            (9..=11).contains(&digits)
+        };
+        if ok_len && isolated(t, m.start(), m.end()) && !other(m.start(), m.end()) {
+            weak.push((PiiKind::Phone, m.start(), m.end()));
+        }
+    }
+    context::find(t, &labels, &mut strong);
+    dates::find(t, &mut strong);
+    let mut ips = Vec::new();
+    ip::find(t, &mut ips);
+    for (s, e) in ips {
+        if !other(s, e) {
+            strong.push((PiiKind::IpAddress, s, e));
+        }
+    }
+    weak.retain(|w| !strong.iter().any(|s| s.1 < w.2 && w.1 < s.2));
+    for (kind, s, e) in strong.into_iter().chain(weak) {
+        let (start, end) = spoken.original(s, e);
+        found.push(PiiMatch { kind, start, end });
+    }
+}

@@ -1,0 +1,81 @@
+//! Turns read together: card numbers over several turns and bare answers to questions.
+
+use super::find_pii_in_turns;
+use crate::pii::PiiKind;
+
+/// The turns, and per turn the (kind, text) it must have found, in order.
+type Case<'a> = (&'a [&'a str], &'a [&'a [(PiiKind, &'a str)]]);
+
+#[test]
+fn turns_table() {
+    use PiiKind::*;
+    let cases: &[Case] = &[
+        (
+            &[
+                "yeah it's four nine one seven six one double oh",
+                "okay",
+                "double oh double oh",
+                "yep go on",
+                "double oh double oh",
+            ],
+            &[
+                &[(Card, "four nine one seven six one double oh")],
+                &[],
+                &[(Card, "double oh double oh")],
+                &[],
+                &[(Card, "double oh double oh")],
+            ],
+        ),
+        (
+            &["card is 4988 4388", "4388 4305"],
+            &[&[(Card, "4988 4388")], &[(Card, "4388 4305")]],
+        ),
+        (
+            &[
+                "ok the number is 3787",
+                "Got it, and the rest?",
+                "344936",
+                "71000",
+            ],
+            &[
+                &[(Card, "3787")],
+                &[],
+                &[(Card, "344936")],
+                &[(Card, "71000")],
+            ],
+        ),
+        (
+            &["And the three digits on the back of the card?", "581"],
+            &[&[], &[(Cvv, "581")]],
+        ),
+        (
+            &[
+                "okay and can you confirm your four digit pin",
+                "double seven nine two",
+            ],
+            &[&[], &[(Pin, "double seven nine two")]],
+        ),
+        // Not a card: fails Luhn; numbers of other things; a question answered with a count.
+        (&["card is 4988 4388", "4388 4306"], &[&[], &[]]),
+        (
+            &["I need 3 adult tickets", "and 2 child tickets", "for 14:40"],
+            &[&[], &[], &[]],
+        ),
+        (&["how many items did you order", "12"], &[&[], &[]]),
+        (&["what's your order number", "4471 2280"], &[&[], &[]]),
+    ];
+    let mut failures = Vec::new();
+    for (turns, want) in cases {
+        let got = find_pii_in_turns(turns);
+        let got: Vec<Vec<(PiiKind, &str)>> = got
+            .iter()
+            .zip(turns.iter())
+            .map(|(ms, t)| ms.iter().map(|m| (m.kind, &t[m.start..m.end])).collect())
+            .collect();
+        let want: Vec<Vec<(PiiKind, &str)>> = want.iter().map(|w| w.to_vec()).collect();
+        if got != want {
+            failures.push(format!("{turns:?}:\n  want {want:?}\n  got  {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
