@@ -6,8 +6,9 @@
 //! empty, with progress and `--defer-index`), `check`; `startup` (what both long-running
 //! commands start with), `logging` (CXONE_LOG).
 //! Settings: `cli` (subcommands), `config/` (the settings, by concern).
-//! Embedding: `worker` (claim → embed → write back), `queue` (the SQL of claiming), `batch`
-//! (batch sizing), `retry` (backoff), `provider/` (local model, OpenAI-compatible), `state`
+//! Embedding: `worker` (claim → embed → write back), `queue` (the extension's queue protocol,
+//! sql/queue.sql), `request` (one provider request with its retries), `batch` (batch sizing),
+//! `retry` (backoff), `provider/` (local model, OpenAI-compatible), `state`
 //! (what the worker, the webhooks and the routes share), `progress` (the backfill's bar).
 //! Database: `db` and `pg_tls` (the connection, TLS as DATABASE_URL asks).
 //! HTTP: `serve` (listeners and their bounds), `http` (the routes put together), `embeddings`
@@ -39,6 +40,7 @@ mod pg_tls;
 mod progress;
 mod provider;
 mod queue;
+mod request;
 mod retry;
 #[cfg(test)]
 mod route_test;

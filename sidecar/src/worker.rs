@@ -4,8 +4,9 @@
 use crate::batch::{plan, ClaimSizer, Item};
 use crate::config::Config;
 use crate::db;
-use crate::provider::{EmbedError, Provider};
+use crate::provider::Provider;
 use crate::queue::{self, Failure, Group};
+use crate::request::{embed_with_retries, sleep_or_stop, Answer};
 use crate::retry;
 use crate::state::State;
 use futures_util::stream::{self, StreamExt};
@@ -13,7 +14,7 @@ use pgvector::Vector;
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::Client;
 use uuid::Uuid;
@@ -326,86 +327,29 @@ impl<P: Provider> Worker<P> {
             .collect();
         metrics::histogram!("cxone_batch_size").record(batch.len() as f64);
         let inputs: Vec<String> = batch.iter().map(|i| i.text.clone()).collect();
-        let tries = self.cfg.provider.request_retries.max(1);
-        let mut last = String::new();
-        let mut wait = Duration::ZERO;
-        for attempt in 1..=tries {
-            let started = Instant::now();
-            let result = self.provider.embed(inputs.clone()).await;
-            metrics::histogram!("cxone_provider_latency_seconds")
-                .record(started.elapsed().as_secs_f64());
-            match result.and_then(|v| self.check_dimensions(v, inputs.len())) {
-                Ok(vectors) => {
-                    let mut all = Vec::with_capacity(ids.len());
-                    for (item, v) in batch.iter().zip(vectors) {
-                        let n = groups[item.key].ids.len();
-                        all.extend(std::iter::repeat_n(Vector::from(v), n));
-                    }
-                    return Ok(Some(self.start_write(db, ids, all, model, false, permit)));
+        let tries = self.cfg.provider.request_retries;
+        let failure = match embed_with_retries(&*self.provider, inputs, tries, &self.shutdown).await
+        {
+            Answer::Vectors(vectors) => {
+                let mut all = Vec::with_capacity(ids.len());
+                for (item, v) in batch.iter().zip(vectors) {
+                    let n = groups[item.key].ids.len();
+                    all.extend(std::iter::repeat_n(Vector::from(v), n));
                 }
-                Err(EmbedError::Permanent(why)) => {
-                    tracing::warn!(rows = ids.len(), reason = %why, "rows failed");
-                    let failure = Failure::Permanent(why);
-                    let n = queue::fail(db, &ids, &failure, self.cfg.queue.max_attempts).await?;
-                    self.count_failed(n);
-                    return Ok(None);
-                }
-                Err(EmbedError::Retryable {
-                    message,
-                    retry_after,
-                    rate_limited,
-                }) => {
-                    metrics::counter!("cxone_retries_total").increment(1);
-                    if rate_limited {
-                        metrics::counter!("cxone_provider_429_total").increment(1);
-                    }
-                    wait = retry::delay(attempt, retry_after);
-                    tracing::info!(attempt, wait_ms = wait.as_millis() as u64, error = %message, "provider request will be retried");
-                    last = message;
-                    if attempt == tries {
-                        break;
-                    }
-                    if !self.sleep_or_stop(wait).await {
-                        queue::release(db, &ids).await?;
-                        return Ok(None);
-                    }
-                }
+                return Ok(Some(self.start_write(db, ids, all, model, false, permit)));
             }
-        }
-        let failure = Failure::Retry {
-            reason: last,
-            after: wait.as_secs_f64(),
+            Answer::Stopped => {
+                queue::release(db, &ids).await?;
+                return Ok(None);
+            }
+            Answer::Failed(failure) => failure,
         };
+        if let Failure::Permanent(why) = &failure {
+            tracing::warn!(rows = ids.len(), reason = %why, "rows failed");
+        }
         let n = queue::fail(db, &ids, &failure, self.cfg.queue.max_attempts).await?;
         self.count_failed(n);
         Ok(None)
-    }
-
-    fn check_dimensions(
-        &self,
-        vectors: Vec<Vec<f32>>,
-        n: usize,
-    ) -> Result<Vec<Vec<f32>>, EmbedError> {
-        if vectors.len() != n {
-            return Err(EmbedError::Retryable {
-                message: format!("provider returned {} vectors for {n} inputs", vectors.len()),
-                retry_after: None,
-                rate_limited: false,
-            });
-        }
-        if let (Some(want), Some(v)) = (
-            self.provider.dimensions(),
-            vectors
-                .iter()
-                .find(|v| Some(v.len()) != self.provider.dimensions()),
-        ) {
-            return Err(EmbedError::Permanent(format!(
-                "dimension mismatch: {} returned {} dimensions, expected {want}",
-                self.provider.model(),
-                v.len()
-            )));
-        }
-        Ok(vectors)
     }
 
     fn count_embedded(&self, n: u64) {
@@ -420,13 +364,6 @@ impl<P: Provider> Worker<P> {
 
     /// Sleeps, or returns false early when shutdown starts.
     async fn sleep_or_stop(&self, d: Duration) -> bool {
-        let mut stop = self.shutdown.clone();
-        if *stop.borrow() {
-            return false;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(d) => true,
-            _ = stop.changed() => false,
-        }
+        sleep_or_stop(d, &self.shutdown).await
     }
 }
