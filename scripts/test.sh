@@ -25,6 +25,8 @@ cargo test -p cxone_core -p cxone-sidecar
 cargo test -q -p cxone_core --lib corpus_precision_and_recall -- --nocapture 2>&1 | grep -E "^PII corpus"
 # The contact-center corpus (tests/fixtures/pii_cc, issue #17): recall per type, today's floors.
 cargo test -q -p cxone_core --test pii_cc_corpus -- --nocapture 2>&1 | grep -E "^PII contact-center|^  [a-z_]+ +[0-9]+ spans"
+# No two files of a crate import each other, directly or around a circle (issue #16).
+cargo test -q -p cxone_core --test no_import_circles -- --nocapture 2>&1 | grep -E "^import circles"
 
 step "pgrx tests (extension inside PostgreSQL)"
 if [ "$(id -u)" -eq 0 ]; then

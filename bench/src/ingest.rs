@@ -3,7 +3,8 @@
 //! insert plus an insert of the precomputed queue rows, in one transaction) and (c) the
 //! PL/pgSQL trigger doing the same mapping, tagging and PII checks.
 
-use crate::{median_time, payloads, plpgsql};
+use crate::measure::{copy_escape, median_time};
+use crate::{payloads, plpgsql};
 use cxone_e2e::TestDb;
 use postgres::Client;
 use serde_json::{json, Value};
@@ -31,7 +32,7 @@ fn copy_in(c: &mut Client, table: &str, payloads: &[String]) {
         .copy_in(&format!("COPY {table} (payload) FROM STDIN"))
         .unwrap();
     for p in payloads {
-        w.write_all(crate::copy_escape(p).as_bytes()).unwrap();
+        w.write_all(copy_escape(p).as_bytes()).unwrap();
         w.write_all(b"\n").unwrap();
     }
     w.finish().unwrap();

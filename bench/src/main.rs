@@ -6,6 +6,7 @@ mod candle_plain;
 mod ingest;
 mod latency;
 mod local;
+mod measure;
 mod messages;
 mod payloads;
 mod pipeline;
@@ -14,7 +15,6 @@ mod retrieval;
 mod search;
 
 use clap::{Parser, ValueEnum};
-use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Which {
@@ -80,26 +80,4 @@ fn main() {
     if all || args.which == Which::Messages {
         save("messages", messages::run(args.n * 10));
     }
-}
-
-/// Median wall time of `runs` runs of `f`, with `reset` before each.
-pub fn median_time(runs: usize, mut reset: impl FnMut(), mut f: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            reset();
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
-}
-
-/// A field for COPY's text format: backslash, newline, carriage return and tab escaped.
-pub fn copy_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('\n', "\\n")
-        .replace('\r', "\\r")
-        .replace('\t', "\\t")
 }

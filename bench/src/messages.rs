@@ -9,7 +9,7 @@
 //! - close to embedded: at a steady rate, with `cxone-sidecar run` and the instant double, the
 //!   time from a case's closing event to its conversation's row being embedded.
 
-use crate::median_time;
+use crate::measure::median_time;
 use cxone_e2e::{wait_embedded, TestDb};
 use postgres::Client;
 use serde_json::{json, Value};

@@ -7,7 +7,7 @@
 //! - [`redact`]: `cxone_redact`; [`tokens`]: the models' tokenizers; [`chunk`]: chunking;
 //! - [`ingest`]: the per-payload decisions of the ingest trigger; [`limits`]: its caps.
 //! - [`messages`]: CXone message and case events; [`conversation`]: messages assembled into
-//!   conversations, and when;
+//!   conversations, and when, by a mapping's [`message_rules`];
 //! - [`supersede`]: which of a statement's payloads are queued or superseded on arrival;
 //! - [`outcome`]: a payload's outcome and a queue row's status, as the database stores them.
 
@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod intent;
 pub mod limits;
 pub mod mapping;
+pub mod message_rules;
 pub mod messages;
 pub mod outcome;
 pub mod path;

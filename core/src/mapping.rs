@@ -11,8 +11,8 @@
 //! ([`Mapping::render`]); applying fails only when the text is over the size limit.
 
 use crate::chunk::Unit;
-use crate::conversation::MessageRules;
 use crate::limits::{truncate_chars, Limits, TextTooLong};
+use crate::message_rules::MessageRules;
 use crate::path::{scalar_text, JsonPath, PathError};
 use crate::timestamp::parse_timestamp;
 use serde::Deserialize;
@@ -59,7 +59,7 @@ struct MappingSpec {
     #[serde(default)]
     intent_from: Option<Vec<String>>,
     /// Message events (one message each) are recorded and assembled into conversations with
-    /// these rules ([`crate::conversation::MessageRules`]); without it, every payload is mapped
+    /// these rules ([`crate::message_rules::MessageRules`]); without it, every payload is mapped
     /// on its own with `fields`.
     #[serde(default)]
     messages: Option<Value>,
@@ -298,7 +298,8 @@ impl Mapping {
                 .messages
                 .as_ref()
                 .map(MessageRules::parse)
-                .transpose()?,
+                .transpose()
+                .map_err(MappingError::Shape)?,
         })
     }
 

@@ -23,59 +23,29 @@ const CRATES: &[&str] = &[
     "bench/src",
 ];
 
-/// Files in import circles that are being taken apart (issue #16). A circle is tolerated only
-/// when every file in it is listed here. This list must end up empty: remove a file from it
-/// as soon as it is in no circle; never add one.
-const KNOWN_CIRCLES_BEING_REMOVED: &[&str] = &[
-    // MessageRules in conversation.rs, Rendered and MappingError in mapping.rs.
-    "core/src/conversation.rs",
-    "core/src/mapping.rs",
-    // main.rs dispatches to the benchmarks and defines median_time and copy_escape for them.
-    "bench/src/main.rs",
-    "bench/src/ingest.rs",
-    "bench/src/messages.rs",
-];
-
 #[test]
 fn files_of_a_crate_do_not_import_each_other_in_a_circle() {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut unknown = Vec::new();
-    let mut known_files = BTreeSet::new();
+    let mut found = Vec::new();
+    let mut total = 0;
     for dir in CRATES {
         let files = read_crate(&workspace.join(dir));
-        let circles = circles(&files);
-        println!(
-            "{dir}: {} files, {} import circles",
-            files.len(),
-            circles.len()
-        );
-        for circle in circles {
-            let qualified: Vec<String> = circle.iter().map(|f| format!("{dir}/{f}")).collect();
-            let line = format!("{dir}: {} -> {}", circle.join(" -> "), circle[0]);
-            if qualified
-                .iter()
-                .all(|f| KNOWN_CIRCLES_BEING_REMOVED.contains(&f.as_str()))
-            {
-                println!("  known, being removed: {line}");
-                known_files.extend(qualified);
-            } else {
-                println!("  NEW: {line}");
-                unknown.push(line);
-            }
+        total += files.len();
+        for circle in circles(&files) {
+            found.push(format!("{dir}: {} -> {}", circle.join(" -> "), circle[0]));
         }
     }
-    for stale in KNOWN_CIRCLES_BEING_REMOVED
-        .iter()
-        .filter(|f| !known_files.contains(**f))
-    {
-        println!("{stale} is in no circle any more: take it off KNOWN_CIRCLES_BEING_REMOVED");
-    }
+    println!(
+        "import circles: {} in {total} files of {} crates",
+        found.len(),
+        CRATES.len()
+    );
     assert!(
-        unknown.is_empty(),
+        found.is_empty(),
         "dependencies between the files of a crate must run one way, and these files import \
          each other in a circle:\n  {}\nMove what both sides need into a file that neither \
          imports, or let one side pass the other what it needs.",
-        unknown.join("\n  ")
+        found.join("\n  ")
     );
 }
 
