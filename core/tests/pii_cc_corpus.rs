@@ -1,67 +1,175 @@
 //! The contact-center PII corpus (`tests/fixtures/pii_cc/`, written independently of the
-//! detector): per type, how many labelled spans survive `redact` (recall) and how many hard
-//! negatives lose text to it (precision). Prints the table; the floors below are today's
-//! figures, so a change that detects less fails here. Issue #17 raises them to 0.95 for every
-//! type as the detectors for names, addresses, card security codes and the rest arrive.
+//! detector): per type, how many labelled spans survive redaction (recall), how many
+//! detections of that type are not on a span of that type (precision), and how many hard
+//! negatives lose text. Lines of a `group` (a card number read over several turns, a question
+//! and its bare answer) are read together through `find_pii_in_turns`, every other line alone
+//! through `find_pii`. Prints the table (with `PII_CC_MISSES=1`, every miss and false alarm);
+//! the floors are the figures reached, so a change that detects less, or wrongly, fails here.
 
-use cxone_core::pii::find_pii;
+use cxone_core::messages::Speaker;
+use cxone_core::pii::{find_pii_in_turns, find_pii_spoken_by, PiiKind, PiiMatch};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// Recall floor per type: the figures measured when the corpus arrived (2026-12-02: 6 of 19
-/// types have a detector; the misses are mostly speech-to-text forms, "dana at example dot
-/// com", numbers said as words). Types without a detector yet are not listed.
-const RECALL_FLOORS: [(&str, f64); 6] = [
-    ("email", 0.65),
-    ("card_number", 0.34),
-    ("iban", 0.85),
-    ("ssn", 0.5),
-    ("phone", 0.55),
-    ("date_of_birth", 0.57),
+/// (type, recall floor, precision floor) for the types with a detector.
+const FLOORS: &[(&str, f64, f64)] = &[
+    ("email", 0.65, 0.95),
+    ("card_number", 0.34, 0.95),
+    ("iban", 0.85, 0.95),
+    ("ssn", 0.5, 0.95),
+    ("phone", 0.55, 0.95),
+    ("date_of_birth", 0.57, 0.95),
 ];
 
-#[test]
-fn contact_center_corpus_per_type() {
+/// The corpus's name for a kind: the same as `pii_types` but for cards.
+fn corpus_type(kind: PiiKind) -> &'static str {
+    match kind {
+        PiiKind::Card => "card_number",
+        k => k.as_str(),
+    }
+}
+
+struct Line {
+    text: String,
+    /// Who said it: names in greetings are an agent's or a customer's by it.
+    speaker: Speaker,
+    group: Option<String>,
+    /// (type, start, end) of every occurrence of every labelled value.
+    spans: Vec<(String, usize, usize)>,
+}
+
+fn read_corpus() -> Vec<Line> {
     let path = format!(
         "{}/../tests/fixtures/pii_cc/corpus.jsonl",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path).expect("the corpus");
-    // type -> (spans, spans left unredacted)
-    let mut spans: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    let (mut negatives, mut false_alarms) = (0usize, 0usize);
+    let mut lines = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let v: Value = serde_json::from_str(line).expect("a JSON line");
-        let t = v["text"].as_str().expect("text");
-        let found = find_pii(t);
-        let covered =
-            |start: usize, end: usize| found.iter().any(|m| m.start <= start && m.end >= end);
-        let labelled = v["spans"].as_array().expect("spans");
-        if labelled.is_empty() {
-            negatives += 1;
-            false_alarms += usize::from(!found.is_empty());
-        }
-        for s in labelled {
-            let kind = s["type"].as_str().expect("type").to_string();
+        let t = v["text"].as_str().expect("text").to_string();
+        let mut spans = Vec::new();
+        for s in v["spans"].as_array().expect("spans") {
+            let kind = s["type"].as_str().expect("type");
             let value = s["value"].as_str().expect("value");
-            let start = t.find(value).expect("the span is in its text");
-            let e = spans.entry(kind).or_default();
-            e.0 += 1;
-            e.1 += usize::from(!covered(start, start + value.len()));
+            assert!(t.contains(value), "the span {value:?} is in its text");
+            for (start, _) in t.match_indices(value) {
+                spans.push((kind.to_string(), start, start + value.len()));
+            }
+        }
+        let group = v["group"].as_str().map(str::to_string);
+        let speaker = v["speaker"].as_str().and_then(Speaker::parse);
+        lines.push(Line {
+            speaker: speaker.expect("speaker is customer or agent"),
+            text: t,
+            group,
+            spans,
+        });
+    }
+    lines
+}
+
+/// Detections per line: grouped lines through `find_pii_in_turns`, in file (id) order.
+fn detect(lines: &[Line]) -> Vec<Vec<PiiMatch>> {
+    let mut found: Vec<Vec<PiiMatch>> = lines
+        .iter()
+        .map(|l| find_pii_spoken_by(&l.text, l.speaker))
+        .collect();
+    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, l) in lines.iter().enumerate() {
+        if let Some(g) = &l.group {
+            groups.entry(g).or_default().push(i);
+        }
+    }
+    for members in groups.values() {
+        let turns: Vec<&str> = members.iter().map(|&i| lines[i].text.as_str()).collect();
+        for (&i, ms) in members.iter().zip(find_pii_in_turns(&turns)) {
+            found[i] = ms;
+        }
+    }
+    found
+}
+
+#[derive(Default)]
+struct Score {
+    spans: usize,
+    missed: usize,
+    detections: usize,
+    false_alarms: usize,
+}
+
+#[test]
+fn contact_center_corpus_per_type() {
+    let lines = read_corpus();
+    let found = detect(&lines);
+    let verbose = std::env::var_os("PII_CC_MISSES").is_some();
+    let mut scores: BTreeMap<String, Score> = BTreeMap::new();
+    let (mut negatives, mut negatives_hit) = (0usize, 0usize);
+    for (line, found) in lines.iter().zip(&found) {
+        let t = &line.text;
+        if line.spans.is_empty() {
+            negatives += 1;
+            negatives_hit += usize::from(!found.is_empty());
+        }
+        for (kind, start, end) in &line.spans {
+            let s = scores.entry(kind.clone()).or_default();
+            s.spans += 1;
+            if !found.iter().any(|m| m.start <= *start && m.end >= *end) {
+                s.missed += 1;
+                if verbose {
+                    println!("    miss {kind}: {:?} in {t:?}", &t[*start..*end]);
+                }
+            }
+        }
+        for m in found {
+            let kind = corpus_type(m.kind);
+            let s = scores.entry(kind.to_string()).or_default();
+            s.detections += 1;
+            let right = line
+                .spans
+                .iter()
+                .any(|(k, a, b)| k == kind && m.start < *b && *a < m.end);
+            if !right {
+                s.false_alarms += 1;
+                if verbose {
+                    println!("    false {kind}: {:?} in {t:?}", &t[m.start..m.end]);
+                }
+            }
         }
     }
     println!(
-        "PII contact-center corpus: {negatives} hard negatives, {false_alarms} with a detection (precision on negatives {:.3})",
-        1.0 - false_alarms as f64 / negatives.max(1) as f64);
-    for (kind, (n, left)) in &spans {
+        "PII contact-center corpus: {negatives} hard negatives, {negatives_hit} with a detection (precision on negatives {:.3})",
+        1.0 - negatives_hit as f64 / negatives.max(1) as f64
+    );
+    println!("  type             spans  recall  detections  precision");
+    for (kind, s) in &scores {
         println!(
-            "  {kind:16} {n:3} spans, recall {:.3}",
-            1.0 - *left as f64 / *n as f64
+            "  {kind:16} {:5}  {:.3}   {:9}  {:.3}",
+            s.spans,
+            recall(s),
+            s.detections,
+            precision(s)
         );
     }
-    for (kind, floor) in RECALL_FLOORS {
-        let (n, left) = spans[kind];
-        let recall = 1.0 - left as f64 / n as f64;
-        assert!(recall >= floor, "{kind}: recall {recall:.3} under {floor}");
+    for (kind, recall_floor, precision_floor) in FLOORS {
+        let s = &scores[*kind];
+        assert!(
+            recall(s) >= *recall_floor,
+            "{kind}: recall {:.3} under {recall_floor}",
+            recall(s)
+        );
+        assert!(
+            precision(s) >= *precision_floor,
+            "{kind}: precision {:.3} under {precision_floor}",
+            precision(s)
+        );
     }
+}
+
+fn recall(s: &Score) -> f64 {
+    1.0 - s.missed as f64 / s.spans.max(1) as f64
+}
+
+fn precision(s: &Score) -> f64 {
+    1.0 - s.false_alarms as f64 / s.detections.max(1) as f64
 }

@@ -81,7 +81,7 @@ static GATE: LazyLock<Regex> = LazyLock::new(|| {
     let words = [SUFFIXES, PREFIXES].concat().join("|");
     let compound = COMPOUND.join("|");
     Regex::new(&format!(
-        r"(?i)(?-u:\b)(?:{words}|box)(?-u:\b)|\w(?:{compound})\s+\d"
+        r"(?i)(?-u:\b)(?:{words}|box)(?-u:\b)|\w(?:{compound})(?-u:\b)"
     ))
     .expect("built-in address pattern compiles")
 });
@@ -162,6 +162,9 @@ fn ordinal(lower: &str) -> bool {
 /// After a house number: a street name and its type ("Maple Avenue", "rue des Lilas"); the end
 /// index of the street.
 fn street(t: &[Tok], n: usize, written: bool) -> Option<usize> {
+    if t.get(n).is_some_and(compound) {
+        return Some(n + 1);
+    }
     if t.get(n).is_some_and(|x| x.is_any(PREFIXES)) {
         let end = name_words(t, n + 1, written);
         return (end > n + 1).then_some(end);
@@ -172,7 +175,9 @@ fn street(t: &[Tok], n: usize, written: bool) -> Option<usize> {
         if k > n && t[k].is_any(SUFFIXES) {
             best = Some(k + 1);
         }
-        if !name_word(&t[k], written) && !t[k].is_any(SUFFIXES) {
+        // "W." in "3500 W. Olympic Blvd"
+        let initial_dot = t[k].is(".") && k > n && t[k - 1].lower.chars().count() == 1;
+        if !name_word(&t[k], written) && !t[k].is_any(SUFFIXES) && !initial_dot {
             break;
         }
         k += 1;
@@ -208,12 +213,7 @@ fn eu_street(t: &[Tok], i: usize, written: bool) -> Option<usize> {
         };
         let end = name_words(t, j, written);
         (end > j).then_some(end)?
-    } else if tok.word
-        && tok.capital
-        && COMPOUND
-            .iter()
-            .any(|c| tok.lower.ends_with(c) && tok.lower.len() > c.len() + 2)
-    {
+    } else if tok.capital && compound(tok) {
         i + 1
     } else {
         return None;
@@ -223,8 +223,20 @@ fn eu_street(t: &[Tok], i: usize, written: bool) -> Option<usize> {
     (digits <= 4).then_some(name_end + 1)
 }
 
+/// A street written as one word ending in its type: "Schillerstraße", "Fjordveien".
+fn compound(tok: &Tok) -> bool {
+    tok.word
+        && COMPOUND
+            .iter()
+            .any(|c| tok.lower.ends_with(c) && tok.lower.len() > c.len() + 2)
+}
+
 /// "Flat 3, " or "Apartment 7B, " before the house number: the index where the address starts.
 fn unit_before(t: &[Tok], i: usize) -> usize {
+    if i >= 1 && t[i - 1].is_any(UNITS) && !t[i - 1].is("m") {
+        // "flat two forty one camden high street": the flat's number runs into the house's
+        return i - 1;
+    }
     let mut k = i;
     if k > 0 && t[k - 1].is(",") {
         k -= 1;
@@ -248,8 +260,8 @@ fn tail(t: &[Tok], mut end: usize, written: bool) -> usize {
         let x = &t[k];
         if let Some(n) = is_state(t, k) {
             k += n;
-        } else if x.is_any(UNITS) && t.get(k + 1).is_some_and(|y| y.word) {
-            k += 2;
+        } else if x.is_any(UNITS) && t.get(k + 1).is_some_and(|y| y.word || y.is(".")) {
+            k += if t[k + 1].is(".") { 3 } else { 2 };
             if !written
                 && t.get(k)
                     .is_some_and(|y| y.lower.chars().count() == 1 && y.word)

@@ -34,7 +34,7 @@ static GATE: LazyLock<Regex> = LazyLock::new(|| {
 /// text like this is the agent's own name.
 static GREETING: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)thanks? (?:you )?for (?:calling|holding|waiting|contacting|choosing|your patience)|welcome to|you'?ve reached|you have reached|you'?re through to|you are (?:now )?(?:through to|chatting with|speaking with)|you'?re (?:now )?(?:chatting|speaking) with|how (?:can|may) i (?:help|assist)|i'?ll be (?:looking after|handling|helping|assisting)|\b(?:from|with|on) the [a-z ]{2,20}(?:team|department|desk)\b|\bi'?m a (?:supervisor|manager|specialist|representative|advisor|adviser|agent)",
+        r"(?i)thanks? (?:you )?for (?:calling|holding|waiting|contacting|choosing|your patience)|welcome to|you'?ve reached|you have reached|you'?re through to|you are (?:now )?(?:through to|chatting with|speaking with)|you'?re (?:now )?(?:chatting|speaking) with|how (?:can|may) i (?:help|assist)|i'?ll be (?:looking after|handling|helping|assisting)|\b(?:from|with|on) the [a-z ]{2,20}(?:team|department|desk)\b|\bi'?m a (?:supervisor|manager|specialist|representative|advisor|adviser|agent)|\b(?:case manager|supervisor|specialist|representative|advisor|adviser) (?:at|with|for|here)\b|transfer you|put you through|\bmy colleague",
     )
 });
 
@@ -96,6 +96,8 @@ const PARTICLES: &[&str] = &[
 const AFTER: &[&str] = &[
     "speaking", "calling", "here", "from", "again", "how", "and", "i", "i'm", "my", "born", "at",
 ];
+/// The first of `AFTER` confirm even a single unlisted word ("this is sunita how can i help").
+const STRONG_AFTER: usize = 6;
 /// Words of company names: a run followed by one is a company ("This is Northwind Bank").
 const COMPANY: &[&str] = &[
     "bank",
@@ -151,6 +153,13 @@ pub fn find_names(text: &str, speaker: Option<Speaker>, out: &mut Vec<NameSpan>)
         };
         match run(&t, j, written, strength) {
             Some(end) => {
+                // "Hi, Grace here": a greeting, then the speaker's own name
+                let own = t.get(end).is_some_and(|n| n.is_any(&["here", "speaking"]));
+                let role = if role == Role::Addressee && own {
+                    Role::Own
+                } else {
+                    role
+                };
                 found.push((j, end, agent(role)));
                 i = end;
             }
@@ -161,7 +170,7 @@ pub fn find_names(text: &str, speaker: Option<Speaker>, out: &mut Vec<NameSpan>)
         found.push((a, b, agent(Role::Own)))
     });
     for &(a, b, is_agent) in &found {
-        repeats(&t, a, b, &found, &mut |x, y| {
+        repeats(&t, a, &found, &mut |x, y| {
             found_push(out, &t, x, y, is_agent)
         });
         found_push(out, &t, a, b, is_agent);
@@ -240,7 +249,8 @@ fn cue(t: &[Tok], i: usize, written: bool) -> Option<(usize, Role, Strength)> {
             "the" | "a" | "an" | "my" | "your" | "our" | "their" | "some" | "any" | "that"
         );
         let question = i == 1 && matches!(prev(1), "is" | "are" | "does" | "do" | "did");
-        let ambiguous = tok.is_any(&["miss", "doctor", "dr"]) && !written;
+        // Said titles also open product names ("mister muscle"); written ones are capitalised.
+        let ambiguous = !written;
         if det || question {
             return None;
         }
@@ -303,10 +313,13 @@ fn relative_possessive(tok: &Tok) -> bool {
 
 /// A word that can be part of a name: not a common word, and in written text capitalised.
 fn namey(tok: &Tok, written: bool) -> bool {
+    // "SSN", "PIN", "USA": short capitals are acronyms, not names
+    let acronym = tok.all_caps && tok.lower.chars().count() <= 4 && !listed(tok);
     tok.word
         && !tok.digit()
         && !is_stop(&tok.lower)
         && !tok.lower.split('-').all(|p| p.chars().count() == 1)
+        && !acronym
         && (tok.lower.chars().count() > 1 || written && tok.capital)
         && (!written || tok.capital)
 }
@@ -320,7 +333,7 @@ fn listed(tok: &Tok) -> bool {
 fn run(t: &[Tok], j: usize, written: bool, strength: Strength) -> Option<usize> {
     let first = t.get(j).filter(|x| namey(x, written))?;
     let mut end = j + 1;
-    while end < t.len() && end - j < 4 {
+    while end < t.len() && end - j < 4 && !t[end].is_any(AFTER) {
         if namey(&t[end], written) {
             end += 1;
         } else if t[end].is_any(PARTICLES) && t.get(end + 1).is_some_and(|x| namey(x, written)) {
@@ -336,9 +349,7 @@ fn run(t: &[Tok], j: usize, written: bool, strength: Strength) -> Option<usize> 
     // "Van der Merwe, Annelie." — a surname, then the given name after a comma
     if written && next.is_some_and(|n| n.is(",")) {
         let given = t.get(end + 1).filter(|x| namey(x, written));
-        let closes = t
-            .get(end + 2)
-            .is_none_or(|x| x.is(".") && end + 3 >= t.len());
+        let closes = t.get(end + 2).is_none_or(|x| !x.word);
         if given.is_some() && closes && strength == Strength::Strong {
             end += 2;
         }
@@ -349,14 +360,14 @@ fn run(t: &[Tok], j: usize, written: bool, strength: Strength) -> Option<usize> 
     let ok = match strength {
         Strength::Strong => true,
         Strength::Relation if written => true,
-        Strength::Relation => is_first_name(&first.lower) || len >= 2 && confirmed_after,
+        Strength::Relation => listed(first) || len >= 2 && confirmed_after,
         Strength::Weak if written => {
             len >= 2 || listed_any || confirmed_after && !demonym(&first.lower)
         }
         Strength::Weak => {
             is_first_name(&first.lower)
                 || len >= 2 && (listed_any || confirmed_after)
-                || next.is_some_and(|n| n.is_any(&AFTER[..5]))
+                || next.is_some_and(|n| n.is_any(&AFTER[..STRONG_AFTER]))
         }
     };
     ok.then_some(end)
@@ -396,20 +407,23 @@ fn before_cue_words(t: &[Tok], written: bool, push: &mut impl FnMut(usize, usize
 fn repeats(
     t: &[Tok],
     a: usize,
-    b: usize,
     found: &[(usize, usize, bool)],
     push: &mut impl FnMut(usize, usize),
 ) {
     for k in 0..t.len() {
         let inside = found.iter().any(|&(x, y, _)| (x..y).contains(&k));
-        if inside || !t[a..b].iter().any(|n| n.lower == t[k].lower) {
+        // The first name again, with a surname after it: a lone repeated word may be part of
+        // something else ("p moyo at example dot com").
+        if inside || t[a].lower != t[k].lower {
             continue;
         }
         let mut end = k + 1;
         while end < t.len() && end - k < 3 && namey(&t[end], t[k].capital) {
             end += 1;
         }
-        push(k, end);
+        if end > k + 1 {
+            push(k, end);
+        }
     }
 }
 

@@ -15,6 +15,8 @@ pub struct Tok {
     pub word: bool,
     /// Starts with an upper-case letter.
     pub capital: bool,
+    /// Two or more letters, all upper case ("SSN", "JOHANSSON").
+    pub all_caps: bool,
 }
 
 impl Tok {
@@ -57,6 +59,8 @@ pub fn tokens(text: &str) -> Vec<Tok> {
                 lower: s.to_lowercase().replace('’', "'"),
                 word: true,
                 capital: c.is_uppercase(),
+                all_caps: s.chars().filter(|c| c.is_alphabetic()).count() > 1
+                    && !s.chars().any(char::is_lowercase),
             });
         } else if !c.is_whitespace() {
             out.push(Tok {
@@ -65,6 +69,7 @@ pub fn tokens(text: &str) -> Vec<Tok> {
                 lower: c.to_string(),
                 word: false,
                 capital: false,
+                all_caps: false,
             });
         }
     }
