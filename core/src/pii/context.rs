@@ -10,7 +10,7 @@
 //! check: length, checksum, shape. The text is read after `spoken` rewrote spoken numbers.
 
 use super::checks::{aba_valid, iban_valid, ssn_valid};
-use super::PiiKind;
+use super::kind::PiiKind;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -110,13 +110,13 @@ const LABELS: &[(Label, &str)] = &[
 
 static LABEL_RE: LazyLock<Regex> = LazyLock::new(|| {
     let alts: Vec<String> = LABELS.iter().map(|(_, p)| format!("({p})")).collect();
-    super::re(&format!(r"(?i)\b(?:{})\b", alts.join("|")))
+    super::pattern::re(&format!(r"(?i)\b(?:{})\b", alts.join("|")))
 });
 
 /// A number-like token: digits, possibly with letters, joined by single spaces, dots, dashes
 /// or slashes to more of the same ("4000 0000 0000 0077", "W426-781-52-103-0", "09/27").
 static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
-    super::re(r"\b[A-Za-z0-9]*\d[A-Za-z0-9]*(?:[ ./-][A-Za-z0-9]*\d[A-Za-z0-9]*)*")
+    super::pattern::re(r"\b[A-Za-z0-9]*\d[A-Za-z0-9]*(?:[ ./-][A-Za-z0-9]*\d[A-Za-z0-9]*)*")
 });
 
 #[derive(Clone, Copy, Debug)]

@@ -12,20 +12,20 @@ static DOB: LazyLock<Regex> = LazyLock::new(|| {
     let date = format!(
         r"(\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})|\d{{4}}-\d{{2}}-\d{{2}}|{MONTH} (?:the )?\d{{1,2}}(?:st|nd|rd|th)?,? (?:\d{{4}}|\d{{2}})|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{MONTH},? (?:\d{{4}}|\d{{2}})|\d{{6}}|\d{{8}})\b"
     );
-    super::re(&format!(
+    super::pattern::re(&format!(
         r"(?i)\b(?:d\.? ?o\.? ?b\.?|date of birth|birth ?date|born|birthday(?:'s)?)\b[^\d\n]{{0,32}}?\b{date}"
     ))
 });
 
 static EXPIRY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
-    super::re(&format!(
+    super::pattern::re(&format!(
         r"(?i)\b(?:exp(?:iry|iration|ires?)?(?: date)?|valid (?:thru|through|until|till|to)|good (?:thru|through)|runs out)\b[^\d\n]{{0,16}}?\b({MONTH},? (?:of )?(?:\d{{4}}|\d{{2}}))\b"
     ))
 });
 
 /// What an expiry phrase is about when it is not a card: "the promotion expires on 12/31".
 static NOT_A_CARD: LazyLock<Regex> = LazyLock::new(|| {
-    super::re(
+    super::pattern::re(
         r"(?i)\b(?:promotion|promo|offer|deal|contract|plan|subscription|trial|voucher|coupon|points?|policy|membership|warranty|quote|link|session|discount|sale|passport|licen[cs]e|insurance|lease|booking|reservation|ticket|price|rate)s?\b",
     )
 });
@@ -40,19 +40,19 @@ pub fn not_a_card(t: &str, at: usize) -> bool {
 }
 
 /// Dates of birth and month-name card expiries in `t`, as (kind, start, end).
-pub fn find(t: &str, out: &mut Vec<(super::PiiKind, usize, usize)>) {
+pub fn find(t: &str, out: &mut Vec<(super::kind::PiiKind, usize, usize)>) {
     for c in DOB.captures_iter(t) {
         if let Some(d) = c.get(1) {
             let s = d.as_str();
             if !s.bytes().all(|b| b.is_ascii_digit()) || compact_date(s) {
-                out.push((super::PiiKind::DateOfBirth, d.start(), d.end()));
+                out.push((super::kind::PiiKind::DateOfBirth, d.start(), d.end()));
             }
         }
     }
     for c in EXPIRY_MONTH.captures_iter(t) {
         if let (Some(whole), Some(d)) = (c.get(0), c.get(1)) {
             if !not_a_card(t, whole.start()) {
-                out.push((super::PiiKind::CardExpiry, d.start(), d.end()));
+                out.push((super::kind::PiiKind::CardExpiry, d.start(), d.end()));
             }
         }
     }

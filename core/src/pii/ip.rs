@@ -8,11 +8,12 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-static V4: LazyLock<Regex> = LazyLock::new(|| super::re(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b"));
+static V4: LazyLock<Regex> =
+    LazyLock::new(|| super::pattern::re(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b"));
 static V6: LazyLock<Regex> =
-    LazyLock::new(|| super::re(r"(?i)(?:\b[0-9a-f]{1,4}|:)(?::[0-9a-f]{0,4}){2,7}"));
+    LazyLock::new(|| super::pattern::re(r"(?i)(?:\b[0-9a-f]{1,4}|:)(?::[0-9a-f]{0,4}){2,7}"));
 static VERSION: LazyLock<Regex> = LazyLock::new(|| {
-    super::re(
+    super::pattern::re(
         r"(?i)\b(?:version|ver|v|firmware|build|release|rev|revision|update|patch|section|chapter|page|model|driver|os|ios|android|app)\W{0,3}$",
     )
 });

@@ -8,22 +8,25 @@
 
 use super::checks::{card_valid, iban_valid, isolated, ssn_valid};
 use super::context::{self, named_other};
+use super::kind::{PiiKind, PiiMatch};
 use super::spoken::Spoken;
-use super::{dates, ip, PiiKind, PiiMatch};
+use super::{dates, ip};
 use regex::Regex;
 use std::sync::LazyLock;
 
-static IBAN: LazyLock<Regex> =
-    LazyLock::new(|| super::re(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"));
+static IBAN: LazyLock<Regex> = LazyLock::new(|| {
+    super::pattern::re(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+});
 /// An IBAN spelled out: "g b 92 n w b k 53902503740609" once the digits are rewritten.
 static SPELLED_IBAN: LazyLock<Regex> =
-    LazyLock::new(|| super::re(r"\b[a-z] [a-z] \d\d(?: (?:[a-z]|\d+)\b)+"));
-static CARD: LazyLock<Regex> = LazyLock::new(|| super::re(r"\b\d(?:[ -]?\d){12,18}\b"));
-static SSN: LazyLock<Regex> = LazyLock::new(|| super::re(r"\b(\d{3})[- ](\d{2})[- ](\d{4})\b"));
+    LazyLock::new(|| super::pattern::re(r"\b[a-z] [a-z] \d\d(?: (?:[a-z]|\d+)\b)+"));
+static CARD: LazyLock<Regex> = LazyLock::new(|| super::pattern::re(r"\b\d(?:[ -]?\d){12,18}\b"));
+static SSN: LazyLock<Regex> =
+    LazyLock::new(|| super::pattern::re(r"\b(\d{3})[- ](\d{2})[- ](\d{4})\b"));
 static PHONE_INTL: LazyLock<Regex> =
-    LazyLock::new(|| super::re(r"\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}"));
+    LazyLock::new(|| super::pattern::re(r"\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}"));
 static PHONE_NATIONAL: LazyLock<Regex> = LazyLock::new(|| {
-    super::re(r"(?:\b1[ .-]?)?(?:\(\d{2,5}\)[ .-]?|\b\d{2,5}[ .-])\d{3,4}[ .-]?\d{3,4}\b")
+    super::pattern::re(r"(?:\b1[ .-]?)?(?:\(\d{2,5}\)[ .-]?|\b\d{2,5}[ .-])\d{3,4}[ .-]?\d{3,4}\b")
 });
 
 /// The shortest PII number (a card security code) has three digits, and most turns have

@@ -5,21 +5,17 @@
 
 use super::checks::card_valid;
 use super::context::{self, Label};
+use super::kind::{PiiKind, PiiMatch};
 use super::spoken::Spoken;
-use super::{find_pii, PiiKind, PiiMatch};
 use regex::Regex;
 use std::sync::LazyLock;
 
-static RUN: LazyLock<Regex> = LazyLock::new(|| super::re(r"\d(?:[ -]?\d)*"));
+static RUN: LazyLock<Regex> = LazyLock::new(|| super::pattern::re(r"\d(?:[ -]?\d)*"));
 
-/// All PII in each of `turns` (consecutive turns of one conversation, any speaker), offsets
-/// into each turn. Each turn is read as [`find_pii`] reads it, and besides: the pieces of a
-/// card number (Luhn-checked, 13-19 digits) said over two or three turns, with short
-/// interjections ("okay", "yep go on") between them allowed, are marked in each turn; and a
-/// turn that is only a number answering a question about a PIN, security code, account or
-/// similar number is read as that number.
-pub fn find_pii_in_turns(turns: &[&str]) -> Vec<Vec<PiiMatch>> {
-    let mut out: Vec<Vec<PiiMatch>> = turns.iter().map(|t| find_pii(t)).collect();
+/// PII in each of `turns`: what `find` reads in each turn, and what only the turns together
+/// show (see `pii::find_pii_in_turns`).
+pub fn in_turns(turns: &[&str], find: fn(&str) -> Vec<PiiMatch>) -> Vec<Vec<PiiMatch>> {
+    let mut out: Vec<Vec<PiiMatch>> = turns.iter().map(|t| find(t)).collect();
     for i in 1..turns.len() {
         if out[i].is_empty() {
             if let Some(m) = answer(turns[i - 1], turns[i]) {

@@ -1,7 +1,6 @@
 //! Turns read together: card numbers over several turns and bare answers to questions.
 
-use super::find_pii_in_turns;
-use crate::pii::PiiKind;
+use crate::pii::{find_pii_in_turns, PiiKind};
 
 /// The turns, and per turn the (kind, text) it must have found, in order.
 type Case<'a> = (&'a [&'a str], &'a [&'a [(PiiKind, &'a str)]]);
