@@ -8,6 +8,7 @@
 use super::name_data::{is_first_name, is_surname};
 use super::words::{cased, is_stop, tokens, Tok};
 use crate::messages::Speaker;
+use cues::{cue, Role, Strength};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -38,56 +39,6 @@ static GREETING: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-/// Who a cue says the name belongs to.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Role {
-    /// The speaker themself ("my name is").
-    Own,
-    /// Someone talked about ("Mr. ...", "the name on the account is").
-    Other,
-    /// The speaker's colleague, an agent when the speaker is one.
-    Colleague,
-    /// The person spoken to ("Thanks, Marcus").
-    Addressee,
-}
-
-/// How much a cue says by itself: a strong one takes any name-shaped words; a weak one needs
-/// them confirmed (listed name, capital letter, or a cue word after them).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Strength {
-    Strong,
-    Relation,
-    Weak,
-}
-
-const TITLES: &[&str] = &[
-    "mr", "mrs", "ms", "mister", "missus", "mx", "miss", "dr", "doctor",
-];
-const RELATIVES: &[&str] = &[
-    "wife",
-    "husband",
-    "partner",
-    "son",
-    "daughter",
-    "mother",
-    "mom",
-    "mum",
-    "father",
-    "dad",
-    "brother",
-    "sister",
-    "colleague",
-    "spouse",
-    "fiance",
-    "fiancé",
-    "fiancée",
-    "grandmother",
-    "grandfather",
-    "aunt",
-    "uncle",
-    "boss",
-    "friend",
-];
 const PARTICLES: &[&str] = &[
     "van", "der", "de", "del", "della", "da", "di", "du", "la", "le", "von", "el", "al", "bin",
     "ben", "st",
@@ -191,124 +142,6 @@ fn found_push(out: &mut Vec<NameSpan>, t: &[Tok], a: usize, b: usize, agent: boo
     if !out.iter().any(|n| n.start <= start && n.end >= end) {
         out.push(NameSpan { start, end, agent });
     }
-}
-
-/// The cue that starts at token `i`: the index of the first token after it, whose name it
-/// gives, and how much it says.
-fn cue(t: &[Tok], i: usize, written: bool) -> Option<(usize, Role, Strength)> {
-    use Role::*;
-    use Strength::*;
-    let w = |k: usize| t.get(i + k).map_or("", |t| t.lower.as_str());
-    let prev = |k: usize| i.checked_sub(k).map_or("", |p| t[p].lower.as_str());
-    let tok = &t[i];
-    let verb = |k: usize| matches!(w(k), "is" | "was" | ":" | "-");
-    // "my name is", "name's", "his name is", "first name is", "Name:", "the name on the card is"
-    if tok.is_any(&["name", "surname", "names"]) || tok.is("name's") {
-        let own = prev(1) == "my" && tok.lower.starts_with("name");
-        let role = if own { Own } else { Other };
-        if tok.is("name's") {
-            return Some((i + 1, role, Strong));
-        }
-        if verb(1) {
-            return Some((i + 2, role, Strong));
-        }
-        if w(1) == "on" {
-            // name on (the) account/card is|:
-            let k = if w(2) == "the" || w(2) == "my" { 3 } else { 2 };
-            if matches!(
-                w(k),
-                "account" | "card" | "policy" | "booking" | "reservation"
-            ) {
-                return verb(k + 1).then_some((i + k + 2, Other, Strong));
-            }
-        }
-        // "first name Ebba", "name Mrs. Ada Obi": a written label with no verb
-        let label = matches!(
-            prev(1),
-            "first" | "last" | "full" | "middle" | "given" | ","
-        );
-        return (written && (label || tok.is("surname"))).then_some((i + 1, Other, Strong));
-    }
-    if tok.is("this") && w(1) == "is" {
-        return Some((i + 2, Own, Weak));
-    }
-    if tok.is_any(&["i'm", "it's", "im"]) {
-        return Some((i + 1, Own, Weak));
-    }
-    if (tok.is("i") || tok.is("it")) && w(1) == "am" || tok.is("it") && w(1) == "is" {
-        return Some((i + 2, Own, Weak));
-    }
-    if tok.is_any(&["speaking", "speak", "talking", "chatting"]) && matches!(w(1), "with" | "to") {
-        let you = (1..=3).any(|k| matches!(prev(k), "you're" | "you" | "youre"));
-        return Some((i + 2, if you { Own } else { Other }, Strong));
-    }
-    if tok.is_any(TITLES) {
-        let j = if w(1) == "." { i + 2 } else { i + 1 };
-        let det = matches!(
-            prev(1),
-            "the" | "a" | "an" | "my" | "your" | "our" | "their" | "some" | "any" | "that"
-        );
-        let question = i == 1 && matches!(prev(1), "is" | "are" | "does" | "do" | "did");
-        // Said titles also open product names ("mister muscle"); written ones are capitalised.
-        let ambiguous = !written;
-        if det || question {
-            return None;
-        }
-        return Some((j, Other, if ambiguous { Relation } else { Strong }));
-    }
-    if prev(1) == "my" && t[i].is_any(RELATIVES) || relative_possessive(tok) && prev(1) == "my" {
-        let role = if tok.lower.starts_with("colleague") {
-            Colleague
-        } else {
-            Other
-        };
-        let mut j = i + 1;
-        if w(1) == "name" || w(1) == "is" {
-            j += 1;
-        }
-        if t.get(j).is_some_and(|t| t.is(",") || t.is(":")) {
-            j += 1;
-        }
-        return Some((j, role, Relation));
-    }
-    if tok.is("under") && (w(1) == "the" && w(2) == "name") {
-        let j = if w(3) == "of" { i + 4 } else { i + 3 };
-        return Some((j, Other, Strong));
-    }
-    if tok.is("under")
-        && (matches!(prev(1), "is" | "was" | "it's" | "booked") || prev(1).ends_with("'s"))
-    {
-        return Some((i + 1, Other, Strong));
-    }
-    if tok.is_any(&["holder", "cardholder", "beneficiary", "policyholder"]) {
-        let j = if verb(1) || w(1) == "," { i + 2 } else { i + 1 };
-        return Some((j, Other, if written { Strong } else { Relation }));
-    }
-    if tok.is("behalf") && w(1) == "of" {
-        return Some((i + 2, Other, Relation));
-    }
-    // Greetings and thanks addressed to someone: "Hi Priya,", "Thanks so much, Marcus."
-    if tok.is_any(&["hi", "hello", "hey", "thanks", "cheers", "bye"])
-        || tok.is("thank") && w(1) == "you"
-    {
-        let mut j = if tok.is("thank") { i + 2 } else { i + 1 };
-        if matches!(t.get(j).map(|t| t.lower.as_str()), Some("so" | "very"))
-            && w(j - i + 1) == "much"
-        {
-            j += 2;
-        }
-        if t.get(j).is_some_and(|t| t.is(",")) {
-            j += 1;
-        }
-        return Some((j, Addressee, Weak));
-    }
-    None
-}
-
-fn relative_possessive(tok: &Tok) -> bool {
-    tok.lower
-        .strip_suffix("'s")
-        .is_some_and(|r| RELATIVES.contains(&r))
 }
 
 /// A word that can be part of a name: not a common word, and in written text capitalised.
@@ -427,5 +260,6 @@ fn repeats(
     }
 }
 
+mod cues;
 #[cfg(test)]
 mod tests;
