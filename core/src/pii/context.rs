@@ -1,179 +1,22 @@
 //! Numbers that are PII because of what the words around them call them: card security codes,
 //! expiry dates, PINs and passcodes, bank account, routing and sort-code numbers, passport and
-//! driver's licence numbers, and SSNs and phone numbers written without separators. Also the
-//! words that make a number something else (an order, case, ticket or tracking number), which
-//! keep the shape-only detectors off it.
+//! driver's licence numbers, and SSNs and phone numbers written without separators.
 //!
-//! Each number takes the nearest label before it, when only a few words without digits lie
-//! between ("account number is 31926819", "the code on the back is 447"), or else a label right
-//! after it ("021343063 for the routing number", "1984 that's my pin"). The label says what to
-//! check: length, checksum, shape. The text is read after `spoken` rewrote spoken numbers.
+//! Each number-like token takes the label that names it (labels.rs: "account number is
+//! 31926819", "021343063 for the routing number"), and the label says what to check: length,
+//! checksum, shape. The text is read after `spoken` rewrote spoken numbers.
 
 use super::checks::{aba_valid, iban_valid, ssn_valid};
 use super::kind::PiiKind;
+use super::labels::{label_of, Found, Label};
 use regex::Regex;
 use std::sync::LazyLock;
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Label {
-    SsnLast4,
-    Pin,
-    Password,
-    Cvv,
-    Expiry,
-    Routing,
-    SortCode,
-    Iban,
-    Passport,
-    Licence,
-    Account,
-    Card,
-    Ssn,
-    Phone,
-    Dob,
-    /// An order, case, ticket, tracking, model... number: not PII, whatever its shape.
-    Other,
-    /// Words that look like a label but are not one ("on the account"): read over.
-    Skip,
-}
-
-/// Label phrases, most specific first: at one position the first that matches wins.
-const LABELS: &[(Label, &str)] = &[
-    (
-        Label::Skip,
-        r"(?:on|to|in|with|under|from|onto|for) (?:the|my|your|this|that|our) account",
-    ),
-    (
-        Label::Other,
-        r"(?:account|card|visa|mastercard|amex) ending(?: in)?|ending in|ends in",
-    ),
-    (
-        Label::SsnLast4,
-        r"last (?:4|four)(?: digits)? (?:of|on) (?:my |the |your |his |her )?(?:ssn|social(?: security)?(?: number)?)",
-    ),
-    (
-        Label::Other,
-        r"sim pin|pin (?:pad|reminder|attempts?|reset)|puk|error code|zip code|post ?code|agent (?:id|number)|check number|cheque number",
-    ),
-    (
-        Label::Pin,
-        r"(?:tele)?phone banking (?:passcode|pass code|pin|code|number)|personal identification number|security number|memorable number|pin(?: number| code)?",
-    ),
-    (
-        Label::Password,
-        r"(?:voice |verbal |online banking |telephone banking |phone banking |security |account )?(?:passcode|pass code|password|passphrase|pass phrase|memorable word|secret word)",
-    ),
-    (
-        Label::Cvv,
-        r"cvv2?|cvc2?|cv2|csc|c v [vc]|card (?:verification|security) (?:code|value|number)|security code|verification code|[34][- ]?digit (?:security )?(?:code|number)|(?:code|digits|numbers?) on the (?:back|front|signature strip)|signature strip|on the back(?: of (?:the|my) card)?",
-    ),
-    (
-        Label::Expiry,
-        r"exp(?:iry|iration)?(?: date)?|expires?|expiring|valid (?:thru|through|until|till|to)|good (?:thru|through)|runs out|mm ?/ ?yy(?:yy)?",
-    ),
-    (
-        Label::Routing,
-        r"(?:aba |ach |wire |transit )?routing(?: (?:and )?transit)?(?: (?:number|no|num))?|aba(?: number)?|rtn|transit number|(?:my|the|your|a) (?:checks?|cheques?)",
-    ),
-    (Label::SortCode, r"sort(?:ing)?(?: code)?"),
-    (Label::Iban, r"iban"),
-    (Label::Passport, r"passport(?: (?:number|no|num))?"),
-    (
-        Label::Licence,
-        r"(?:driver'?s?'?|driving) licen[cs]e(?: (?:number|no|num))?|licen[cs]e(?: (?:number|no|num))?|dl|d l(?: number)?",
-    ),
-    (
-        Label::Account,
-        r"(?:bank |checking |savings |current |business |personal |joint |deposit )?(?:account|acct|a/c)(?: (?:number|no|num))?|checking|savings",
-    ),
-    (
-        Label::Card,
-        r"(?:credit |debit )?card(?: number)?|long number",
-    ),
-    (
-        Label::Ssn,
-        r"ssn|social security(?: (?:number|no|num))?|social(?: insurance)?(?: number)?|tax id|itin",
-    ),
-    (
-        Label::Dob,
-        r"date of birth|d\.? ?o\.? ?b|birth ?date|birthday|born",
-    ),
-    (
-        Label::Other,
-        r"(?:order|tracking|ticket|case|invoice|reference|ref|confirmation|claim|lot|part|serial|model|sku|product|item|transaction|booking|purchase order|po|policy|meter|membership|loyalty|reward|voucher|promo|coupon|flight|room|seat|gate|version|build|firmware|batch|registration|parcel|shipment|badge|extension|ext|page|section|chapter|channel|error|code|id)(?: (?:number|no|num|id|code|reference))?|(?:customer|user|student|patient|employee|member) (?:number|no|num|id)",
-    ),
-    (
-        Label::Phone,
-        r"(?:home |work |office |cell |mobile |contact |callback |best )?(?:phone|number|line)|cell|mobile|landline|telephone|call me(?: back)?(?: on| at)?|text me|reach me|ring me|whatsapp(?: me)?|area code|tel",
-    ),
-];
-
-static LABEL_RE: LazyLock<Regex> = LazyLock::new(|| {
-    let alts: Vec<String> = LABELS.iter().map(|(_, p)| format!("({p})")).collect();
-    super::pattern::re(&format!(r"(?i)\b(?:{})\b", alts.join("|")))
-});
 
 /// A number-like token: digits, possibly with letters, joined by single spaces, dots, dashes
 /// or slashes to more of the same ("4000 0000 0000 0077", "W426-781-52-103-0", "09/27").
 static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
     super::pattern::re(r"\b[A-Za-z0-9]*\d[A-Za-z0-9]*(?:[ ./-][A-Za-z0-9]*\d[A-Za-z0-9]*)*")
 });
-
-#[derive(Clone, Copy, Debug)]
-pub struct Found {
-    pub label: Label,
-    pub start: usize,
-    pub end: usize,
-}
-
-/// Every label phrase in `t`, in order.
-pub fn labels(t: &str) -> Vec<Found> {
-    LABEL_RE
-        .captures_iter(t)
-        .filter_map(|c| {
-            let i = (1..c.len()).find(|&i| c.get(i).is_some())?;
-            let m = c.get(0)?;
-            Some(Found {
-                label: LABELS[i - 1].0,
-                start: m.start(),
-                end: m.end(),
-            })
-        })
-        .collect()
-}
-
-/// Between a label and its number: a few words, no digits, no end of a question.
-fn gap_ok(gap: &str, max_words: usize) -> bool {
-    gap.len() <= 48
-        && !gap.contains(|c: char| c.is_ascii_digit() || matches!(c, '?' | '!' | ';'))
-        && !gap.contains(". ")
-        && gap.split_whitespace().count() <= max_words
-}
-
-/// The label that names the number at `start..end`, if any.
-pub fn label_of(t: &str, labels: &[Found], start: usize, end: usize) -> Option<Found> {
-    let before = labels
-        .iter()
-        .rev()
-        .filter(|l| l.label != Label::Skip)
-        .find(|l| l.end <= start);
-    if let Some(l) = before {
-        if gap_ok(&t[l.end..start], 6) {
-            return Some(*l);
-        }
-    }
-    // After the number, only a PII label counts: "4471 ... customer" says nothing.
-    let after = labels
-        .iter()
-        .find(|l| l.start >= end && !matches!(l.label, Label::Skip | Label::Other))?;
-    gap_ok(&t[end..after.start], 3).then_some(*after)
-}
-
-/// True when the words before `start` say the number there is something that is not PII
-/// (order, tracking, model, version number...).
-pub fn named_other(t: &str, labels: &[Found], start: usize, end: usize) -> bool {
-    label_of(t, labels, start, end).is_some_and(|l| l.label == Label::Other)
-}
 
 /// Context-labelled numbers in `t`, as (kind, start, end) in `t`.
 pub fn find(t: &str, labels: &[Found], out: &mut Vec<(PiiKind, usize, usize)>) {
@@ -195,6 +38,10 @@ pub fn find(t: &str, labels: &[Found], out: &mut Vec<(PiiKind, usize, usize)>) {
             if start >= end || !t[start..end].starts_with(|c: char| c.is_ascii_alphanumeric()) {
                 continue;
             }
+        }
+        // "+1 415 555 0123": the plus belongs to the number.
+        if t[..start].ends_with('+') {
+            start -= 1;
         }
         let label = label_of(t, labels, start, end);
         let value = &t[start..end];
@@ -348,12 +195,15 @@ fn sort_code(v: &str) -> bool {
 }
 
 /// A phone number the shape patterns miss: ten or eleven digits run together (as speech gives
-/// them), or seven with a dash ("555-0101").
+/// them), or a local seven ("555-0101", "five five five one two three four").
 fn phone(v: &str) -> bool {
     let n = digits(v);
+    if let Some(intl) = v.strip_prefix('+') {
+        return numeric(intl) && (8..=15).contains(&n);
+    }
     let first = v.as_bytes().first().copied().unwrap_or(b'0');
     (numeric(v) && (n == 10 && first != b'1' || n == 11 && matches!(first, b'0' | b'1')))
-        || (n == 7 && v.len() == 8 && v.as_bytes()[3] == b'-')
+        || (n == 7 && (plain(v) || v.len() == 8 && v.as_bytes()[3] == b'-'))
 }
 
 /// A spoken or written password or passcode: digits (a passcode), a token of letters and

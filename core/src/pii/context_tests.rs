@@ -156,6 +156,12 @@ const CASES: &[(&str, Option<PiiKind>, &str)] = {
             "two one two five five five oh one eight nine",
         ),
         ("My home phone is 555-0101.", Some(Phone), "555-0101"),
+        (
+            "call me at five five five one two three four",
+            Some(Phone),
+            "five five five one two three four",
+        ),
+        ("your account balance is 125000", None, ""),
         ("Product SKU 800-233-9075 shows as discontinued.", None, ""),
         (
             "order number one one two four four five five six six seven",

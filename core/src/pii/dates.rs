@@ -75,3 +75,7 @@ fn compact_date(s: &str) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+#[path = "dates_tests.rs"]
+mod tests;

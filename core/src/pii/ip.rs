@@ -50,3 +50,7 @@ pub fn find(t: &str, out: &mut Vec<(usize, usize)>) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "ip_tests.rs"]
+mod tests;

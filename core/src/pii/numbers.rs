@@ -7,8 +7,9 @@
 //! words say what it is ("NY license: 493 028 716").
 
 use super::checks::{card_valid, iban_valid, isolated, ssn_valid};
-use super::context::{self, named_other};
+use super::context;
 use super::kind::{PiiKind, PiiMatch};
+use super::labels::{self, named_other};
 use super::spoken::Spoken;
 use super::{dates, ip};
 use regex::Regex;
@@ -51,7 +52,7 @@ pub fn find(text: &str, found: &mut Vec<PiiMatch>) {
     if !enough_digits(t) {
         return;
     }
-    let labels = context::labels(t);
+    let labels = labels::labels(t);
     let other = |s: usize, e: usize| named_other(t, &labels, s, e);
     let mut strong: Vec<(PiiKind, usize, usize)> = Vec::new();
     let mut weak: Vec<(PiiKind, usize, usize)> = Vec::new();

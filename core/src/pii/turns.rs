@@ -4,8 +4,9 @@
 //! three digits on the back?", "can you confirm your four digit pin").
 
 use super::checks::card_valid;
-use super::context::{self, Label};
+use super::context;
 use super::kind::{PiiKind, PiiMatch};
+use super::labels::{self, Label};
 use super::spoken::Spoken;
 use regex::Regex;
 use std::sync::LazyLock;
@@ -98,7 +99,7 @@ fn split_cards(turns: &[&str], out: &mut [Vec<PiiMatch>]) {
 /// A bare number answering the question before it, read with the question's label.
 fn answer(question: &str, reply: &str) -> Option<PiiMatch> {
     let q = Spoken::of(question);
-    let asked = context::labels(&q.text)
+    let asked = labels::labels(&q.text)
         .into_iter()
         .rev()
         .find(|l| !matches!(l.label, Label::Skip | Label::Card | Label::Phone))?;

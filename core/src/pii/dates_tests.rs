@@ -1,0 +1,47 @@
+//! Dates of birth and month-name expiries, by the words around them.
+
+use crate::pii::{find_pii, PiiKind};
+
+#[test]
+fn birth_dates_and_expiries_by_their_words() {
+    use PiiKind::*;
+    let cases: &[(&str, &[(PiiKind, &str)])] = &[
+        (
+            "Date of birth is 14/03/1984.",
+            &[(DateOfBirth, "14/03/1984")],
+        ),
+        (
+            "born on the twelfth of may nineteen eighty two",
+            &[(DateOfBirth, "twelfth of may nineteen eighty two")],
+        ),
+        (
+            "d o b is oh six slash one five slash seventy eight",
+            &[(DateOfBirth, "oh six slash one five slash seventy eight")],
+        ),
+        (
+            "Can you confirm your date of birth for me? I have 09/09/1957.",
+            &[(DateOfBirth, "09/09/1957")],
+        ),
+        ("Birth date: Aug 4, 1973", &[(DateOfBirth, "Aug 4, 1973")]),
+        (
+            "the expiry is january twenty thirty",
+            &[(CardExpiry, "january twenty thirty")],
+        ),
+        ("I was born in 1990", &[]),
+        (
+            "My birthday is next week, can I use the birthday discount?",
+            &[],
+        ),
+        ("My order was supposed to arrive on 14/03/2024.", &[]),
+        ("Statement date: 22 July 2024", &[]),
+        ("The offer expires in March 2026.", &[]),
+        ("the offer is valid through the end of june", &[]),
+    ];
+    for (text, want) in cases {
+        let got: Vec<(PiiKind, &str)> = find_pii(text)
+            .iter()
+            .map(|m| (m.kind, &text[m.start..m.end]))
+            .collect();
+        assert_eq!(&got[..], *want, "{text}");
+    }
+}

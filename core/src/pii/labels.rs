@@ -1,0 +1,167 @@
+//! The words that say what a number is ("account number", "security code", "sort code",
+//! "passport", "routing", "my pin") or that it is something that is not PII ("order",
+//! "tracking", "SKU", "lot number"), and which of them names a given number: the nearest before
+//! it across a few words without digits, or else one right after it ("... for the routing
+//! number", "... that's my pin").
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Label {
+    SsnLast4,
+    Pin,
+    Password,
+    Cvv,
+    Expiry,
+    Routing,
+    SortCode,
+    Iban,
+    Passport,
+    Licence,
+    Account,
+    Card,
+    Ssn,
+    Phone,
+    Dob,
+    /// An order, case, ticket, tracking, model... number: not PII, whatever its shape.
+    Other,
+    /// Words that look like a label but are not one ("on the account"): read over.
+    Skip,
+}
+
+/// Label phrases, most specific first: at one position the first that matches wins.
+const LABELS: &[(Label, &str)] = &[
+    (
+        Label::Skip,
+        r"(?:on|to|in|with|under|from|onto|for) (?:the|my|your|this|that|our) account",
+    ),
+    (
+        Label::Other,
+        r"(?:account|card|visa|mastercard|amex) ending(?: in)?|ending in|ends in",
+    ),
+    (
+        Label::SsnLast4,
+        r"last (?:4|four)(?: digits)? (?:of|on) (?:my |the |your |his |her )?(?:ssn|social(?: security)?(?: number)?)",
+    ),
+    (
+        Label::Other,
+        r"sim pin|pin (?:pad|reminder|attempts?|reset)|puk|error code|zip code|post ?code|agent (?:id|number)|check number|cheque number",
+    ),
+    (
+        Label::Pin,
+        r"(?:tele)?phone banking (?:passcode|pass code|pin|code|number)|personal identification number|security number|memorable number|pin(?: number| code)?",
+    ),
+    (
+        Label::Password,
+        r"(?:voice |verbal |online banking |telephone banking |phone banking |security |account )?(?:passcode|pass code|password|passphrase|pass phrase|memorable word|secret word)",
+    ),
+    (
+        Label::Cvv,
+        r"cvv2?|cvc2?|cv2|csc|c v [vc]|card (?:verification|security) (?:code|value|number)|security code|verification code|[34][- ]?digit (?:security )?(?:code|number)|(?:code|digits|numbers?) on the (?:back|front|signature strip)|signature strip|on the back(?: of (?:the|my) card)?",
+    ),
+    (
+        Label::Expiry,
+        r"exp(?:iry|iration)?(?: date)?|expires?|expiring|valid (?:thru|through|until|till|to)|good (?:thru|through)|runs out|mm ?/ ?yy(?:yy)?",
+    ),
+    (
+        Label::Routing,
+        r"(?:aba |ach |wire |transit )?routing(?: (?:and )?transit)?(?: (?:number|no|num))?|aba(?: number)?|rtn|transit number|(?:my|the|your|a) (?:checks?|cheques?)",
+    ),
+    (Label::SortCode, r"sort(?:ing)?(?: code)?"),
+    (Label::Iban, r"iban"),
+    (Label::Passport, r"passport(?: (?:number|no|num))?"),
+    (
+        Label::Licence,
+        r"(?:driver'?s?'?|driving) licen[cs]e(?: (?:number|no|num))?|licen[cs]e(?: (?:number|no|num))?|dl|d l(?: number)?",
+    ),
+    (
+        Label::Account,
+        r"(?:bank |checking |savings |current |business |personal |joint |deposit )?(?:account|acct|a/c)(?: (?:number|no|num))?|checking|savings",
+    ),
+    (
+        Label::Card,
+        r"(?:credit |debit )?card(?: number)?|long number",
+    ),
+    (
+        Label::Ssn,
+        r"ssn|social security(?: (?:number|no|num))?|social(?: insurance)?(?: number)?|tax id|itin",
+    ),
+    (
+        Label::Dob,
+        r"date of birth|d\.? ?o\.? ?b|birth ?date|birthday|born",
+    ),
+    (
+        Label::Other,
+        r"(?:order|tracking|ticket|case|invoice|reference|ref|confirmation|claim|lot|part|serial|model|sku|product|item|transaction|booking|purchase order|po|policy|meter|membership|loyalty|reward|voucher|promo|coupon|flight|room|seat|gate|version|build|firmware|batch|registration|parcel|shipment|badge|extension|ext|page|section|chapter|channel|error|code|id|balance|amount|total|limit|fee|price|cost|payment|refund|charge)(?: (?:number|no|num|id|code|reference))?|(?:customer|user|student|patient|employee|member) (?:number|no|num|id)",
+    ),
+    (
+        Label::Phone,
+        r"(?:home |work |office |cell |mobile |contact |callback |best )?(?:phone|number|line)|cell|mobile|landline|telephone|call me(?: back)?(?: on| at)?|text me|reach me|ring me|whatsapp(?: me)?|area code|tel",
+    ),
+];
+
+static LABEL_RE: LazyLock<Regex> = LazyLock::new(|| {
+    let alts: Vec<String> = LABELS.iter().map(|(_, p)| format!("({p})")).collect();
+    super::pattern::re(&format!(r"(?i)\b(?:{})\b", alts.join("|")))
+});
+
+#[derive(Clone, Copy, Debug)]
+pub struct Found {
+    pub label: Label,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Every label phrase in `t`, in order.
+pub fn labels(t: &str) -> Vec<Found> {
+    LABEL_RE
+        .captures_iter(t)
+        .filter_map(|c| {
+            let i = (1..c.len()).find(|&i| c.get(i).is_some())?;
+            let m = c.get(0)?;
+            Some(Found {
+                label: LABELS[i - 1].0,
+                start: m.start(),
+                end: m.end(),
+            })
+        })
+        .collect()
+}
+
+/// Between a label and its number: a few words, no digits, no end of a question or sentence
+/// (the dot of "no. 103463201" right after the label is an abbreviation's).
+fn gap_ok(gap: &str, max_words: usize) -> bool {
+    let rest = gap.strip_prefix('.').unwrap_or(gap);
+    gap.len() <= 48
+        && !gap.contains(|c: char| c.is_ascii_digit() || matches!(c, '?' | '!' | ';'))
+        && !rest.contains(". ")
+        && gap.split_whitespace().count() <= max_words
+}
+
+/// The label that names the number at `start..end`, if any.
+pub fn label_of(t: &str, labels: &[Found], start: usize, end: usize) -> Option<Found> {
+    let before = labels
+        .iter()
+        .rev()
+        .filter(|l| l.label != Label::Skip)
+        .find(|l| l.end <= start);
+    if let Some(l) = before {
+        // A label of something else names only a number close after it ("part no. 310-...").
+        let reach = if l.label == Label::Other { 3 } else { 6 };
+        if gap_ok(&t[l.end..start], reach) {
+            return Some(*l);
+        }
+    }
+    // After the number, only a PII label counts: "4471 ... customer" says nothing.
+    let after = labels
+        .iter()
+        .find(|l| l.start >= end && !matches!(l.label, Label::Skip | Label::Other))?;
+    gap_ok(&t[end..after.start], 3).then_some(*after)
+}
+
+/// True when the words before `start` say the number there is something that is not PII
+/// (order, tracking, model, version number...).
+pub fn named_other(t: &str, labels: &[Found], start: usize, end: usize) -> bool {
+    label_of(t, labels, start, end).is_some_and(|l| l.label == Label::Other)
+}
