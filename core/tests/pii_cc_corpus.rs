@@ -11,14 +11,25 @@ use cxone_core::pii::{find_pii_in_turns, find_pii_spoken_by, PiiKind, PiiMatch};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// (type, recall floor, precision floor) for the types with a detector.
+/// (type, recall floor, precision floor) for the types with a detector: the figures reached.
+/// E-mail recall is low because addresses said aloud ("dana at example dot com") are not read.
 const FLOORS: &[(&str, f64, f64)] = &[
-    ("email", 0.65, 0.95),
-    ("card_number", 0.34, 0.95),
-    ("iban", 0.85, 0.95),
-    ("ssn", 0.5, 0.95),
-    ("phone", 0.55, 0.95),
-    ("date_of_birth", 0.57, 0.95),
+    ("email", 0.65, 1.0),
+    ("card_number", 1.0, 1.0),
+    ("iban", 1.0, 1.0),
+    ("ssn", 1.0, 1.0),
+    ("phone", 1.0, 1.0),
+    ("date_of_birth", 1.0, 1.0),
+    ("card_cvv", 1.0, 1.0),
+    ("card_expiry", 1.0, 1.0),
+    ("pin", 1.0, 1.0),
+    ("bank_account", 1.0, 1.0),
+    ("routing_number", 1.0, 1.0),
+    ("sort_code", 1.0, 1.0),
+    ("passport", 1.0, 1.0),
+    ("drivers_licence", 1.0, 1.0),
+    // A spoken IPv6 address ("two thousand one colon d b eight ...") is not read.
+    ("ip_address", 0.94, 1.0),
 ];
 
 /// The corpus's name for a kind: the same as `pii_types` but for cards.
