@@ -101,6 +101,9 @@ pub const POSITIVES: &[(&str, &[PiiKind])] = &[
     ),
     ("postcode SW1A 1AA", &[Zip]),
     ("zip 94103", &[Zip]),
+    // IP addresses and sort codes are PII since issue #17.
+    ("IP address 192.168.1.10", &[IpAddress]),
+    ("sort code 20-00-00", &[SortCode]),
 ];
 
 pub const NEGATIVES: &[&str] = &[
@@ -139,7 +142,6 @@ pub const NEGATIVES: &[&str] = &[
     "the code is 824193",
     "call me at the office tomorrow",
     "room 404 on floor 12",
-    "IP address 192.168.1.10",
     "MAC 00:1B:44:11:3A:B7",
     "hash 5f4dcc3b5aa765d61d8327deb882cf99",
     "model SM-G991B",
@@ -152,7 +154,6 @@ pub const NEGATIVES: &[&str] = &[
     "SLA is 24 hours, priority 2",
     "promo code SPRING2024",
     "loyalty number 88443322",
-    "sort code 20-00-00",
     "amount: 2,500.00; fee: 12.50",
     "contact id 6618c229-0000-4000-8000-000000000002",
     "message m-004 in thread chat_7259aa",
