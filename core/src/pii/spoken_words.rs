@@ -62,8 +62,15 @@ pub fn word(w: &str) -> Option<Word> {
         "nineteenth",
         "twentieth",
     ];
-    let lower = w.to_ascii_lowercase();
-    let w = lower.as_str();
+    // Lower-cased on the stack: this runs on every word of every text (the gate).
+    let mut buf = [0u8; 12];
+    if w.len() > buf.len() {
+        return None;
+    }
+    for (b, c) in buf.iter_mut().zip(w.bytes()) {
+        *b = c.to_ascii_lowercase();
+    }
+    let w = std::str::from_utf8(&buf[..w.len()]).ok()?;
     if let Some(i) = units.iter().position(|u| *u == w) {
         return Some(Unit(i as u32, false));
     }
