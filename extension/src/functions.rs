@@ -91,3 +91,10 @@ fn cxone_stored_id(conversation_id: &str) -> String {
     let cfg = cxone_core::ingest::IngestConfig::seeded(crate::guc::redact());
     cxone_core::ingest::stored_id(conversation_id.to_string(), &cfg)
 }
+
+/// `cxone.payload_retention_days` as the retention clock may trust it (0 unless a superuser
+/// set it): read by `cxone_retention_due` (sql/retention.sql).
+#[pg_extern(stable, parallel_safe)]
+fn _cxone_payload_retention_days() -> i32 {
+    crate::guc::payload_retention_days()
+}

@@ -70,15 +70,18 @@ pub const MAX_PAYLOAD_BYTES_DEFAULT: i32 = 8 << 20;
 pub static MAX_PAYLOAD_BYTES: GucSetting<i32> = GucSetting::<i32>::new(MAX_PAYLOAD_BYTES_DEFAULT);
 pub const MAX_TEXT_BYTES_DEFAULT: i32 = 4 << 20;
 pub static MAX_TEXT_BYTES: GucSetting<i32> = GucSetting::<i32>::new(MAX_TEXT_BYTES_DEFAULT);
+/// Raw payloads older than this many days are deleted by `cxone_retention_due()`; 0 keeps them.
+pub static PAYLOAD_RETENTION_DAYS: GucSetting<i32> = GucSetting::<i32>::new(0);
 
 /// The settings only a superuser may set (`GucContext::Suset`).
-const OWNER_ONLY: [&CStr; 6] = [
+const OWNER_ONLY: [&CStr; 7] = [
     c"cxone.embeddings_url",
     c"cxone.embeddings_api_key_file",
     c"cxone.embeddings_ca_file",
     c"cxone.redact",
     c"cxone.max_payload_bytes",
     c"cxone.max_text_bytes",
+    c"cxone.payload_retention_days",
 ];
 
 pub fn init() {
@@ -131,6 +134,16 @@ pub fn init() {
         c"Store and queue only redacted conversation text (PII replaced by [EMAIL], [PHONE], ...).",
         c"cxone_payloads keeps the original payload; conversation_embeddings and everything sent to an embedding provider get redacted text. Only a superuser can change it, e.g. ALTER DATABASE ... SET cxone.redact = on.",
         &REDACT,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"cxone.payload_retention_days",
+        c"Days a raw payload is kept in cxone_payloads; older ones are deleted by cxone_retention_due(). 0 keeps them.",
+        c"What was derived from a payload (messages, conversations, queue rows and vectors) stays. The sidecar runs the clock; only a superuser can change it, e.g. ALTER DATABASE ... SET cxone.payload_retention_days = 30.",
+        &PAYLOAD_RETENTION_DAYS,
+        0,
+        36_500,
         GucContext::Suset,
         GucFlags::default(),
     );
@@ -199,6 +212,7 @@ pub fn init() {
         let effect = match name.to_bytes() {
             b"cxone.redact" => "redaction is on",
             b"cxone.max_payload_bytes" | b"cxone.max_text_bytes" => "the cap is its default",
+            b"cxone.payload_retention_days" => "no payload is deleted by retention",
             _ => "cxone_embed and cxone_search refuse to run",
         };
         pgrx::warning!(
@@ -237,6 +251,16 @@ pub fn ingest_helper_thread() -> bool {
 /// an `off` that a client supplied does not count.
 pub fn redact() -> bool {
     REDACT.get() || !set_by_superuser(c"cxone.redact")
+}
+
+/// Days raw payloads are kept (0: for ever); 0 when a non-superuser set it, so a client can
+/// neither shorten nor lengthen what the owner chose.
+pub fn payload_retention_days() -> i32 {
+    owner_only(
+        c"cxone.payload_retention_days",
+        PAYLOAD_RETENTION_DAYS.get(),
+        0,
+    )
 }
 
 /// (largest payload, largest mapped text) in bytes; the defaults when a non-superuser set them.

@@ -63,6 +63,12 @@ pgrx::extension_sql_file!(
 
 pgrx::extension_sql_file!("../../sql/queue.sql", name = "queue", requires = ["search"]);
 
+pgrx::extension_sql_file!(
+    "../../sql/retention.sql",
+    name = "retention",
+    requires = ["schema", functions::_cxone_payload_retention_days]
+);
+
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     guc::init();

@@ -7,7 +7,8 @@
 //! commands start with), `logging` (CXONE_LOG).
 //! Settings: `cli` (subcommands), `config/` (the settings, by concern).
 //! Embedding: `worker` (claim → embed → write back), `queue` (the extension's queue protocol,
-//! sql/queue.sql), `request` (one provider request with its retries), `batch` (batch sizing),
+//! sql/queue.sql), `request` (one provider request with its retries), `clocks` (the
+//! extension's clocks: quiet conversations, payload retention), `batch` (batch sizing),
 //! `retry` (backoff), `provider/` (local model, OpenAI-compatible), `state`
 //! (what the worker, the webhooks and the routes share), `progress` (the backfill's bar).
 //! Database: `db` and `pg_tls` (the connection, TLS as DATABASE_URL asks).
@@ -28,6 +29,7 @@ mod bearer;
 mod body;
 mod check;
 mod cli;
+mod clocks;
 mod config;
 mod cxone_auth;
 mod db;

@@ -189,15 +189,6 @@ pub async fn extension_version(db: &Client) -> Result<Option<String>, tokio_post
         .map(|r| r.get(0)))
 }
 
-/// Assembles the conversations whose messages have been quiet long enough (the mapping's
-/// `quiet_seconds`): the extension's clock for open cases, driven by this poll. Returns how
-/// many were assembled.
-pub async fn assemble_due(db: &Client) -> Result<i64, tokio_postgres::Error> {
-    Ok(db
-        .query_one("SELECT cxone_assemble_due()", &[])
-        .await?
-        .get(0))
-}
 
 /// Rows pending for `model`.
 pub async fn pending_count(db: &Client, model: &str) -> Result<i64, tokio_postgres::Error> {

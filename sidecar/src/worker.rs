@@ -2,6 +2,7 @@
 //! provider's limits, write back; retry what can be retried; reconnect when the database goes.
 
 use crate::batch::{plan, ClaimSizer, Item};
+use crate::clocks;
 use crate::config::Config;
 use crate::db;
 use crate::provider::Provider;
@@ -110,24 +111,15 @@ impl<P: Provider> Worker<P> {
         // may have one answered batch still being written while its next request goes out;
         // no more (a slow database holds the next request back instead).
         let unwritten = Arc::new(Semaphore::new(2 * self.cfg.provider.requests_in_flight()));
-        // The quiet clock of open conversations, at most once per poll interval, busy or idle
+        // The extension's clocks (clocks.rs), at most once per poll interval, busy or idle
         // (a long backfill must not hold back open cases).
         let poll_every = Duration::from_secs(self.cfg.queue.poll_secs.max(1));
-        let mut assembled_at: Option<std::time::Instant> = None;
+        let mut ticked_at: Option<std::time::Instant> = None;
         loop {
             let model = self.provider.model().to_string();
-            if assembled_at.is_none_or(|t| t.elapsed() >= poll_every) {
-                assembled_at = Some(std::time::Instant::now());
-                match queue::assemble_due(&client).await {
-                    Ok(0) => {}
-                    Ok(n) => {
-                        tracing::debug!(assembled = n, "quiet conversations assembled and queued")
-                    }
-                    // Not fatal for embedding: say why, try again at the next interval.
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cxone_assemble_due() failed; open conversations wait until it works")
-                    }
-                }
+            if ticked_at.is_none_or(|t| t.elapsed() >= poll_every) {
+                ticked_at = Some(std::time::Instant::now());
+                clocks::tick(&client).await;
             }
             if self.stopping() {
                 // Vectors already made are written; rows not yet sent are given back.

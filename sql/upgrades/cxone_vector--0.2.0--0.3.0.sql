@@ -1,6 +1,7 @@
 -- cxone_vector 0.2.0 -> 0.3.0: closing the doors of the security review (README "Security model"),
 -- real CXone traffic: messages recorded once each and assembled into conversations; and the
--- embedding queue's protocol as functions (cxone_queue_*), the sidecar's only way to the queue.
+-- embedding queue's protocol as functions (cxone_queue_*), the sidecar's only way to the queue;
+-- retention of raw payloads (cxone.payload_retention_days, cxone_retention_due).
 -- Everything else of 0.3.0 is in the library: the schema found from the catalogs, owner-only
 -- settings trusted only when a superuser set them, the API key read from a file, message events.
 
@@ -169,7 +170,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON cxone_messages, cxone_conversations TO c
 UPDATE cxone_mappings SET mapping = _cxone_seed('default_mapping'), updated_at = now()
  WHERE name = 'default' AND mapping = (_cxone_seed('default_mapping') - 'messages');
 
--- Assembles the conversations that have been quiet long enough (extension/src/assemble.rs).
+-- Assembles the conversations that have been quiet long enough (extension/src/ingest/assemble.rs).
 CREATE FUNCTION cxone_assemble_due(max_conversations integer DEFAULT 1000) RETURNS bigint
 STRICT VOLATILE PARALLEL UNSAFE
 LANGUAGE c AS 'MODULE_PATHNAME', 'cxone_assemble_due_wrapper';
@@ -421,3 +422,37 @@ GRANT EXECUTE ON FUNCTION cxone_queue_claim(text, integer, double precision),
     cxone_queue_fail(uuid[], text, boolean, integer, double precision),
     cxone_queue_release(uuid[]), cxone_queue_depth(text), cxone_queue_finish(text)
     TO cxone_sidecar, cxone_admin;
+
+-- Retention of raw payloads (sql/retention.sql).
+CREATE FUNCTION _cxone_payload_retention_days() RETURNS integer
+STRICT STABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', '_cxone_payload_retention_days_wrapper';
+-- Payloads arrive in received_at order, so a BRIN index finds the old ones for almost no cost
+-- at insert time.
+CREATE INDEX cxone_payloads_received_brin ON cxone_payloads USING brin (received_at);
+
+-- Deletes up to `max_payloads` raw payloads older than the retention period, oldest first;
+-- returns how many. Does nothing when cxone.payload_retention_days is 0 (the default) or was
+-- set by a role that is not a superuser.
+CREATE FUNCTION cxone_retention_due(max_payloads integer DEFAULT 10000) RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    days integer := @extschema@._cxone_payload_retention_days();
+    deleted bigint;
+BEGIN
+    IF days <= 0 THEN
+        RETURN 0;
+    END IF;
+    DELETE FROM @extschema@.cxone_payloads p
+     WHERE p.id IN (SELECT o.id FROM @extschema@.cxone_payloads o
+                     WHERE o.received_at < now() - make_interval(days => days)
+                     ORDER BY o.received_at
+                     LIMIT max_payloads);
+    GET DIAGNOSTICS deleted = ROW_COUNT;
+    RETURN deleted;
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION cxone_retention_due(integer), _cxone_payload_retention_days() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cxone_retention_due(integer) TO cxone_sidecar, cxone_admin;
