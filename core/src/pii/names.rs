@@ -31,6 +31,65 @@ static GATE: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// Cues so common in written turns ("hi", "thanks", "it's", "here") that they are worth the
+/// full reading only when a word near them could be a name: capitalised, or a listed name.
+const WEAK: &[&str] = &[
+    "this is",
+    "it's",
+    "its",
+    "it’s",
+    "it is",
+    "i'm",
+    "im",
+    "i’m",
+    "i am",
+    "here",
+    "hi",
+    "hello",
+    "hey",
+    "thanks",
+    "thank you",
+    "cheers",
+];
+
+/// Whether `text` is worth the full reading (tokens, cues, runs): a strong cue, an agent's
+/// greeting, speech-to-text (no capital letter, so names are not marked by case), or a weak
+/// cue with a word that could be a name among the three after it or the one before.
+fn promising(text: &str) -> bool {
+    let mut cues = GATE.find_iter(text).peekable();
+    if cues.peek().is_none() {
+        return false;
+    }
+    if !text.chars().any(char::is_uppercase) || GREETING.is_match(text) {
+        return true;
+    }
+    let word = |c: char| c.is_alphabetic() || c == '\'' || c == '’' || c == '-';
+    cues.any(|m| {
+        let cue = m.as_str().to_lowercase();
+        if !WEAK.contains(&cue.as_str()) {
+            return true;
+        }
+        let after = text[m.end()..]
+            .split(|c: char| !word(c))
+            .filter(|w| !w.is_empty())
+            .take(3);
+        // Not across a label ("Agent: Thanks"): the label is no name.
+        let head = text[..m.start()].trim_end();
+        let before = (!head.ends_with(':'))
+            .then(|| head.rsplit(|c: char| !word(c)).find(|w| !w.is_empty()))
+            .flatten();
+        after.chain(before).any(could_be_name)
+    })
+}
+
+fn could_be_name(word: &str) -> bool {
+    if word != "I" && word.chars().next().is_some_and(char::is_uppercase) {
+        return true;
+    }
+    let lower = word.to_lowercase();
+    is_first_name(&lower) || is_surname(&lower)
+}
+
 /// What an agent says when opening a contact: with no speaker given, a self-introduction in a
 /// text like this is the agent's own name.
 static GREETING: LazyLock<Regex> = LazyLock::new(|| {
@@ -80,7 +139,7 @@ const COMPANY: &[&str] = &[
 /// Names in one turn. `speaker` decides whose a self-introduction is; `None` (unknown) makes it
 /// an agent's own name only in a text that reads as an agent's greeting.
 pub fn find_names(text: &str, speaker: Option<Speaker>, out: &mut Vec<NameSpan>) {
-    if !GATE.is_match(text) && !super::spelled::may_hold(text) {
+    if !promising(text) && !super::spelled::may_hold(text) {
         return;
     }
     let t = tokens(text);

@@ -45,8 +45,42 @@ fn enough_digits(t: &str) -> bool {
                 .any(|w| w.eq_ignore_ascii_case(b"pass"))
 }
 
+/// Whether `text` can hold a PII number at all, decided before any rewriting: three digits or
+/// number words between them (the shortest, a card security code, has three), or one with a
+/// password cue. Most turns have neither, and rewriting their words is most of the cost.
+fn worth_reading(text: &str) -> bool {
+    let digits = if text.is_ascii() {
+        text.bytes().filter(u8::is_ascii_digit).take(3).count()
+    } else {
+        text.chars().filter(|c| c.is_numeric()).take(3).count()
+    };
+    if digits >= 3 {
+        return true;
+    }
+    let pass = text
+        .as_bytes()
+        .windows(4)
+        .any(|w| w.eq_ignore_ascii_case(b"pass"));
+    let needed = if pass { 1 } else { 3 };
+    // "twenty", "nineteen", "hundred" say two digits or more.
+    let mut said = digits;
+    if said >= needed {
+        return true;
+    }
+    for w in super::spoken::number_words(text) {
+        said += super::spoken::digits_said(&text[w.0..w.1]);
+        if said >= needed {
+            return true;
+        }
+    }
+    false
+}
+
 /// Numbers that are PII in `text`, pushed to `found` with offsets into `text`.
 pub fn find(text: &str, found: &mut Vec<PiiMatch>) {
+    if !worth_reading(text) {
+        return;
+    }
     let spoken = Spoken::of(text);
     let t: &str = &spoken.text;
     if !enough_digits(t) {

@@ -20,6 +20,20 @@ pub struct Spoken<'a> {
     pieces: Vec<(usize, usize, usize, usize)>,
 }
 /// True when `w` (any case) is a word that may start a spoken number: the cheap gate.
+/// Number words in `text` ("four", "oh", "double", "twenty"), as byte ranges.
+pub fn number_words(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    words(text).filter(|&(s, e)| e - s <= 11 && is_number_word(&text[s..e]))
+}
+
+/// At least how many digits a number word says: two for "twenty", "nineteen" or "hundred",
+/// one for the others.
+pub fn digits_said(w: &str) -> usize {
+    match word(w) {
+        Some(Word::Teen(_) | Word::Tens(_) | Word::Times(_)) => 2,
+        _ => 1,
+    }
+}
+
 fn is_number_word(w: &str) -> bool {
     matches!(
         word(w),

@@ -20,7 +20,107 @@ pub enum Word {
     Ordinal(u32),
 }
 
+/// Every number word, read once into a map: the gate asks about every word of every text.
+static WORDS: std::sync::LazyLock<std::collections::HashMap<&'static str, Word>> =
+    std::sync::LazyLock::new(|| {
+        let mut all = std::collections::HashMap::new();
+        let mut buf = String::new();
+        for w in VOCABULARY {
+            buf.clear();
+            buf.push_str(w);
+            if let Some(k) = read_word(&buf) {
+                all.insert(*w, k);
+            }
+        }
+        all
+    });
+
+/// The number word `w` (any case), if it is one.
 pub fn word(w: &str) -> Option<Word> {
+    // Lower-cased on the stack: this runs on every word of every text (the gate).
+    let mut buf = [0u8; 12];
+    if w.len() > buf.len() {
+        return None;
+    }
+    for (b, c) in buf.iter_mut().zip(w.bytes()) {
+        *b = c.to_ascii_lowercase();
+    }
+    let w = std::str::from_utf8(&buf[..w.len()]).ok()?;
+    WORDS.get(w).copied()
+}
+
+/// Every word [`read_word`] knows.
+const VOCABULARY: &[&str] = &[
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+    "twentieth",
+    "oh",
+    "nought",
+    "fourty",
+    "thirtieth",
+    "hundred",
+    "thousand",
+    "double",
+    "triple",
+    "dash",
+    "hyphen",
+    "slash",
+    "dot",
+    "point",
+    "then",
+    "uh",
+    "um",
+    "er",
+    "erm",
+    "and",
+];
+
+fn read_word(w: &str) -> Option<Word> {
     use Word::*;
     let units = [
         "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
