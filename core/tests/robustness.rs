@@ -133,3 +133,53 @@ fn deep_and_long_inputs() {
     let chunks = chunk(&units, &ChunkConfig::default());
     assert!(chunks.len() > 100);
 }
+
+/// Every line of Banking77 (written by customers), of both PII corpora, and those lines with
+/// bracketed timestamps before them as rendered transcripts have: PII detection never panics
+/// and reports only spans on character boundaries. (A label after its number once sliced the
+/// text backwards.)
+#[test]
+fn pii_detection_reads_every_real_line_without_panicking() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let mut lines: Vec<String> =
+        std::fs::read_to_string(format!("{root}/data/banking77/train.csv"))
+            .expect("Banking77")
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                l.rsplit_once(',')
+                    .map(|(t, _)| t.trim_matches('"').to_string())
+            })
+            .collect();
+    for corpus in ["pii_cc", "pii_holdout"] {
+        let path = format!("{root}/tests/fixtures/{corpus}/corpus.jsonl");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        for l in text.lines().filter(|l| !l.trim().is_empty()) {
+            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            lines.push(v["text"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    let rendered: Vec<String> = lines
+        .chunks(4)
+        .map(|c| {
+            c.iter()
+                .map(|l| format!("[2024-03-06T08:01:12+00:00] Customer: {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .collect();
+    for text in lines.iter().chain(&rendered) {
+        for m in cxone_core::pii::find_pii(text) {
+            assert!(
+                text.is_char_boundary(m.start) && text.is_char_boundary(m.end) && m.start < m.end,
+                "{m:?} in {text:?}"
+            );
+        }
+    }
+    let turns: Vec<&str> = lines.iter().map(String::as_str).collect();
+    for window in turns.chunks(3) {
+        cxone_core::pii::find_pii_in_turns(window);
+    }
+}

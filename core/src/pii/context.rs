@@ -214,7 +214,8 @@ fn password(t: &str, l: Found, start: usize, end: usize) -> Option<(PiiKind, usi
         return Some((PiiKind::Pin, start, end));
     }
     let token = v.bytes().all(|b| b.is_ascii_alphanumeric()) && (4..=32).contains(&v.len());
-    let gap = &t[l.end..start];
+    // The label may follow the value ("... that's my pin"): then there is no gap.
+    let gap = t.get(l.end..start).unwrap_or("");
     let linking = [
         "is", "was", "be", "are", "it's", "to", "as", "my", "the", "now", "up", "set",
     ];

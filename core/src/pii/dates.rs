@@ -41,7 +41,10 @@ pub fn not_a_card(t: &str, at: usize) -> bool {
 
 /// Dates of birth and month-name card expiries in `t`, as (kind, start, end).
 pub fn find(t: &str, out: &mut Vec<(super::kind::PiiKind, usize, usize)>) {
-    for c in DOB.captures_iter(t) {
+    for c in DOB
+        .find_iter(t)
+        .filter_map(|m| DOB.captures_at(t, m.start()))
+    {
         if let Some(d) = c.get(1) {
             let s = d.as_str();
             if !s.bytes().all(|b| b.is_ascii_digit()) || compact_date(s) {
@@ -49,7 +52,10 @@ pub fn find(t: &str, out: &mut Vec<(super::kind::PiiKind, usize, usize)>) {
             }
         }
     }
-    for c in EXPIRY_MONTH.captures_iter(t) {
+    for c in EXPIRY_MONTH
+        .find_iter(t)
+        .filter_map(|m| EXPIRY_MONTH.captures_at(t, m.start()))
+    {
         if let (Some(whole), Some(d)) = (c.get(0), c.get(1)) {
             if !not_a_card(t, whole.start()) {
                 out.push((super::kind::PiiKind::CardExpiry, d.start(), d.end()));

@@ -101,9 +101,17 @@ const LABELS: &[(Label, &str)] = &[
     ),
 ];
 
+/// Each label's pattern alone, matching a whole text.
+static EACH_LABEL: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    LABELS
+        .iter()
+        .map(|(_, p)| super::pattern::re(&format!(r"(?i)^(?:{p})$")))
+        .collect()
+});
+
 static LABEL_RE: LazyLock<Regex> = LazyLock::new(|| {
     let alts: Vec<String> = LABELS.iter().map(|(_, p)| format!("({p})")).collect();
-    super::pattern::re(&format!(r"(?i)\b(?:{})\b", alts.join("|")))
+    super::pattern::re(&format!(r"(?i)(?-u:\b)(?:{})(?-u:\b)", alts.join("|")))
 });
 
 #[derive(Clone, Copy, Debug)]
@@ -115,13 +123,15 @@ pub struct Found {
 
 /// Every label phrase in `t`, in order.
 pub fn labels(t: &str) -> Vec<Found> {
+    // The combined search finds where labels are; which one each is, by the first label whose
+    // own pattern matches the whole found text (the one the combined search preferred). Capture
+    // groups would say it too, but the regex crate finds them far more slowly.
     LABEL_RE
-        .captures_iter(t)
-        .filter_map(|c| {
-            let i = (1..c.len()).find(|&i| c.get(i).is_some())?;
-            let m = c.get(0)?;
+        .find_iter(t)
+        .filter_map(|m| {
+            let i = EACH_LABEL.iter().position(|r| r.is_match(m.as_str()))?;
             Some(Found {
-                label: LABELS[i - 1].0,
+                label: LABELS[i].0,
                 start: m.start(),
                 end: m.end(),
             })

@@ -109,7 +109,10 @@ pub fn find(text: &str, found: &mut Vec<PiiMatch>) {
             strong.push((PiiKind::Card, s, e));
         }
     }
-    for c in SSN.captures_iter(t) {
+    for c in SSN
+        .find_iter(t)
+        .filter_map(|m| SSN.captures_at(t, m.start()))
+    {
         let m = c.get(0).map_or(0..0, |m| m.range());
         let same_sep = t[m.clone()].as_bytes().get(3) == t[m.clone()].as_bytes().get(6);
         if same_sep
