@@ -32,6 +32,30 @@ const FLOORS: &[(&str, f64, f64)] = &[
     ("ip_address", 0.94, 1.0),
 ];
 
+/// Floors on the held-out corpus: its first measurement (2026-12-02), far under the first
+/// corpus's figures; issue #17 wants 0.95 for every type on text like this.
+const HOLDOUT_FLOORS: &[(&str, f64, f64)] = &[
+    ("address", 0.70, 0.96),
+    ("agent_name", 0.66, 1.0),
+    ("bank_account", 1.0, 0.80),
+    ("card_cvv", 0.83, 1.0),
+    ("card_expiry", 0.87, 1.0),
+    ("card_number", 0.66, 1.0),
+    ("date_of_birth", 0.54, 1.0),
+    ("drivers_licence", 0.87, 1.0),
+    ("email", 0.58, 1.0),
+    ("iban", 1.0, 1.0),
+    ("ip_address", 1.0, 1.0),
+    ("passport", 0.82, 1.0),
+    ("person_name", 0.52, 0.80),
+    ("phone", 0.90, 0.85),
+    ("pin", 0.68, 1.0),
+    ("routing_number", 1.0, 1.0),
+    ("sort_code", 0.82, 1.0),
+    ("ssn", 0.62, 1.0),
+    ("zip", 0.61, 1.0),
+];
+
 /// The corpus's name for a kind: the same as `pii_types` but for cards.
 fn corpus_type(kind: PiiKind) -> &'static str {
     match kind {
@@ -49,9 +73,9 @@ struct Line {
     spans: Vec<(String, usize, usize)>,
 }
 
-fn read_corpus() -> Vec<Line> {
+fn read_corpus(name: &str) -> Vec<Line> {
     let path = format!(
-        "{}/../tests/fixtures/pii_cc/corpus.jsonl",
+        "{}/../tests/fixtures/{name}/corpus.jsonl",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path).expect("the corpus");
@@ -111,7 +135,19 @@ struct Score {
 
 #[test]
 fn contact_center_corpus_per_type() {
-    let lines = read_corpus();
+    evaluate("pii_cc", FLOORS);
+}
+
+/// A second corpus (`tests/fixtures/pii_holdout/`), written after the detectors by someone who
+/// read neither them nor the first corpus: what to expect on text nobody tuned for. Its floors
+/// are the figures measured when it arrived; every type's target is 0.95 (issue #17).
+#[test]
+fn held_out_corpus_per_type() {
+    evaluate("pii_holdout", HOLDOUT_FLOORS);
+}
+
+fn evaluate(name: &str, floors: &[(&str, f64, f64)]) {
+    let lines = read_corpus(name);
     let found = detect(&lines);
     let verbose = std::env::var_os("PII_CC_MISSES").is_some();
     let mut scores: BTreeMap<String, Score> = BTreeMap::new();
@@ -149,7 +185,7 @@ fn contact_center_corpus_per_type() {
         }
     }
     println!(
-        "PII contact-center corpus: {negatives} hard negatives, {negatives_hit} with a detection (precision on negatives {:.3})",
+        "PII corpus {name}: {negatives} hard negatives, {negatives_hit} with a detection (precision on negatives {:.3})",
         1.0 - negatives_hit as f64 / negatives.max(1) as f64
     );
     println!("  type             spans  recall  detections  precision");
@@ -162,16 +198,16 @@ fn contact_center_corpus_per_type() {
             precision(s)
         );
     }
-    for (kind, recall_floor, precision_floor) in FLOORS {
+    for (kind, recall_floor, precision_floor) in floors {
         let s = &scores[*kind];
         assert!(
             recall(s) >= *recall_floor,
-            "{kind}: recall {:.3} under {recall_floor}",
+            "{name} {kind}: recall {:.3} under {recall_floor}",
             recall(s)
         );
         assert!(
             precision(s) >= *precision_floor,
-            "{kind}: precision {:.3} under {precision_floor}",
+            "{name} {kind}: precision {:.3} under {precision_floor}",
             precision(s)
         );
     }
