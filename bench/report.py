@@ -138,6 +138,24 @@ if ing:
             f"(INSERT ... SELECT), {r['plpgsql_vs_trigger_one_thread_copy']:.2f}x (COPY){cpu_ratio}: the "
             "comparison when every core is busy anyway.\n"
         )
+    before = load("ingest_before_pii")
+    if before:
+        bm = before["ms"]
+        out.append(
+            "- PII detectors of issue #17 (names, addresses, spoken numbers, card data, bank "
+            "details): the trigger took "
+            f"{fmt(m['trigger_insert_select'])} ms (INSERT ... SELECT) and "
+            f"{fmt(m['trigger_one_thread_insert_select'])} ms on one thread, against "
+            f"{fmt(bm['trigger_insert_select'])} and {fmt(bm['trigger_one_thread_insert_select'])} ms "
+            "before them (`bench/results/ingest_before_pii.json`, the last run without them; the write "
+            f"floor was {fmt(bm['floor_insert_select'])} then, {fmt(m['floor_insert_select'])} now): "
+            f"{m['trigger_insert_select'] / bm['trigger_insert_select']:.2f}x, "
+            f"{m['trigger_one_thread_insert_select'] / bm['trigger_one_thread_insert_select']:.2f}x on one thread; "
+            f"the Rust work alone {fmt(ing.get('trigger_cpu_ms', 0))} against {fmt(before.get('trigger_cpu_ms', 0))} ms. "
+            f"Target: within 1.15x: {met(m['trigger_insert_select'] / bm['trigger_insert_select'] <= 1.15)}. "
+            "Where it goes: every payload's text has digits (the rendered timestamps), so the number "
+            "detectors read every text; finding the label words around numbers is most of it.\n"
+        )
     rust_cpu = ing.get("trigger_cpu_ms", 0)
     floor = m["floor_insert_select"]
     out.append(INGEST_TEXT.format(
@@ -148,6 +166,37 @@ if ing:
     headline.append(("ingest: our time / write floor", r["trigger_vs_floor_insert_select"], t["trigger_vs_floor_max"], False))
 else:
     out.append("Not run.\n")
+
+def ab_text():
+    """The A/B of the sidecar against an older revision (bench/ab_sidecar.sh), if recorded."""
+    ab = load("pipeline_ab")
+    if not ab:
+        return ""
+    new, old = ab["new_rows_per_s"], ab["old_rows_per_s"]
+    return (
+        f"Queue protocol (issue #16): the sidecar calls the extension's `cxone_queue_*` functions "
+        f"instead of its own SQL; `bench/ab_sidecar.sh {ab['old_rev']}` ran this benchmark "
+        f"alternately with the sidecar of {ab['old_rev']} and the current one, {ab['pairs']} pairs on "
+        f"the same cluster: current {', '.join(fmt(x) for x in new)} rows/s, before "
+        f"{', '.join(fmt(x) for x in old)} rows/s; median ratio {ab['ratio_new_vs_old']:.2f}x "
+        "(target: within 5%)." + normalised(ab) + "\n\n"
+    )
+
+
+def normalised(ab):
+    """The same ratio with each run divided by the COPY floor of its own run."""
+    if "floor_rows_per_s_new" not in ab:
+        return ""
+    import statistics
+    n = [r / f for r, f in zip(ab["new_rows_per_s"], ab["floor_rows_per_s_new"])]
+    o = [r / f for r, f in zip(ab["old_rows_per_s"], ab["floor_rows_per_s_old"])]
+    floors = ab["floor_rows_per_s_new"] + ab["floor_rows_per_s_old"]
+    return (
+        f" The COPY floor itself varied from {fmt(min(floors))} to {fmt(max(floors))} rows/s between "
+        f"these runs; divided by its own run's floor, the ratio is {statistics.median(n) / statistics.median(o):.2f}x. "
+        "The machine's noise is larger than the difference either way: no consistent loss."
+    )
+
 
 pipe = load("pipeline")
 out.append("## 2. Pipeline overhead, and 3. requests\n")
@@ -218,6 +267,7 @@ if pipe:
         "log with auto_explain): 5,000 rows/s at the start of this round; the overlap and the "
         "token counter gave about 6,000, the jsonb map about 7,500, the "
         "claim-time reuse probe about 9,000.\n\n"
+        + ab_text() +
         "What limits it: PostgreSQL's single backend for the connection, busy about 90% of the "
         "run: per 2,048 rows about 25 ms to receive the binary vectors, 95 ms to write new "
         "tuples with a 6 KB TOASTed vector and entries in five indexes (primary key, "
