@@ -189,7 +189,6 @@ pub async fn extension_version(db: &Client) -> Result<Option<String>, tokio_post
         .map(|r| r.get(0)))
 }
 
-
 /// Rows pending for `model`.
 pub async fn pending_count(db: &Client, model: &str) -> Result<i64, tokio_postgres::Error> {
     Ok(db

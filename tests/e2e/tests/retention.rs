@@ -69,14 +69,25 @@ fn payloads_past_the_period_go_and_what_was_derived_from_them_stays() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(left, vec![*ids.last().unwrap()], "only the recent payload is left");
-    assert_eq!(derived(&mut c), before, "messages, conversations, rows and keys stay");
+    assert_eq!(
+        left,
+        vec![*ids.last().unwrap()],
+        "only the recent payload is left"
+    );
+    assert_eq!(
+        derived(&mut c),
+        before,
+        "messages, conversations, rows and keys stay"
+    );
     let embedded: i64 = scalar(
         &mut c,
         "SELECT count(*) FROM conversation_embeddings WHERE status = 'embedded'",
         &[],
     );
-    assert_eq!(embedded, before.2, "and the rows are embedded without their payloads");
+    assert_eq!(
+        embedded, before.2,
+        "and the rows are embedded without their payloads"
+    );
 
     // A late replay of a deleted payload is still a replay.
     let first = std::fs::read_to_string(format!(
@@ -115,7 +126,10 @@ fn retention_is_off_by_default_and_a_client_cannot_choose_the_period() {
                 .unwrap();
         }
         let deleted: i64 = scalar(&mut c, "SELECT cxone_retention_due()", &[]);
-        assert_eq!(deleted, 0, "client-set period ({options:?}) must be ignored");
+        assert_eq!(
+            deleted, 0,
+            "client-set period ({options:?}) must be ignored"
+        );
     }
     let mut admin = db.connect();
     let kept: i64 = scalar(&mut admin, "SELECT count(*) FROM cxone_payloads", &[]);
