@@ -20,6 +20,7 @@
 //! ([`crate::trust::extension_schema`]), and use only `pg_catalog` types and operators, so the
 //! caller's `search_path` takes no part in them.
 
+use crate::error::sqlstate;
 use crate::guc;
 use crate::trust;
 use cxone_core::ingest::IngestConfig;
@@ -115,7 +116,7 @@ pub fn schema() -> Rc<str> {
         .unwrap_or_else(|| {
             ereport!(
                 ERROR,
-                PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+                sqlstate::NO_SUCH_OBJECT,
                 "extension cxone_vector is not installed in this database"
             );
         })
@@ -153,7 +154,7 @@ pub fn intent_rules() -> Rc<IntentRules> {
         return r;
     }
     let rules = Rc::new(load_rules().unwrap_or_else(|e| {
-        ereport!(ERROR, PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, e);
+        ereport!(ERROR, sqlstate::BAD_ARGUMENT, e);
     }));
     with_cache(|c| c.rules = Some(rules.clone()));
     rules

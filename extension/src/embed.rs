@@ -8,6 +8,7 @@
 //!   backend waits for it answering query cancel and `statement_timeout`.
 //! - Error text names the endpoint without credentials or query string, never the key.
 
+use crate::error::sqlstate;
 use crate::{guc, threads};
 use pgrx::prelude::*;
 use reqwest::Url;
@@ -20,7 +21,7 @@ fn fail(code: PgSqlErrorCode, message: String) -> ! {
 }
 
 fn bad_setting(message: String) -> ! {
-    fail(PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE, message)
+    fail(sqlstate::NOT_ALLOWED, message)
 }
 
 /// A client for this CA file: built with signals blocked, because the blocking client starts
@@ -42,13 +43,13 @@ fn client(ca_file: &str) -> reqwest::blocking::Client {
     if !ca_file.is_empty() {
         let pem = std::fs::read(ca_file).unwrap_or_else(|e| {
             fail(
-                PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR,
+                sqlstate::SERVER_FILE,
                 format!("cxone_embed: cannot read cxone.embeddings_ca_file '{ca_file}': {e}"),
             )
         });
         let cert = reqwest::Certificate::from_pem(&pem).unwrap_or_else(|e| {
             fail(
-                PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR,
+                sqlstate::SERVER_FILE,
                 format!("cxone_embed: cxone.embeddings_ca_file '{ca_file}' is not a PEM certificate: {e}"),
             )
         });
@@ -58,7 +59,7 @@ fn client(ca_file: &str) -> reqwest::blocking::Client {
         .and_then(|r| r.ok())
         .unwrap_or_else(|| {
             fail(
-                PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                sqlstate::INTERNAL,
                 "cxone_embed: cannot build an HTTP client".into(),
             )
         });
@@ -76,7 +77,7 @@ fn api_key() -> Option<String> {
         Ok(k) => Some(k.trim().to_string()).filter(|k| !k.is_empty()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => fail(
-            PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR,
+            sqlstate::SERVER_FILE,
             format!("cxone_embed: cannot read cxone.embeddings_api_key_file '{path}': {e}; it must be readable by the database server's OS user"),
         ),
     }
@@ -110,7 +111,7 @@ fn _cxone_embed_array(text: &str, model: &str) -> Vec<f32> {
     let (_, max_text) = guc::limits_settings();
     if text.len() > usize::try_from(max_text).unwrap_or(usize::MAX) {
         fail(
-            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            sqlstate::OVER_A_CAP,
             format!(
                 "cxone_embed: the text is {} bytes, over cxone.max_text_bytes = {max_text}",
                 text.len()
@@ -120,7 +121,7 @@ fn _cxone_embed_array(text: &str, model: &str) -> Vec<f32> {
     let raw_url = guc::embeddings_url().unwrap_or_else(|e| bad_setting(e));
     let url = Url::parse(&raw_url).unwrap_or_else(|e| {
         fail(
-            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            sqlstate::BAD_ARGUMENT,
             format!("cxone_embed: cxone.embeddings_url is not a URL: {e}"),
         )
     });
@@ -128,7 +129,7 @@ fn _cxone_embed_array(text: &str, model: &str) -> Vec<f32> {
     let key = api_key();
     if key.is_some() && url.scheme() != "https" && !is_loopback(&url) {
         fail(
-            PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+            sqlstate::NOT_ALLOWED,
             format!("cxone_embed: refusing to send the API key over plain http to {at}; use an https URL in cxone.embeddings_url"),
         );
     }
@@ -157,13 +158,13 @@ fn _cxone_embed_array(text: &str, model: &str) -> Vec<f32> {
     });
     if !matches!(sent, Some(Ok(_))) {
         fail(
-            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            sqlstate::INTERNAL,
             "cxone_embed: cannot start the request thread".into(),
         );
     }
     let answer = threads::wait(&rx).unwrap_or_else(|| {
         fail(
-            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            sqlstate::INTERNAL,
             format!("cxone_embed: the request to {at} ended without an answer"),
         )
     });
@@ -176,7 +177,7 @@ fn _cxone_embed_array(text: &str, model: &str) -> Vec<f32> {
             "is the sidecar running (cxone-sidecar run), or is cxone.embeddings_url right?".into()
         };
         fail(
-            PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE,
+            sqlstate::PROVIDER_UNREACHABLE,
             format!(
                 "cxone_embed: cannot get an embedding from {at}: {}; {hint}",
                 e.without_url()
@@ -188,7 +189,7 @@ fn _cxone_embed_array(text: &str, model: &str) -> Vec<f32> {
         let msg: String = msg.chars().take(300).collect();
         if status.as_u16() == 404 {
             fail(
-                PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+                sqlstate::NO_SUCH_OBJECT,
                 format!("cxone_embed: {at} does not serve model {model}: {msg}"),
             );
         }
@@ -198,7 +199,7 @@ fn _cxone_embed_array(text: &str, model: &str) -> Vec<f32> {
             ""
         };
         fail(
-            PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE,
+            sqlstate::PROVIDER_UNREACHABLE,
             format!("cxone_embed: {at} answered {status}: {msg}{hint}"),
         );
     }
@@ -213,7 +214,7 @@ fn _cxone_embed_array(text: &str, model: &str) -> Vec<f32> {
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| {
             fail(
-                PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+                sqlstate::BAD_PROVIDER_ANSWER,
                 format!("cxone_embed: {at} returned no embedding"),
             )
         })

@@ -1,7 +1,7 @@
 //! The extension's errors and the SQLSTATEs they carry. An `Err` returned from a trigger or an
 //! SQL function is raised by pgrx as an ERROR with SQLSTATE XX000 (internal error) and this
-//! text; errors a user can act on are raised where they are found, with a SQLSTATE that says
-//! what kind they are:
+//! text; errors a user can act on are raised where they are found, with one of the SQLSTATEs
+//! of [`sqlstate`], named by what it tells the caller:
 //! - 22023 invalid_parameter_value: a bad argument or setting (a mapping or intent pattern that
 //!   does not compile, `cxone.embeddings_url` that is not a URL);
 //! - 22000 data_exception: a provider's answer without an embedding;
@@ -16,6 +16,19 @@
 //!   a thread that cannot start), and every [`IngestError`].
 
 use pgrx::spi::SpiError;
+
+/// The SQLSTATEs the extension raises, named by what they tell the caller (listed above).
+pub mod sqlstate {
+    use pgrx::PgSqlErrorCode::{self, *};
+    pub const BAD_ARGUMENT: PgSqlErrorCode = ERRCODE_INVALID_PARAMETER_VALUE;
+    pub const BAD_PROVIDER_ANSWER: PgSqlErrorCode = ERRCODE_DATA_EXCEPTION;
+    pub const NOT_ALLOWED: PgSqlErrorCode = ERRCODE_INSUFFICIENT_PRIVILEGE;
+    pub const NO_SUCH_OBJECT: PgSqlErrorCode = ERRCODE_UNDEFINED_OBJECT;
+    pub const OVER_A_CAP: PgSqlErrorCode = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+    pub const PROVIDER_UNREACHABLE: PgSqlErrorCode = ERRCODE_CONNECTION_FAILURE;
+    pub const SERVER_FILE: PgSqlErrorCode = ERRCODE_CONFIG_FILE_ERROR;
+    pub const INTERNAL: PgSqlErrorCode = ERRCODE_INTERNAL_ERROR;
+}
 
 /// What stops ingest (the triggers, recording, assembly). Content never does: a payload's
 /// problems are recorded on its row; these are the database's and the setup's.

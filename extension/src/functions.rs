@@ -2,17 +2,14 @@
 //! with a SQLSTATE that means something (22023: bad argument).
 
 use crate::config;
+use crate::error::sqlstate;
 use cxone_core::intent::{IntentRule, IntentRules};
 use cxone_core::mapping::Mapping;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
 fn bad_argument(message: String) -> ! {
-    ereport!(
-        ERROR,
-        PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
-        message
-    );
+    ereport!(ERROR, sqlstate::BAD_ARGUMENT, message);
 }
 
 fn parse_mapping(mapping: &serde_json::Value) -> Mapping {
@@ -25,11 +22,7 @@ fn cxone_map(payload: JsonB, mapping: JsonB) -> Option<String> {
     let rendered = parse_mapping(&mapping.0)
         .render(&payload.0, &crate::guc::limits())
         .unwrap_or_else(|e| {
-            ereport!(
-                ERROR,
-                PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-                e.to_string()
-            );
+            ereport!(ERROR, sqlstate::OVER_A_CAP, e.to_string());
         });
     Some(rendered.text).filter(|t| !t.is_empty())
 }

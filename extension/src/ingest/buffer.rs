@@ -6,6 +6,7 @@
 //! ([`crate::ingest::flush`]) takes them; a table without it, or a full buffer, is written at
 //! once (the row trigger calls the flush when [`push`] says so).
 
+use crate::error::sqlstate;
 use crate::ingest::helper::{self, Queued};
 use pgrx::prelude::*;
 use std::cell::{Cell, RefCell};
@@ -148,7 +149,7 @@ unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut s
                 clear();
                 ereport!(
                     ERROR,
-                    PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                    sqlstate::INTERNAL,
                     format!("cxone_vector: {left} ingested payloads were not queued at commit; the transaction is rolled back so that nothing is lost"),
                     "Check that cxone_payloads has its AFTER INSERT statement trigger cxone_payloads_ingest_flush (ALTER EXTENSION cxone_vector UPDATE)."
                 );

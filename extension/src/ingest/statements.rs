@@ -8,6 +8,7 @@
 use crate::config;
 use crate::encode::pg_array;
 use crate::ingest::helper::{Metadata, Prepared};
+use cxone_core::outcome::RowStatus;
 use cxone_core::NOTIFY_CHANNEL;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
@@ -160,9 +161,9 @@ impl QueueColumns {
                 })),
                 text(pg_array::text(rows, |r| {
                     Some(if of(r).replaced {
-                        "superseded"
+                        RowStatus::Superseded.as_str()
                     } else {
-                        "pending"
+                        RowStatus::Pending.as_str()
                     })
                 })),
                 DatumWithOid::new(
