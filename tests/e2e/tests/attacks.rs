@@ -235,12 +235,16 @@ fn least_privilege_columns_functions_and_indexes() {
         "42501 for each column",
     );
     let mut s = sidecar.connect();
+    // The queue is reached through its protocol's functions only (sql/queue.sql): not even the
+    // queue's own columns can be written, nor any text read, directly.
     for col in [
         "text_content",
         "semantic_metadata",
         "conversation_id",
         "target_model",
         "payload_id",
+        "attempts",
+        "embedding",
     ] {
         let r = outcome_of(
             s.batch_execute(&format!("UPDATE conversation_embeddings SET {col} = {col}")),
@@ -248,7 +252,11 @@ fn least_privilege_columns_functions_and_indexes() {
         assert_eq!(r, "42501", "the sidecar role updated {col}");
     }
     assert_eq!(
-        outcome_of(s.batch_execute("UPDATE conversation_embeddings SET attempts = attempts")),
+        outcome_of(s.batch_execute("SELECT text_content FROM conversation_embeddings")),
+        "42501"
+    );
+    assert_eq!(
+        outcome_of(s.batch_execute("SELECT * FROM cxone_queue_claim('all-MiniLM-L6-v2', 1, 30)")),
         "ok"
     );
     let r = outcome_of(s.batch_execute("SELECT cxone_index_defer('all-MiniLM-L6-v2')"));
@@ -259,10 +267,10 @@ fn least_privilege_columns_functions_and_indexes() {
     let deferred: i32 = scalar(&mut s, "SELECT cxone_index_defer('m-building')", &[]);
     assert_eq!(deferred, 1);
     record_attack(
-        "update conversation text, metadata, ids; set aside the active model's index",
+        "read conversation text, update any column of the queue directly; set aside the active model's index",
         "cxone_sidecar login",
-        "42501; queue columns and a building model's index allowed",
-        "42501 for text_content, semantic_metadata, conversation_id, target_model, payload_id and the active index; building model's index set aside",
+        "42501; the queue through cxone_queue_* and a building model's index allowed",
+        "42501 for SELECT and for updating text_content, semantic_metadata, conversation_id, target_model, payload_id, attempts, embedding, and for the active index; cxone_queue_claim works; building model's index set aside",
     );
     let mut n = nobody.connect();
     for sql in [
