@@ -14,8 +14,9 @@ use crate::envelope::Envelope;
 use crate::intent::IntentRules;
 use crate::limits::Limits;
 use crate::mapping::{Mapping, Rendered};
+use crate::messages::Speaker;
 use crate::outcome::Outcome;
-use crate::redact::{pseudonymise_id, redact, redact_value};
+use crate::redact::{pseudonymise_id, redact_value, redact_with, RedactTypes};
 use crate::tag::tag_with_intent_text;
 use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Value};
@@ -30,6 +31,8 @@ pub struct IngestConfig {
     pub chunking: ChunkConfig,
     /// Store and queue only redacted text (setting `cxone.redact`).
     pub redact: bool,
+    /// Which kinds redaction replaces (`cxone.redact_types`, `cxone.redact_agent_names`).
+    pub redact_types: RedactTypes,
     /// Caps on the work one payload can cause (settings `cxone.max_payload_bytes`,
     /// `cxone.max_text_bytes`).
     pub limits: Limits,
@@ -45,6 +48,7 @@ impl IngestConfig {
             rules: IntentRules::seed(),
             chunking: ChunkConfig::default(),
             redact,
+            redact_types: RedactTypes::default(),
             limits: Limits::default(),
         }
     }
@@ -192,6 +196,14 @@ pub fn conversation_id(envelope: &Envelope, cfg: &IngestConfig) -> Result<String
     Ok(stored_id(id, cfg))
 }
 
+/// Who said a turn, from its label ("Agent: ", "[2024-03-06T08:01:12Z] Customer: "): names in
+/// an agent's greeting are the agent's own. Unknown for other labels.
+fn speaker_of(prefix: &str) -> Option<Speaker> {
+    let label = prefix.trim_end().strip_suffix(':')?;
+    let label = label.rsplit(']').next().unwrap_or(label).trim();
+    Speaker::parse(&label.to_ascii_lowercase())
+}
+
 /// Tags (PII, intent), redacts when configured, and chunks a mapped payload. Never fails.
 pub fn finish(mapped: Mapped, cfg: &IngestConfig) -> QueueRow {
     let Mapped {
@@ -206,7 +218,11 @@ pub fn finish(mapped: Mapped, cfg: &IngestConfig) -> QueueRow {
         // label part stays the prefix that split pieces repeat.
         for u in &mut units {
             let (prefix, text) = u.line.split_at(u.prefix_len);
-            let (prefix, text) = (redact(prefix), redact(text));
+            let speaker = speaker_of(prefix);
+            let (prefix, text) = (
+                redact_with(prefix, None, cfg.redact_types),
+                redact_with(text, speaker, cfg.redact_types),
+            );
             if matches!(prefix, Cow::Owned(_)) || matches!(text, Cow::Owned(_)) {
                 let prefix_len = prefix.len();
                 u.line = format!("{prefix}{text}");

@@ -2,14 +2,84 @@
 //! and what redaction does to values that are not text: metadata copied from a payload, and
 //! identifiers, which must stay stable to group rows.
 
-use crate::pii::find_pii;
+use crate::messages::Speaker;
+use crate::pii::{find_pii, find_pii_spoken_by, PiiKind};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 
+/// Which detected kinds redaction replaces (settings `cxone.redact_types` and
+/// `cxone.redact_agent_names`). By default every kind but agents' own names in their greetings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RedactTypes {
+    bits: u32,
+}
+
+impl RedactTypes {
+    /// Every kind, agents' names included.
+    pub const ALL: RedactTypes = RedactTypes { bits: u32::MAX };
+
+    fn bit(kind: PiiKind) -> u32 {
+        let i = PiiKind::ALL.iter().position(|k| *k == kind).unwrap_or(31);
+        1 << i.min(31)
+    }
+
+    pub fn without(self, kind: PiiKind) -> RedactTypes {
+        RedactTypes {
+            bits: self.bits & !Self::bit(kind),
+        }
+    }
+
+    pub fn covers(self, kind: PiiKind) -> bool {
+        self.bits & Self::bit(kind) != 0
+    }
+
+    /// `all`, or a comma-separated list of `pii_types` names (`email, card, card_cvv`); Err
+    /// names what is not a type and lists the types.
+    pub fn parse(list: &str) -> Result<RedactTypes, String> {
+        if list.trim().eq_ignore_ascii_case("all") {
+            return Ok(RedactTypes::ALL);
+        }
+        let mut bits = 0;
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let kind = PiiKind::ALL
+                .into_iter()
+                .find(|k| k.as_str().eq_ignore_ascii_case(name))
+                .ok_or_else(|| {
+                    let all: Vec<&str> = PiiKind::ALL.iter().map(|k| k.as_str()).collect();
+                    format!(
+                        "'{name}' is not a PII type; use 'all' or some of: {}",
+                        all.join(", ")
+                    )
+                })?;
+            bits |= Self::bit(kind);
+        }
+        Ok(RedactTypes { bits })
+    }
+}
+
+impl Default for RedactTypes {
+    /// Everything but agents' own names (kept so that a conversation still says who helped).
+    fn default() -> Self {
+        RedactTypes::ALL.without(PiiKind::AgentName)
+    }
+}
+
 /// The text with every PII item replaced by its placeholder; borrowed when there is none.
 pub fn redact(text: &str) -> Cow<'_, str> {
-    let found = find_pii(text);
+    redact_with(text, None, RedactTypes::ALL)
+}
+
+/// The text said by `speaker` (unknown: `None`) with the PII items of `types` replaced by their
+/// placeholders; borrowed when there is none.
+pub fn redact_with(text: &str, speaker: Option<Speaker>, types: RedactTypes) -> Cow<'_, str> {
+    let found: Vec<_> = match speaker {
+        Some(s) => find_pii_spoken_by(text, s),
+        None => find_pii(text),
+    }
+    .into_iter()
+    .filter(|m| types.covers(m.kind))
+    .collect();
     if found.is_empty() {
         return Cow::Borrowed(text);
     }

@@ -40,6 +40,7 @@ struct Key {
     user: pg_sys::Oid,
     mapping: String,
     redact: bool,
+    redact_types: cxone_core::redact::RedactTypes,
     limits: cxone_core::limits::Limits,
     chunking: cxone_core::chunk::ChunkConfig,
 }
@@ -85,6 +86,7 @@ fn cache_key() -> Key {
         user: unsafe { pg_sys::GetUserId() },
         mapping: guc::mapping_name(),
         redact: guc::redact(),
+        redact_types: guc::redact_types(),
         limits: guc::limits(),
         chunking: guc::chunking(),
     }
@@ -212,6 +214,7 @@ fn load_named(name: String) -> Result<IngestConfig, String> {
         chunking: guc::chunking(),
         limits: guc::limits(),
         redact: guc::redact(),
+        redact_types: guc::redact_types(),
     })
 }
 

@@ -37,11 +37,12 @@ fn cxone_tag(text: &str) -> JsonB {
     )))
 }
 
-/// The text with detected PII replaced by typed placeholders ([EMAIL], [PHONE], [SSN], [CARD],
-/// [IBAN], [DOB]).
-#[pg_extern(immutable, strict, parallel_safe)]
+/// The text with detected PII replaced by typed placeholders ([EMAIL], [NAME], [CARD], ...):
+/// the types of `cxone.redact_types`, agents' own names only with `cxone.redact_agent_names`.
+/// Stable: it follows those settings.
+#[pg_extern(stable, strict, parallel_safe)]
 fn cxone_redact(text: &str) -> String {
-    cxone_core::redact::redact(text).into_owned()
+    cxone_core::redact::redact_with(text, None, crate::guc::redact_types()).into_owned()
 }
 
 /// True for a valid mapping; otherwise an error (22023) naming the bad path. Used by the

@@ -70,11 +70,16 @@ pub const MAX_PAYLOAD_BYTES_DEFAULT: i32 = 8 << 20;
 pub static MAX_PAYLOAD_BYTES: GucSetting<i32> = GucSetting::<i32>::new(MAX_PAYLOAD_BYTES_DEFAULT);
 pub const MAX_TEXT_BYTES_DEFAULT: i32 = 4 << 20;
 pub static MAX_TEXT_BYTES: GucSetting<i32> = GucSetting::<i32>::new(MAX_TEXT_BYTES_DEFAULT);
+/// Which PII types redaction replaces: `all` or a list of `pii_types` names.
+pub static REDACT_TYPES: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"all"));
+/// Redact agents' own names in their greetings too (off: they are kept).
+pub static REDACT_AGENT_NAMES: GucSetting<bool> = GucSetting::<bool>::new(false);
 /// Raw payloads older than this many days are deleted by `cxone_retention_due()`; 0 keeps them.
 pub static PAYLOAD_RETENTION_DAYS: GucSetting<i32> = GucSetting::<i32>::new(0);
 
 /// The settings only a superuser may set (`GucContext::Suset`).
-const OWNER_ONLY: [&CStr; 7] = [
+const OWNER_ONLY: [&CStr; 9] = [
     c"cxone.embeddings_url",
     c"cxone.embeddings_api_key_file",
     c"cxone.embeddings_ca_file",
@@ -82,6 +87,8 @@ const OWNER_ONLY: [&CStr; 7] = [
     c"cxone.max_payload_bytes",
     c"cxone.max_text_bytes",
     c"cxone.payload_retention_days",
+    c"cxone.redact_types",
+    c"cxone.redact_agent_names",
 ];
 
 pub fn init() {
@@ -134,6 +141,22 @@ pub fn init() {
         c"Store and queue only redacted conversation text (PII replaced by [EMAIL], [PHONE], ...).",
         c"cxone_payloads keeps the original payload; conversation_embeddings and everything sent to an embedding provider get redacted text. Only a superuser can change it, e.g. ALTER DATABASE ... SET cxone.redact = on.",
         &REDACT,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"cxone.redact_types",
+        c"PII types that redaction replaces: 'all' (the default) or a comma-separated list of pii_types names.",
+        c"Only a superuser can narrow it; a value a client set, or one that names no type, means all.",
+        &REDACT_TYPES,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_bool_guc(
+        c"cxone.redact_agent_names",
+        c"Also redact agents' own names in their greetings (off: kept, so a conversation still says who helped).",
+        c"Customers' names are redacted either way. Only a superuser can change it.",
+        &REDACT_AGENT_NAMES,
         GucContext::Suset,
         GucFlags::default(),
     );
@@ -213,6 +236,7 @@ pub fn init() {
             b"cxone.redact" => "redaction is on",
             b"cxone.max_payload_bytes" | b"cxone.max_text_bytes" => "the cap is its default",
             b"cxone.payload_retention_days" => "no payload is deleted by retention",
+            b"cxone.redact_types" | b"cxone.redact_agent_names" => "redaction replaces every type",
             _ => "cxone_embed and cxone_search refuse to run",
         };
         pgrx::warning!(
@@ -251,6 +275,23 @@ pub fn ingest_helper_thread() -> bool {
 /// an `off` that a client supplied does not count.
 pub fn redact() -> bool {
     REDACT.get() || !set_by_superuser(c"cxone.redact")
+}
+
+/// The PII types redaction replaces: every one (agents' names included) when a client set either
+/// setting or the list names something that is not a type, so a client can only widen it.
+pub fn redact_types() -> cxone_core::redact::RedactTypes {
+    use cxone_core::redact::RedactTypes;
+    if !set_by_superuser(c"cxone.redact_types") || !set_by_superuser(c"cxone.redact_agent_names") {
+        return RedactTypes::ALL;
+    }
+    let Ok(types) = RedactTypes::parse(&string(&REDACT_TYPES, "all")) else {
+        return RedactTypes::ALL;
+    };
+    if REDACT_AGENT_NAMES.get() {
+        types
+    } else {
+        types.without(cxone_core::pii::PiiKind::AgentName)
+    }
 }
 
 /// Days raw payloads are kept (0: for ever); 0 when a non-superuser set it, so a client can

@@ -240,6 +240,41 @@ fn redact_replaces_pii_with_placeholders() {
     assert_eq!(r.as_deref(), Some("mail [EMAIL] or call [PHONE]"));
 }
 
+/// With redaction on, an agent's own name in the greeting is kept and the customer's redacted;
+/// `cxone.redact_agent_names` redacts both, `cxone.redact_types` narrows what is replaced.
+#[pg_test]
+fn redaction_keeps_agents_names_unless_told_and_follows_its_types() {
+    Spi::run("SET LOCAL cxone.redact = on").unwrap();
+    let payload = |tag: &str| {
+        format!(
+            r#"{{"conversationId": "names-{tag}", "data": {{"transcript": [
+                {{"participant": "agent", "text": "Thanks for calling, my name is Priya, how can I help?"}},
+                {{"participant": "customer", "text": "Hi, my name is Dana Whitfield, email dana@example.org"}}]}}}}"#
+        )
+    };
+    let text_of = |id: i64| {
+        Spi::get_one_with_args::<String>(
+            "SELECT text_content FROM conversation_embeddings WHERE payload_id = $1",
+            &[id.into()],
+        )
+        .unwrap()
+        .unwrap()
+    };
+    let kept = text_of(insert(&payload("default")));
+    assert!(kept.contains("Priya") && !kept.contains("Dana Whitfield"), "{kept}");
+    assert!(kept.contains("[NAME]") && kept.contains("[EMAIL]"), "{kept}");
+    Spi::run("SET LOCAL cxone.redact_agent_names = on").unwrap();
+    let all = text_of(insert(&payload("agents")));
+    assert!(!all.contains("Priya") && !all.contains("Dana Whitfield"), "{all}");
+    Spi::run("SET LOCAL cxone.redact_types = 'email'").unwrap();
+    let only_email = text_of(insert(&payload("email")));
+    assert!(only_email.contains("Dana Whitfield") && only_email.contains("[EMAIL]"), "{only_email}");
+    let redacted = Spi::get_one::<String>("SELECT cxone_redact('my name is Dana Whitfield, dana@example.org')")
+        .unwrap()
+        .unwrap();
+    assert_eq!(redacted, "my name is Dana Whitfield, [EMAIL]");
+}
+
 #[pg_test]
 fn with_redaction_on_only_redacted_text_is_queued() {
     Spi::run("SET LOCAL cxone.redact = on").unwrap();

@@ -456,3 +456,6 @@ $$;
 
 REVOKE EXECUTE ON FUNCTION cxone_retention_due(integer), _cxone_payload_retention_days() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION cxone_retention_due(integer) TO cxone_sidecar, cxone_admin;
+
+-- cxone_redact follows cxone.redact_types and cxone.redact_agent_names: stable, not immutable.
+ALTER FUNCTION cxone_redact(text) STABLE;

@@ -352,3 +352,45 @@ fn labels_from_the_payload_are_cut_to_max_label_chars() {
     let want = format!("[{}] N{}: hello", "t".repeat(64), "n".repeat(63));
     assert_eq!(row.chunks, [want]);
 }
+
+/// Agents' own names in their greetings are kept by default, customers' names redacted;
+/// `RedactTypes::ALL` (cxone.redact_agent_names = on) redacts both; a list redacts only its types.
+#[test]
+fn redaction_keeps_agents_names_by_default_and_follows_the_types() {
+    let payload = json!({
+        "conversationId": "conv-names",
+        "data": {"transcript": [
+            {"participant": "agent", "text": "Thanks for calling, my name is Priya, how can I help?"},
+            {"participant": "customer", "text": "Hi, my name is Dana Whitfield, my email is dana@example.org"}
+        ]}
+    });
+    let text = |types: RedactTypes| {
+        let mut cfg = IngestConfig::seeded(true);
+        cfg.redact_types = types;
+        let env = crate::ingest::envelope(&payload, &cfg);
+        prepare(&payload, &env, &cfg).unwrap().chunks.join("\n")
+    };
+    let kept = text(RedactTypes::default());
+    assert!(kept.contains("Priya"), "{kept}");
+    assert!(
+        !kept.contains("Dana Whitfield") && kept.contains("[NAME]"),
+        "{kept}"
+    );
+    assert!(!kept.contains("dana@example.org"), "{kept}");
+    let all = text(RedactTypes::ALL);
+    assert!(
+        !all.contains("Priya") && !all.contains("Dana Whitfield"),
+        "{all}"
+    );
+    let only_email = text(RedactTypes::parse("email").unwrap());
+    assert!(
+        only_email.contains("Dana Whitfield") && only_email.contains("[EMAIL]"),
+        "{only_email}"
+    );
+    assert!(RedactTypes::parse("email, card_cvv").is_ok());
+    let err = RedactTypes::parse("emial").unwrap_err();
+    assert!(
+        err.contains("'emial' is not a PII type") && err.contains("card_cvv"),
+        "{err}"
+    );
+}
