@@ -20,47 +20,10 @@ pub enum Word {
     Ordinal(u32),
 }
 
-/// Every number word, read once into a map: the gate asks about every word of every text.
-static WORDS: std::sync::LazyLock<std::collections::HashMap<&'static str, Word>> =
-    std::sync::LazyLock::new(|| {
-        let mut all = std::collections::HashMap::new();
-        let mut buf = String::new();
-        for w in VOCABULARY {
-            buf.clear();
-            buf.push_str(w);
-            if let Some(k) = read_word(&buf) {
-                all.insert(*w, k);
-            }
-        }
-        all
-    });
-
-/// The number word `w` (any case), if it is one.
-pub fn word(w: &str) -> Option<Word> {
-    // Lower-cased on the stack: this runs on every word of every text (the gate).
-    let mut buf = [0u8; 12];
-    if w.len() > buf.len() {
-        return None;
-    }
-    for (b, c) in buf.iter_mut().zip(w.bytes()) {
-        *b = c.to_ascii_lowercase();
-    }
-    let w = std::str::from_utf8(&buf[..w.len()]).ok()?;
-    WORDS.get(w).copied()
-}
-
-/// Every word [`read_word`] knows.
-const VOCABULARY: &[&str] = &[
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
+const UNITS: [&str; 10] = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+];
+const TEENS: [&str; 10] = [
     "ten",
     "eleven",
     "twelve",
@@ -71,14 +34,11 @@ const VOCABULARY: &[&str] = &[
     "seventeen",
     "eighteen",
     "nineteen",
-    "twenty",
-    "thirty",
-    "forty",
-    "fifty",
-    "sixty",
-    "seventy",
-    "eighty",
-    "ninety",
+];
+const TENS: [&str; 8] = [
+    "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+];
+const ORDINALS: [&str; 20] = [
     "first",
     "second",
     "third",
@@ -99,69 +59,51 @@ const VOCABULARY: &[&str] = &[
     "eighteenth",
     "nineteenth",
     "twentieth",
-    "oh",
-    "nought",
-    "fourty",
-    "thirtieth",
-    "hundred",
-    "thousand",
-    "double",
-    "triple",
-    "dash",
-    "hyphen",
-    "slash",
-    "dot",
-    "point",
-    "then",
-    "uh",
-    "um",
-    "er",
-    "erm",
-    "and",
 ];
 
-fn read_word(w: &str) -> Option<Word> {
-    use Word::*;
-    let units = [
-        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-    ];
-    let teens = [
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-    ];
-    let tens = [
-        "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
-    ];
-    let ordinals = [
-        "first",
-        "second",
-        "third",
-        "fourth",
-        "fifth",
-        "sixth",
-        "seventh",
-        "eighth",
-        "ninth",
-        "tenth",
-        "eleventh",
-        "twelfth",
-        "thirteenth",
-        "fourteenth",
-        "fifteenth",
-        "sixteenth",
-        "seventeenth",
-        "eighteenth",
-        "nineteenth",
-        "twentieth",
-    ];
+/// Every number word, read once into a map: the gate asks about every word of every text.
+static WORDS: std::sync::LazyLock<std::collections::HashMap<&'static str, Word>> =
+    std::sync::LazyLock::new(|| {
+        use Word::*;
+        let mut all = std::collections::HashMap::new();
+        for (i, w) in UNITS.into_iter().enumerate() {
+            all.insert(w, Unit(i as u32, false));
+        }
+        for (i, w) in TEENS.into_iter().enumerate() {
+            all.insert(w, Teen(10 + i as u32));
+        }
+        for (i, w) in TENS.into_iter().enumerate() {
+            all.insert(w, Tens(20 + 10 * i as u32));
+        }
+        for (i, w) in ORDINALS.into_iter().enumerate() {
+            all.insert(w, Ordinal(1 + i as u32));
+        }
+        all.extend([
+            ("oh", Unit(0, true)),
+            ("nought", Unit(0, true)),
+            ("fourty", Tens(40)),
+            ("thirtieth", Ordinal(30)),
+            ("hundred", Hundred),
+            ("thousand", Thousand),
+            ("double", Times(2)),
+            ("triple", Times(3)),
+            ("dash", Sep('-')),
+            ("hyphen", Sep('-')),
+            ("slash", Sep('/')),
+            ("dot", Sep('.')),
+            ("point", Sep('.')),
+            ("then", Filler),
+            ("uh", Filler),
+            ("um", Filler),
+            ("er", Filler),
+            ("erm", Filler),
+            ("and", And),
+        ]);
+        all
+    });
+
+/// The number word `w` (any case), if it is one.
+pub fn word(w: &str) -> Option<Word> {
     // Lower-cased on the stack: this runs on every word of every text (the gate).
     let mut buf = [0u8; 12];
     if w.len() > buf.len() {
@@ -171,33 +113,7 @@ fn read_word(w: &str) -> Option<Word> {
         *b = c.to_ascii_lowercase();
     }
     let w = std::str::from_utf8(&buf[..w.len()]).ok()?;
-    if let Some(i) = units.iter().position(|u| *u == w) {
-        return Some(Unit(i as u32, false));
-    }
-    if let Some(i) = teens.iter().position(|u| *u == w) {
-        return Some(Teen(10 + i as u32));
-    }
-    if let Some(i) = tens.iter().position(|u| *u == w) {
-        return Some(Tens(20 + 10 * i as u32));
-    }
-    if let Some(i) = ordinals.iter().position(|u| *u == w) {
-        return Some(Ordinal(1 + i as u32));
-    }
-    Some(match w {
-        "oh" | "nought" => Unit(0, true),
-        "fourty" => Tens(40),
-        "thirtieth" => Ordinal(30),
-        "hundred" => Hundred,
-        "thousand" => Thousand,
-        "double" => Times(2),
-        "triple" => Times(3),
-        "dash" | "hyphen" => Sep('-'),
-        "slash" => Sep('/'),
-        "dot" | "point" => Sep('.'),
-        "then" | "uh" | "um" | "er" | "erm" => Filler,
-        "and" => And,
-        _ => return None,
-    })
+    WORDS.get(w).copied()
 }
 
 /// A number read from words: its digits, the original range, and whether it continues the
