@@ -24,6 +24,7 @@ mod pattern;
 mod postcode;
 mod spelled;
 mod spoken;
+mod spoken_email;
 mod spoken_words;
 mod transcript;
 mod turns;
@@ -120,9 +121,9 @@ fn find_pii_by(text: &str, speaker: Option<Speaker>) -> Vec<PiiMatch> {
 
 fn find_numbers_and_emails(text: &str) -> Vec<PiiMatch> {
     let mut found: Vec<PiiMatch> = Vec::new();
-    // The e-mail pattern needs an '@', the number patterns three digits or number words
-    // (numbers.rs): most turns have neither, and skipping the scans they cannot match is most
-    // of the PII cost saved.
+    // The e-mail pattern needs an '@' (a spoken address " at " and " dot "), the number
+    // patterns three digits or number words (numbers.rs): most turns have neither, and
+    // skipping the scans they cannot match is most of the PII cost saved.
     if text.as_bytes().contains(&b'@') {
         for m in EMAIL.find_iter(text) {
             found.push(PiiMatch {
@@ -132,6 +133,13 @@ fn find_numbers_and_emails(text: &str) -> Vec<PiiMatch> {
             });
         }
     }
+    let mut said = Vec::new();
+    spoken_email::find(text, &mut said);
+    found.extend(said.into_iter().map(|(start, end)| PiiMatch {
+        kind: PiiKind::Email,
+        start,
+        end,
+    }));
     numbers::find(text, &mut found);
     without_overlaps(found)
 }
