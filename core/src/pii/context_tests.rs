@@ -189,7 +189,7 @@ const CASES: &[(&str, Option<PiiKind>, &str)] = {
         (
             "my birthday's the fourth of july ninety nine",
             Some(DateOfBirth),
-            "fourth of july ninety nine",
+            "the fourth of july ninety nine",
         ),
         ("i've been a customer since nineteen ninety eight", None, ""),
         ("delivery was scheduled for the third of june", None, ""),

@@ -8,14 +8,27 @@ use std::sync::LazyLock;
 
 const MONTH: &str = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?";
 
+/// A full date as dates of birth are given: numeric (14/03/1984, 1984-03-14, or the bare
+/// digits speech gives, "oh four oh nine nineteen ninety three"), or with the month's name
+/// ("March 3rd, 1990", "the twelfth of june nineteen eighty eight"), "the" included.
+fn date_pattern() -> String {
+    format!(
+        r"(\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})|\d{{4}}-\d{{2}}-\d{{2}}|{MONTH} (?:the )?\d{{1,2}}(?:st|nd|rd|th)?,? (?:\d{{4}}|\d{{2}})|(?:the )?\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{MONTH},? (?:\d{{4}}|\d{{2}})|\d{{6}}|\d{{8}})\b"
+    )
+}
+
+/// The words that say a date is a birth date, in English and the languages of EU forms
+/// ("Geburtsdatum", "date de naissance", "fecha de nacimiento", "geboortedatum").
+const BIRTH: &str = r"d\.? ?o\.? ?b\.?|date of birth|birth ?date|born|birthday(?:'s)?|geburtsdatum|date de naissance|fecha de nacimiento|data di nascita|geboortedatum|data urodzenia";
+
 static DOB: LazyLock<Regex> = LazyLock::new(|| {
-    let date = format!(
-        r"(\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})|\d{{4}}-\d{{2}}-\d{{2}}|{MONTH} (?:the )?\d{{1,2}}(?:st|nd|rd|th)?,? (?:\d{{4}}|\d{{2}})|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{MONTH},? (?:\d{{4}}|\d{{2}})|\d{{6}}|\d{{8}})\b"
-    );
-    super::pattern::re(&format!(
-        r"(?i)\b(?:d\.? ?o\.? ?b\.?|date of birth|birth ?date|born|birthday(?:'s)?)\b[^\d\n]{{0,32}}?\b{date}"
-    ))
+    let date = date_pattern();
+    super::pattern::re(&format!(r"(?i)\b(?:{BIRTH})\b[^\d\n]{{0,32}}?\b{date}"))
 });
+
+/// A date alone: a bare answer to "can I take your date of birth".
+static DATE: LazyLock<Regex> =
+    LazyLock::new(|| super::pattern::re(&format!(r"(?i)\b{}", date_pattern())));
 
 static EXPIRY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
     super::pattern::re(&format!(
@@ -62,6 +75,13 @@ pub fn find(t: &str, out: &mut Vec<(super::kind::PiiKind, usize, usize)>) {
             }
         }
     }
+}
+
+/// The date in `t`, a bare answer to a question asking for a date of birth, as a byte range.
+pub fn birth_date_answer(t: &str) -> Option<(usize, usize)> {
+    let d = DATE.captures(t)?.get(1)?;
+    let s = d.as_str();
+    (!s.bytes().all(|b| b.is_ascii_digit()) || compact_date(s)).then_some((d.start(), d.end()))
 }
 
 /// A date spoken as bare digits ("ten ten sixty two" -> 101062): day and month in either

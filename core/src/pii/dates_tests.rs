@@ -12,7 +12,7 @@ fn birth_dates_and_expiries_by_their_words() {
         ),
         (
             "born on the twelfth of may nineteen eighty two",
-            &[(DateOfBirth, "twelfth of may nineteen eighty two")],
+            &[(DateOfBirth, "the twelfth of may nineteen eighty two")],
         ),
         (
             "d o b is oh six slash one five slash seventy eight",

@@ -20,9 +20,7 @@ fn shape(s: &str) -> String {
 pub fn written_code_len(t: &[Tok], k: usize) -> Option<usize> {
     let a = t.get(k).filter(|x| x.word)?;
     let sa = shape(&a.lower);
-    if matches!(sa.as_str(), "99999" | "99999-9999" | "9999" | "99-999") {
-        return Some(1);
-    }
+    let single = matches!(sa.as_str(), "99999" | "99999-9999" | "9999" | "99-999");
     let b = t.get(k + 1).filter(|x| x.word && (x.capital || x.digit()));
     let sb = b.map(|b| shape(&b.lower)).unwrap_or_default();
     let upper = a.capital || a.digit();
@@ -40,16 +38,34 @@ pub fn written_code_len(t: &[Tok], k: usize) -> Option<usize> {
         ("9999", "aa") => true,
         _ => false,
     };
-    (upper && pair).then_some(2)
+    // "3512 JE" is one Dutch code, not a four-digit one and a word.
+    if upper && pair {
+        return Some(2);
+    }
+    single.then_some(1)
 }
 
 /// How many tokens from `k` a spoken code takes: three to ten single letters and number words
-/// ("n w one seven j e"), with at least one number word.
+/// ("n w one seven j e"), with at least one number word; a ZIP+4 says "dash" inside ("six oh
+/// six one four dash two two oh nine").
 pub fn spoken_code_len(t: &[Tok], k: usize) -> Option<usize> {
     let part = |x: &Tok| x.word && (number_word(&x.lower) || x.lower.chars().count() == 1);
-    let n = t[k..].iter().take(10).take_while(|x| part(x)).count();
+    let mut n = t[k..].iter().take(10).take_while(|x| part(x)).count();
     let numbers = t[k..k + n].iter().filter(|x| number_word(&x.lower)).count();
-    (n >= 3 && numbers >= 1).then_some(n)
+    if n < 3 || numbers == 0 {
+        return None;
+    }
+    if t.get(k + n).is_some_and(|x| x.is("dash")) {
+        let plus4 = t[k + n + 1..]
+            .iter()
+            .take(4)
+            .take_while(|x| number_word(&x.lower))
+            .count();
+        if plus4 == 4 {
+            n += 5;
+        }
+    }
+    Some(n)
 }
 
 const STATES: &[&str] = &[
@@ -154,13 +170,21 @@ pub fn find_zips(text: &str, out: &mut Vec<(usize, usize)>) {
             .windows(w.len())
             .any(|s| s.eq_ignore_ascii_case(w))
     };
-    if !lower_has(b"zip") && !lower_has(b"post") {
+    if !lower_has(b"zip") && !lower_has(b"post") && !lower_has(b"eircode") {
         return;
     }
     let t = tokens(text);
     for k in 0..t.len() {
-        let cue = t[k].is_any(&["zip", "zip's", "zipcode", "postcode", "postcode's"])
-            || t[k].is_any(&["post", "postal"]) && t.get(k + 1).is_some_and(|x| x.is("code"));
+        let cue = t[k].is_any(&[
+            "zip",
+            "zip's",
+            "zipcode",
+            "postcode",
+            "postcode's",
+            "eircode",
+            "eircode's",
+        ]) || t[k].is_any(&["post", "postal"])
+            && t.get(k + 1).is_some_and(|x| x.is("code"));
         if !cue {
             continue;
         }
@@ -177,11 +201,25 @@ pub fn find_zips(text: &str, out: &mut Vec<(usize, usize)>) {
                 break;
             }
         }
-        if let Some(n) = code_at(&t, j) {
-            out.push((t[j].start, t[j + n - 1].end));
+        let Some(n) = code_at(&t, j) else { continue };
+        out.push((t[j].start, t[j + n - 1].end));
+        // "nine four one one oh sorry nine four one one two": the corrected code is one too.
+        let mut c = j + n;
+        while c < t.len() && c - (j + n) < 3 && t[c].is_any(CORRECTIONS) {
+            c += 1;
+        }
+        if c > j + n {
+            if let Some(m) = code_at(&t, c) {
+                out.push((t[c].start, t[c + m - 1].end));
+            }
         }
     }
 }
+
+/// Words that take back what was just said: the value after them replaces it.
+pub const CORRECTIONS: &[&str] = &[
+    "sorry", "no", "wait", "i", "mean", "actually", "rather", "or", "it's", "make", "that",
+];
 
 /// A code alone in a short answer to a question asking for it ("It's 60614.", "seven five zero
 /// one one"): for a conversation read turn by turn.
@@ -193,6 +231,22 @@ pub fn find_zip_answer(text: &str, out: &mut Vec<(usize, usize)>) {
     if let Some((k, n)) = (0..t.len()).find_map(|k| code_at(&t, k).map(|n| (k, n))) {
         out.push((t[k].start, t[k + n - 1].end));
     }
+}
+
+/// "Can I have the ZIP code on the account?", "and what's the postcode there", "and the
+/// eircode please": a turn asking for a code, so the bare code answering it is one.
+pub fn asks_for_zip(line: &str) -> bool {
+    let lower = line.to_lowercase();
+    let topic = ["zip", "postcode", "post code", "postal code", "eircode"]
+        .iter()
+        .any(|w| lower.contains(w));
+    let question = lower.contains('?')
+        || [
+            "what", "can i", "could i", "may i", "confirm", "tell me", "please", "and the",
+        ]
+        .iter()
+        .any(|w| lower.contains(w));
+    topic && question
 }
 
 fn code_at(t: &[Tok], j: usize) -> Option<usize> {

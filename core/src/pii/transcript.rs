@@ -37,23 +37,10 @@ pub fn lines(text: &str, labels: &[(&str, Speaker)]) -> Vec<Line> {
             speaker,
             answers_zip_question: answers,
         });
-        asked_by = asks_for_zip(body).then_some(speaker);
+        asked_by = super::postcode::asks_for_zip(body).then_some(speaker);
         at += raw.len();
     }
     out
-}
-
-/// "Can I have the ZIP code on the account?", "and what's the postcode there"
-fn asks_for_zip(line: &str) -> bool {
-    let lower = line.to_lowercase();
-    let topic = ["zip", "postcode", "post code", "postal code"]
-        .iter()
-        .any(|w| lower.contains(w));
-    let question = lower.contains('?')
-        || ["what", "can i", "could i", "may i", "confirm", "tell me"]
-            .iter()
-            .any(|w| lower.contains(w));
-    topic && question
 }
 
 #[cfg(test)]

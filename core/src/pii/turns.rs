@@ -18,20 +18,41 @@ static RUN: LazyLock<Regex> = LazyLock::new(|| super::pattern::re(r"\d(?:[ -]?\d
 pub fn in_turns(turns: &[&str], find: fn(&str) -> Vec<PiiMatch>) -> Vec<Vec<PiiMatch>> {
     let mut out: Vec<Vec<PiiMatch>> = turns.iter().map(|t| find(t)).collect();
     for i in 1..turns.len() {
-        if out[i].is_empty() {
-            if let Some(m) = answer(turns[i - 1], turns[i]) {
-                out[i].push(m);
-            }
+        if !out[i].is_empty() {
+            continue;
+        }
+        if let Some(m) = answer(turns[i - 1], turns[i]) {
+            out[i].push(m);
+        } else if super::postcode::asks_for_zip(turns[i - 1]) {
+            let mut codes = Vec::new();
+            super::postcode::find_zip_answer(turns[i], &mut codes);
+            out[i].extend(codes.into_iter().map(|(start, end)| PiiMatch {
+                kind: PiiKind::Zip,
+                start,
+                end,
+            }));
         }
     }
     split_cards(turns, &mut out);
     out
 }
 
-/// The digit runs of a turn, spoken or written, as (digits, start, end) in the turn.
+/// The digit runs of a turn, spoken or written, as (digits, start, end) in the turn; not
+/// ordinals ("the first four") or the counts they give ("first eight", "last 4 digits").
 fn runs(turn: &str) -> Vec<(String, usize, usize)> {
     let spoken = Spoken::of(turn);
-    RUN.find_iter(&spoken.text)
+    let t: &str = &spoken.text;
+    let count = |s: usize, e: usize| {
+        let before = t[..s].trim_end().to_ascii_lowercase();
+        let ordinal = t[e..].starts_with(|c: char| c.is_ascii_alphabetic());
+        let counted = e - s <= 2
+            && ["first", "last", "next", "other", "final", "1st"]
+                .iter()
+                .any(|w| before.ends_with(w));
+        ordinal || counted
+    };
+    RUN.find_iter(t)
+        .filter(|m| !count(m.start(), m.end()))
         .map(|m| {
             let (s, e) = spoken.original(m.start(), m.end());
             let digits = m.as_str().chars().filter(char::is_ascii_digit).collect();
@@ -40,13 +61,38 @@ fn runs(turn: &str) -> Vec<(String, usize, usize)> {
         .collect()
 }
 
+/// The number a turn reads out, as pieces (digits, start, end): its runs, a run taken back
+/// ("seven oh four eight sorry seven oh four seven") replaced by the one after it, the span
+/// of the correction covering both; `None` when runs are far apart.
+fn read_out(turn: &str, runs: &[(String, usize, usize)]) -> Option<Vec<(String, usize, usize)>> {
+    let mut out: Vec<(String, usize, usize)> = Vec::new();
+    for (d, s, e) in runs {
+        if let Some(last) = out.last_mut() {
+            let gap = turn[last.2..*s].to_ascii_lowercase();
+            let taken_back = ["sorry", "no", "i mean", "wait"]
+                .iter()
+                .any(|w| gap.contains(w));
+            if taken_back && last.0.len() == d.len() {
+                *last = (d.clone(), last.1, *e);
+                continue;
+            }
+            if words(&gap) > 2 {
+                return None;
+            }
+        }
+        out.push((d.clone(), *s, *e));
+    }
+    Some(out)
+}
+
 fn words(s: &str) -> usize {
     s.split_whitespace().count()
 }
 
-/// A turn between pieces of a number: no digits, a few words ("okay", "got it, and the rest?").
+/// A turn between pieces of a number: no digits, a sentence at most ("okay", "got it, and the
+/// rest?", "got the first eight you cut out a bit after that").
 fn interjection(turn: &str) -> bool {
-    runs(turn).is_empty() && words(turn) <= 6
+    runs(turn).is_empty() && words(turn) <= 12
 }
 
 /// Pieces of one card number over consecutive turns: the last number of a turn that ends with
@@ -66,19 +112,25 @@ fn split_cards(turns: &[&str], out: &mut [Vec<PiiMatch>]) {
         let mut pieces = vec![(first, s, e)];
         let mut digits = d;
         let mut next = first + 1;
-        while pieces.len() < 3 && next < turns.len().min(first + 6) {
+        while digits.len() < 19 && next < turns.len().min(first + 8) {
             if interjection(turns[next]) {
                 next += 1;
                 continue;
             }
-            let [(d, s, e)] = &runs[next][..] else { break };
-            let (s, e) = (*s, *e);
             let t = turns[next];
-            if words(&t[..s]) > 3 || words(&t[e..]) > 3 || d.len() < 2 {
+            let Some(read) = read_out(t, &runs[next]) else {
+                break;
+            };
+            let (Some(a), Some(b)) = (read.first(), read.last()) else {
+                break;
+            };
+            if words(&t[..a.1]) > 6 || words(&t[b.2..]) > 3 || read.iter().any(|r| r.0.len() < 2) {
                 break;
             }
-            digits.push_str(d);
-            pieces.push((next, s, e));
+            for (d, s, e) in read {
+                digits.push_str(&d);
+                pieces.push((next, s, e));
+            }
             if (13..=19).contains(&digits.len()) && card_valid(&digits) {
                 for &(k, s, e) in &pieces {
                     out[k].retain(|m| m.end <= s || m.start >= e);
@@ -107,14 +159,19 @@ fn answer(question: &str, reply: &str) -> Option<PiiMatch> {
     if q.text[asked.end..].contains(|c: char| c.is_ascii_digit()) {
         return None;
     }
-    let [(_, s, e)] = runs(reply)[..] else {
-        return None;
-    };
-    if words(&reply[..s]) > 3 || words(&reply[e..]) > 3 {
+    let r = Spoken::of(reply);
+    let first = r.text.find(|c: char| c.is_ascii_digit())?;
+    let last = r.text.rfind(|c: char| c.is_ascii_digit())? + 1;
+    let (first, last) = r.original(first, last);
+    if words(&reply[..first]) > 3 || words(&reply[last..]) > 3 {
         return None;
     }
-    let r = Spoken::of(reply);
-    let (kind, s, e) = context::judge_answer(&r.text, asked.label)?;
+    let (kind, s, e) = if asked.label == Label::Dob {
+        let (s, e) = super::dates::birth_date_answer(&r.text)?;
+        (PiiKind::DateOfBirth, s, e)
+    } else {
+        context::judge_answer(&r.text, asked.label)?
+    };
     let (start, end) = r.original(s, e);
     (kind != PiiKind::Card).then_some(PiiMatch { kind, start, end })
 }

@@ -54,6 +54,46 @@ fn turns_table() {
             ],
             &[&[], &[(Pin, "double seven nine two")]],
         ),
+        (
+            &["and the eircode please", "t twelve x y four seven"],
+            &[&[], &[(Zip, "t twelve x y four seven")]],
+        ),
+        (
+            &["What's the ZIP on the account?", "33129"],
+            &[&[], &[(Zip, "33129")]],
+        ),
+        (
+            &["what's the expiry date", "oh nine slash twenty eight"],
+            &[&[], &[(CardExpiry, "oh nine slash twenty eight")]],
+        ),
+        (
+            &[
+                "can i take your date of birth",
+                "the third of march nineteen sixty",
+            ],
+            &[&[], &[(DateOfBirth, "the third of march nineteen sixty")]],
+        ),
+        // Counts ("the first four", "the last four") are not pieces; a piece taken back
+        // ("sorry") is replaced by the one after it.
+        (
+            &[
+                "so the first four are four one one one",
+                "yep",
+                "one one one two sorry one one one one and one one one one",
+                "mhm",
+                "and the last four are one one one one",
+            ],
+            &[
+                &[(Card, "four one one one")],
+                &[],
+                &[
+                    (Card, "one one one two sorry one one one one"),
+                    (Card, "one one one one"),
+                ],
+                &[],
+                &[(Card, "one one one one")],
+            ],
+        ),
         // Not a card: fails Luhn; numbers of other things; a question answered with a count.
         (&["card is 4988 4388", "4388 4306"], &[&[], &[]]),
         (

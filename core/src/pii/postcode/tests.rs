@@ -19,10 +19,27 @@ fn codes_after_a_cue() {
         ("postcode b fifteen two t t", "b fifteen two t t"),
         ("My postcode in Germany is 50667.", "50667"),
         ("Eircode? post code D02 X285", "D02 X285"),
+        ("Onze postcode is 1017 CT.", "1017 CT"),
+        (
+            "eircode is a ninety two x y four five",
+            "a ninety two x y four five",
+        ),
+        (
+            "zip code three three one two nine dash four four one two",
+            "three three one two nine dash four four one two",
+        ),
     ];
     for (text, want) in cases {
         assert_eq!(zips(text), vec![want], "{text}");
     }
+}
+
+#[test]
+fn a_corrected_code_is_one_too() {
+    assert_eq!(
+        zips("zip's eight oh two oh five no sorry eight oh two oh six"),
+        vec!["eight oh two oh five", "eight oh two oh six"]
+    );
 }
 
 #[test]
