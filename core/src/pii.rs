@@ -22,6 +22,7 @@ mod names;
 mod numbers;
 mod pattern;
 mod postcode;
+mod secret_word;
 mod spelled;
 mod spoken;
 mod spoken_email;
@@ -137,6 +138,13 @@ fn find_numbers_and_emails(text: &str) -> Vec<PiiMatch> {
     spoken_email::find(text, &mut said);
     found.extend(said.into_iter().map(|(start, end)| PiiMatch {
         kind: PiiKind::Email,
+        start,
+        end,
+    }));
+    let mut secret = Vec::new();
+    secret_word::find(text, &mut secret);
+    found.extend(secret.into_iter().map(|(start, end)| PiiMatch {
+        kind: PiiKind::Pin,
         start,
         end,
     }));

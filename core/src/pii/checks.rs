@@ -38,7 +38,8 @@ pub fn card_valid(candidate: &str) -> bool {
             prefix(2),
             34 | 37 | 36 | 38 | 30 | 35 | 62 | 65 | 50 | 56..=58 | 63 | 67
         )
-        || prefix(4) == 6011;
+        || prefix(4) == 6011
+        || (644..=649).contains(&prefix(3));
     if !known_prefix {
         return false;
     }

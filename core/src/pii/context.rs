@@ -22,6 +22,9 @@ static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
 pub fn find(t: &str, labels: &[Found], out: &mut Vec<(PiiKind, usize, usize)>) {
     let mut sort_code_at = None;
     let mut unlabelled_eight = Vec::new();
+    // The label and end of the last number it named: a number taken back ("sort code forty
+    // forty seventy no sorry forty forty seventy one") is followed by the one meant.
+    let mut last: Option<(Found, usize)> = None;
     for m in CANDIDATE.find_iter(t) {
         let (mut start, end) = (m.start(), m.end());
         // A number glued to a word by a dash or dot ("DL-4500X", "v2.1") belongs to it.
@@ -43,7 +46,10 @@ pub fn find(t: &str, labels: &[Found], out: &mut Vec<(PiiKind, usize, usize)>) {
         if t[..start].ends_with('+') {
             start -= 1;
         }
-        let label = label_of(t, labels, start, end);
+        let label = match last {
+            Some((l, e)) if t.get(e..start).is_some_and(correction) => Some(l),
+            _ => label_of(t, labels, start, end),
+        };
         let value = &t[start..end];
         let kind = label.and_then(|l| judge(t, l, start, end));
         match kind {
@@ -51,6 +57,7 @@ pub fn find(t: &str, labels: &[Found], out: &mut Vec<(PiiKind, usize, usize)>) {
                 if k == PiiKind::SortCode {
                     sort_code_at = Some(s);
                 }
+                last = label.map(|l| (l, e));
                 out.push((k, s, e));
             }
             None if plain(value)
@@ -68,6 +75,23 @@ pub fn find(t: &str, labels: &[Found], out: &mut Vec<(PiiKind, usize, usize)>) {
             out.push((PiiKind::BankAccount, s, e));
         }
     }
+}
+
+/// Words that take a number back: "no sorry", "wait no", "i mean", "sorry".
+fn correction(gap: &str) -> bool {
+    let words: Vec<String> = gap
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let taking_back = ["sorry", "no", "wait", "mean", "actually"];
+    !words.is_empty()
+        && words.len() <= 4
+        && words.iter().any(|w| taking_back.contains(&w.as_str()))
+        && words.iter().all(|w| {
+            taking_back.contains(&w.as_str())
+                || matches!(w.as_str(), "i" | "it's" | "its" | "s" | "oh" | "um" | "uh")
+        })
 }
 
 /// The one number of a bare answer, read as the thing `label` named in the question before it.
@@ -99,11 +123,18 @@ fn numeric(v: &str) -> bool {
         .all(|b| b.is_ascii_digit() || b == b' ' || b == b'-')
 }
 
-/// Single letters spelled before a number ("c 47829165", "p a 1552730"), up to three.
-fn spelled_start(t: &str, start: usize) -> usize {
+/// "last four" or "last 4" just before `start`: the last digits of a number.
+fn last_four_before(t: &str, start: usize) -> bool {
+    let head = t[..start].to_ascii_lowercase();
+    let near = &head[head.len().saturating_sub(24)..];
+    near.contains("last four") || near.contains("last 4")
+}
+
+/// Single letters spelled before a number ("c 47829165", "p a 1552730"), up to `max`.
+fn spelled_start(t: &str, start: usize, max: usize) -> usize {
     let b = t.as_bytes();
     let mut s = start;
-    for _ in 0..3 {
+    for _ in 0..max {
         let single = s >= 2
             && b[s - 1] == b' '
             && b[s - 2].is_ascii_alphabetic()
@@ -114,6 +145,22 @@ fn spelled_start(t: &str, start: usize) -> usize {
         s -= 2;
     }
     s
+}
+
+/// Single letters and digits spelled after a number ("752283 m a 9 t w"), up to six.
+fn spelled_end(t: &str, end: usize) -> usize {
+    let b = t.as_bytes();
+    let mut e = end;
+    for _ in 0..6 {
+        let single = b.get(e) == Some(&b' ')
+            && b.get(e + 1).is_some_and(u8::is_ascii_alphanumeric)
+            && b.get(e + 2).is_none_or(|c| !c.is_ascii_alphanumeric());
+        if !single {
+            break;
+        }
+        e += 2;
+    }
+    e
 }
 
 /// What the number at `start..end` is, given its label, checked by length, shape and checksum.
@@ -132,30 +179,36 @@ fn judge(t: &str, l: Found, start: usize, end: usize) -> Option<(PiiKind, usize,
         Label::Password => return password(t, l, start, end),
         Label::SsnLast4 if plain(v) && n == 4 => PiiKind::Ssn,
         Label::Ssn if ssn(v) => PiiKind::Ssn,
+        // "the last four are oh nine one three for the social"
+        Label::Ssn if plain(v) && n == 4 && last_four_before(t, start) => PiiKind::Ssn,
         Label::Routing if plain(v) && aba_valid(v) => PiiKind::RoutingNumber,
         Label::SortCode if sort_code(v) => PiiKind::SortCode,
+        // "It's 56-00-29 and the account is ...": written like a sort code, it is one.
+        Label::Account if sort_code(v) && v.len() == 8 => PiiKind::SortCode,
         Label::SortCode | Label::Account if numeric(v) && n == 8 => PiiKind::BankAccount,
         Label::Account if numeric(v) && (6..=17).contains(&n) => PiiKind::BankAccount,
         Label::Passport => {
-            let s = spelled_start(t, start);
+            let s = spelled_start(t, start, 3);
             let id: String = t[s..end].chars().filter(|c| *c != ' ').collect();
+            // German and Dutch passports mix letters and digits ("C4J8R2T7K").
             let ok = id.chars().all(|c| c.is_ascii_alphanumeric())
                 && (6..=12).contains(&id.len())
-                && digits(&id) >= 5;
+                && (digits(&id) >= 5 || id.len() >= 8 && digits(&id) >= 3);
             return ok.then_some((PiiKind::Passport, s, end));
         }
         Label::Licence => {
-            let s = spelled_start(t, start);
-            let id = &t[s..end];
+            // A UK licence spelled out: "k e l l y 752283 m a 9 t w".
+            let (s, e) = (spelled_start(t, start, 5), spelled_end(t, end));
+            let id = &t[s..e];
             let ok = id
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b' ' || b == b'-')
-                && (5..=24).contains(&id.len())
+                && (5..=24).contains(&id.bytes().filter(|&b| b != b' ').count())
                 && digits(id) >= 4;
-            return ok.then_some((PiiKind::DriversLicence, s, end));
+            return ok.then_some((PiiKind::DriversLicence, s, e));
         }
         Label::Iban => {
-            let s = spelled_start(t, start);
+            let s = spelled_start(t, start, 3);
             let id: String = t[s..end].chars().filter(|c| *c != ' ').collect();
             return iban_valid(&id.to_ascii_uppercase()).then_some((PiiKind::Iban, s, end));
         }
@@ -184,10 +237,11 @@ fn ssn(v: &str) -> bool {
     numeric(v) && d.len() == 9 && ssn_valid(&d[..3], &d[3..5], &d[5..])
 }
 
-/// 12-34-56, 12 34 56 or 123456.
+/// 12-34-56, 12 34 56, 123456, or an Australian BSB 062-000.
 fn sort_code(v: &str) -> bool {
     let b = v.as_bytes();
     (plain(v) && b.len() == 6)
+        || (b.len() == 7 && b[3] == b'-' && plain(&v[..3]) && plain(&v[4..]))
         || (b.len() == 8
             && b[2] == b[5]
             && matches!(b[2], b'-' | b' ')
@@ -219,14 +273,21 @@ fn password(t: &str, l: Found, start: usize, end: usize) -> Option<(PiiKind, usi
     let linking = [
         "is", "was", "be", "are", "it's", "to", "as", "my", "the", "now", "up", "set",
     ];
-    let word = gap.split_whitespace().last().filter(|w| {
+    // One or two words before the number ("sunflower nineteen", "blue heron eighty one").
+    let word = |w: &&str| {
         w.bytes().all(|b| b.is_ascii_alphabetic())
             && !linking.contains(&w.to_ascii_lowercase().as_str())
-    });
-    match word {
-        Some(w) if gap.ends_with(&format!("{w} ")) => {
-            Some((PiiKind::Pin, start - w.len() - 1, end))
-        }
+            && !super::words::is_stop(&w.to_ascii_lowercase())
+    };
+    let taken: Vec<&str> = gap
+        .split_whitespace()
+        .rev()
+        .take(2)
+        .take_while(word)
+        .collect();
+    let said: usize = taken.iter().map(|w| w.len() + 1).sum();
+    match taken.first() {
+        Some(w) if gap.ends_with(&format!("{w} ")) => Some((PiiKind::Pin, start - said, end)),
         _ if token && v.bytes().any(|b| b.is_ascii_alphabetic()) => {
             Some((PiiKind::Pin, start, end))
         }

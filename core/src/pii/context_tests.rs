@@ -193,6 +193,58 @@ const CASES: &[(&str, Option<PiiKind>, &str)] = {
         ),
         ("i've been a customer since nineteen ninety eight", None, ""),
         ("delivery was scheduled for the third of june", None, ""),
+        // numbers named in other languages, by other countries' names, or after a correction
+        ("Geboortedatum 03.11.1971", Some(DateOfBirth), "03.11.1971"),
+        (
+            "Führerschein-Nr. K311TT9Q2L4",
+            Some(DriversLicence),
+            "K311TT9Q2L4",
+        ),
+        ("Reisepass-Nr. L7T2N4X9C", Some(Passport), "L7T2N4X9C"),
+        ("BSB 732-001 please", Some(SortCode), "732-001"),
+        ("My NI number is AB 12 34 56 C.", Some(Ssn), "AB 12 34 56 C"),
+        ("SIN: 130 692 544", Some(Ssn), "130 692 544"),
+        ("my ss number is 219 09 9998", Some(Ssn), "219 09 9998"),
+        (
+            "the last four are two two one nine for the social",
+            Some(Ssn),
+            "two two one nine",
+        ),
+        (
+            "The SSN on the form is 219-09-9998.",
+            Some(Ssn),
+            "219-09-9998",
+        ),
+        ("The garage door code is 7702.", Some(Pin), "7702"),
+        (
+            "sort code twenty thirty forty no sorry twenty thirty forty one",
+            Some(SortCode),
+            "twenty thirty forty one",
+        ),
+        (
+            "the passphrase is purple otter forty two",
+            Some(Pin),
+            "purple otter forty two",
+        ),
+        ("Memorable word: seashell", Some(Pin), "seashell"),
+        (
+            "Please charge it to 4111 1111 1111 1111.",
+            Some(Card),
+            "4111 1111 1111 1111",
+        ),
+        (
+            "it's oh seven seven double oh nine double oh one two three",
+            Some(Phone),
+            "oh seven seven double oh nine double oh one two three",
+        ),
+        ("Our helpline 0800 028 4411 is free.", None, ""),
+        ("you can call us on 1800 555 019", None, ""),
+        (
+            "My customer account number is 8801 2231 9045 for the gas.",
+            None,
+            "",
+        ),
+        ("the refund of 1250 for the order", None, ""),
     ]
 };
 

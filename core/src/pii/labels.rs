@@ -26,6 +26,9 @@ pub enum Label {
     Dob,
     /// An order, case, ticket, tracking, model... number: not PII, whatever its shape.
     Other,
+    /// An amount, balance, fee or charge: not PII, but no name for a card number ("charge it
+    /// to 4012...").
+    Amount,
     /// Words that look like a label but are not one ("on the account"): read over.
     Skip,
 }
@@ -46,7 +49,11 @@ const LABELS: &[(Label, &str)] = &[
     ),
     (
         Label::Other,
-        r"sim pin|pin (?:pad|reminder|attempts?|reset)|puk|error code|zip code|post ?code|agent (?:id|number)|check number|cheque number",
+        r"sim pin|pin (?:pad|reminder|attempts?|reset)|puk|error code|zip code|post ?code|agent (?:id|number)|check number|cheque number|(?:customer|utility|gas|electric(?:ity)?|energy|broadband|water|mobile|phone) account(?: (?:number|no|num))?|account(?: number)? on (?:the|my|your) (?:bill|invoice)|helpline|help line|freephone|toll[- ]free",
+    ),
+    (
+        Label::Pin,
+        r"(?:alarm|door|gate|access|entry|keypad|key ?safe|lockbox|garage|voicemail) (?:code|pin|number|passcode)",
     ),
     (
         Label::Pin,
@@ -58,7 +65,7 @@ const LABELS: &[(Label, &str)] = &[
     ),
     (
         Label::Cvv,
-        r"cvv2?|cvc2?|cv2|csc|c v [vc]|card (?:verification|security) (?:code|value|number)|security code|verification code|[34][- ]?digit (?:security )?(?:code|number)|(?:code|digits|numbers?) on the (?:back|front|signature strip)|signature strip|on the back(?: of (?:the|my) card)?",
+        r"cvv2?|cvc2?|cv2|csc|c v [vc]|card (?:verification|security) (?:code|value|number)|security code|verification code|[34][- ]?digit (?:security )?(?:code|number)|(?:code|digits|numbers?) on the (?:back|front|signature strip)|cid|signature strip|on the back(?: of (?:the|my) card)?",
     ),
     (
         Label::Expiry,
@@ -68,12 +75,15 @@ const LABELS: &[(Label, &str)] = &[
         Label::Routing,
         r"(?:aba |ach |wire |transit )?routing(?: (?:and )?transit)?(?: (?:number|no|num))?|aba(?: number)?|rtn|transit number|(?:my|the|your|a) (?:checks?|cheques?)",
     ),
-    (Label::SortCode, r"sort(?:ing)?(?: code)?"),
+    (Label::SortCode, r"sort(?:ing)?(?: code)?|bsb(?: number)?"),
     (Label::Iban, r"iban"),
-    (Label::Passport, r"passport(?: (?:number|no|num))?"),
+    (
+        Label::Passport,
+        r"passport(?: (?:number|no|num))?|reisepass(?:-?nr)?|passeport|pasaporte|paspoort",
+    ),
     (
         Label::Licence,
-        r"(?:driver'?s?'?|driving) licen[cs]e(?: (?:number|no|num))?|licen[cs]e(?: (?:number|no|num))?|dl|d l(?: number)?",
+        r"(?:driver'?s?'?|driving) licen[cs]e(?: (?:number|no|num))?|licen[cs]e(?: (?:number|no|num))?|dl|d l(?: number)?|f(?:ü|ue)hrerschein(?:-?nr)?|permis de conduire|rijbewijs",
     ),
     (
         Label::Account,
@@ -85,7 +95,7 @@ const LABELS: &[(Label, &str)] = &[
     ),
     (
         Label::Ssn,
-        r"ssn|social security(?: (?:number|no|num))?|social(?: insurance)?(?: number)?|tax id|itin",
+        r"ssn|s s n|ss number|social security(?: (?:number|no|num))?|social(?: insurance)?(?: number)?|sin|national insurance(?: number| no)?|ni number|nino|tax id|itin",
     ),
     (
         Label::Dob,
@@ -93,11 +103,15 @@ const LABELS: &[(Label, &str)] = &[
     ),
     (
         Label::Other,
-        r"(?:order|tracking|ticket|case|invoice|reference|ref|confirmation|claim|lot|part|serial|model|sku|product|item|transaction|booking|purchase order|po|policy|meter|membership|loyalty|reward|voucher|promo|coupon|flight|room|seat|gate|version|build|firmware|batch|registration|parcel|shipment|badge|extension|ext|page|section|chapter|channel|error|code|id|balance|amount|total|limit|fee|price|cost|payment|refund|charge)(?: (?:number|no|num|id|code|reference))?|(?:customer|user|student|patient|employee|member) (?:number|no|num|id)",
+        r"(?:order|tracking|ticket|case|invoice|reference|ref|confirmation|claim|lot|part|serial|model|sku|product|item|transaction|booking|purchase order|po|policy|meter|membership|loyalty|reward|voucher|promo|coupon|flight|room|seat|gate|version|build|firmware|batch|registration|parcel|shipment|badge|extension|ext|page|section|chapter|channel|error|code|id)(?: (?:number|no|num|id|code|reference))?|(?:customer|user|student|patient|employee|member) (?:number|no|num|id)",
+    ),
+    (
+        Label::Amount,
+        r"balance|amount|total|limit|fee|price|cost|payment|refund|charge",
     ),
     (
         Label::Phone,
-        r"(?:home |work |office |cell |mobile |contact |callback |best )?(?:phone|number|line)|cell|mobile|landline|telephone|call me(?: back)?(?: on| at)?|text me|reach me|ring me|whatsapp(?: me)?|area code|tel",
+        r"(?:home |work |office |cell |mobile |contact |callback |best )?(?:phone|number|line)|cell|mobile|landline|telephone|call (?:me|you)(?: back)?(?: on| at)?|text me|reach me|ring me|whatsapp(?: me)?|area code|tel",
     ),
 ];
 
@@ -158,20 +172,53 @@ pub fn label_of(t: &str, labels: &[Found], start: usize, end: usize) -> Option<F
         .find(|l| l.end <= start);
     if let Some(l) = before {
         // A label of something else names only a number close after it ("part no. 310-...").
-        let reach = if l.label == Label::Other { 3 } else { 6 };
+        let reach = if l.label.not_pii() { 3 } else { 6 };
         if gap_ok(&t[l.end..start], reach) {
-            return Some(*l);
+            return Some(qualified(t, labels, l).unwrap_or(*l));
         }
     }
     // After the number, only a PII label counts: "4471 ... customer" says nothing.
     let after = labels
         .iter()
-        .find(|l| l.start >= end && !matches!(l.label, Label::Skip | Label::Other))?;
+        .find(|l| l.start >= end && !matches!(l.label, Label::Skip) && !l.label.not_pii())?;
     gap_ok(&t[end..after.start], 3).then_some(*after)
 }
 
+/// "The SSN on the claim should be ...": a label of something else inside a phrase that
+/// qualifies a PII label before it ("on the claim", "for the refund") leaves the number to it.
+fn qualified(t: &str, labels: &[Found], l: &Found) -> Option<Found> {
+    if !l.label.not_pii() {
+        return None;
+    }
+    let head = t[..l.start].trim_end().to_ascii_lowercase();
+    let det = head.rsplit(' ').next()?;
+    let rest = head[..head.len() - det.len()].trim_end();
+    let prep = rest.rsplit(' ').next()?;
+    let qualifies = matches!(det, "the" | "my" | "your" | "this" | "that")
+        && matches!(prep, "on" | "for" | "of" | "from" | "in" | "with");
+    let pii = labels
+        .iter()
+        .rev()
+        .find(|p| p.end <= l.start && p.label != Label::Skip)?;
+    let close = t[pii.end..l.start].split_whitespace().count() <= 2;
+    (qualifies && close && !pii.label.not_pii()).then_some(*pii)
+}
+
+impl Label {
+    /// A label of something that is not PII: an identifier of something else or an amount.
+    pub fn not_pii(self) -> bool {
+        matches!(self, Label::Other | Label::Amount)
+    }
+}
+
 /// True when the words before `start` say the number there is something that is not PII
-/// (order, tracking, model, version number...).
+/// (order, tracking, model, version number, amount...).
 pub fn named_other(t: &str, labels: &[Found], start: usize, end: usize) -> bool {
+    label_of(t, labels, start, end).is_some_and(|l| l.label.not_pii())
+}
+
+/// True when the words before `start` call the number an identifier of something else: an
+/// amount word does not ("charge it to 4012 8888 ...").
+pub fn named_other_id(t: &str, labels: &[Found], start: usize, end: usize) -> bool {
     label_of(t, labels, start, end).is_some_and(|l| l.label == Label::Other)
 }

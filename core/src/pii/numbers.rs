@@ -9,7 +9,7 @@
 use super::checks::{card_valid, iban_valid, isolated, ssn_valid};
 use super::context;
 use super::kind::{PiiKind, PiiMatch};
-use super::labels::{self, named_other};
+use super::labels::{self, named_other, named_other_id};
 use super::spoken::Spoken;
 use super::{dates, ip};
 use regex::Regex;
@@ -27,8 +27,31 @@ static SSN: LazyLock<Regex> =
 static PHONE_INTL: LazyLock<Regex> =
     LazyLock::new(|| super::pattern::re(r"\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}"));
 static PHONE_NATIONAL: LazyLock<Regex> = LazyLock::new(|| {
-    super::pattern::re(r"(?:\b1[ .-]?)?(?:\(\d{2,5}\)[ .-]?|\b\d{2,5}[ .-])\d{3,4}[ .-]?\d{3,4}\b")
+    super::pattern::re(
+        r"(?:\b1[ .-]?)?(?:\(\d{2,5}\)[ .-]?|\b\d{2,5}[ .-])\d{3,4}[ .-]?\d{3,4}\b|\b0[1-37]\d{9}\b",
+    )
 });
+/// A UK National Insurance number ("QQ 12 34 56 C"), reported as an SSN: the national
+/// social-insurance number.
+static NINO: LazyLock<Regex> =
+    LazyLock::new(|| super::pattern::re(r"\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"));
+
+/// Toll-free and shared-cost numbers are companies' lines, not a person's: 0800, 0808, 1800,
+/// 1300, (1) 800/888/877/866/855/844/833.
+fn company_line(number: &str) -> bool {
+    let d: String = number.chars().filter(char::is_ascii_digit).collect();
+    let d = d.strip_prefix("44").map(|r| format!("0{r}")).unwrap_or(d);
+    let national = d.strip_prefix('1').filter(|r| r.len() == 10).unwrap_or(&d);
+    [
+        "0800", "0808", "0845", "0870", "1800", "1300", "1850", "1890",
+    ]
+    .iter()
+    .any(|p| d.starts_with(p))
+        || national.len() == 10
+            && ["800", "888", "877", "866", "855", "844", "833"]
+                .iter()
+                .any(|p| national.starts_with(p))
+}
 
 /// The shortest PII number (a card security code) has three digits, and most turns have
 /// fewer; a password ("bluebird77") may have one or two.
@@ -105,7 +128,7 @@ pub fn find(text: &str, found: &mut Vec<PiiMatch>) {
     }
     for m in CARD.find_iter(t) {
         let (s, e) = (m.start(), m.end());
-        if isolated(t, s, e) && card_valid(m.as_str()) && !other(s, e) {
+        if isolated(t, s, e) && card_valid(m.as_str()) && !named_other_id(t, &labels, s, e) {
             strong.push((PiiKind::Card, s, e));
         }
     }
@@ -130,8 +153,17 @@ pub fn find(text: &str, found: &mut Vec<PiiMatch>) {
         } else {
             (9..=11).contains(&digits)
         };
-        if ok_len && isolated(t, m.start(), m.end()) && !other(m.start(), m.end()) {
+        if ok_len
+            && isolated(t, m.start(), m.end())
+            && !other(m.start(), m.end())
+            && !company_line(m.as_str())
+        {
             weak.push((PiiKind::Phone, m.start(), m.end()));
+        }
+    }
+    for m in NINO.find_iter(t) {
+        if !other(m.start(), m.end()) {
+            strong.push((PiiKind::Ssn, m.start(), m.end()));
         }
     }
     context::find(t, &labels, &mut strong);

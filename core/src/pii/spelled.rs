@@ -57,6 +57,7 @@ const CODE_WORDS: &[&str] = &[
     "license",
     "voucher",
     "promo",
+    "word",
 ];
 const SPELL_CUES: &[&str] = &[
     "spell", "spelled", "spelt", "spelling", "name", "surname", "that's", "it's", "is",

@@ -21,8 +21,9 @@ pub fn in_turns(turns: &[&str], find: fn(&str) -> Vec<PiiMatch>) -> Vec<Vec<PiiM
         if !out[i].is_empty() {
             continue;
         }
-        if let Some(m) = answer(turns[i - 1], turns[i]) {
-            out[i].push(m);
+        let given = answer(turns[i - 1], turns[i]);
+        if !given.is_empty() {
+            out[i] = given;
         } else if super::postcode::asks_for_zip(turns[i - 1]) {
             let mut codes = Vec::new();
             super::postcode::find_zip_answer(turns[i], &mut codes);
@@ -148,9 +149,44 @@ fn split_cards(turns: &[&str], out: &mut [Vec<PiiMatch>]) {
     }
 }
 
-/// A bare number answering the question before it, read with the question's label.
-fn answer(question: &str, reply: &str) -> Option<PiiMatch> {
+/// A bare number answering the question before it, read with the question's label; or the
+/// single digits asked for by position ("the second and fourth digits of your security
+/// number" / "six and nine").
+fn answer(question: &str, reply: &str) -> Vec<PiiMatch> {
     let q = Spoken::of(question);
+    if let Some(digits) = digits_by_position(&q.text, reply) {
+        return digits;
+    }
+    answer_number(&q, reply).into_iter().collect()
+}
+
+static POSITIONS: LazyLock<Regex> = LazyLock::new(|| {
+    super::pattern::re(
+        r"(?i)\b\d+(?:st|nd|rd|th) (?:and (?:the )?\d+(?:st|nd|rd|th) )?(?:digits?|characters?|numbers?)\b",
+    )
+});
+
+fn digits_by_position(q: &str, reply: &str) -> Option<Vec<PiiMatch>> {
+    let secret = labels::labels(q)
+        .iter()
+        .any(|l| matches!(l.label, Label::Pin | Label::Password));
+    if !secret || !POSITIONS.is_match(q) || words(reply) > 6 {
+        return None;
+    }
+    let found: Vec<PiiMatch> = runs(reply)
+        .into_iter()
+        .filter(|(d, ..)| d.len() == 1)
+        .map(|(_, start, end)| PiiMatch {
+            kind: PiiKind::Pin,
+            start,
+            end,
+        })
+        .collect();
+    (!found.is_empty()).then_some(found)
+}
+
+/// A bare number answering the question `q`, read with the question's label.
+fn answer_number(q: &Spoken, reply: &str) -> Option<PiiMatch> {
     let asked = labels::labels(&q.text)
         .into_iter()
         .rev()

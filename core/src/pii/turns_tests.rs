@@ -73,6 +73,13 @@ fn turns_table() {
             ],
             &[&[], &[(DateOfBirth, "the third of march nineteen sixty")]],
         ),
+        (
+            &[
+                "could you give me the first and third digits of your passcode",
+                "four and two",
+            ],
+            &[&[], &[(Pin, "four"), (Pin, "two")]],
+        ),
         // Counts ("the first four", "the last four") are not pieces; a piece taken back
         // ("sorry") is replaced by the one after it.
         (
