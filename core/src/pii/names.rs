@@ -10,6 +10,7 @@ use super::words::{cased, is_stop, tokens, Tok};
 use crate::messages::Speaker;
 use cues::{cue, Role, Strength};
 use regex::Regex;
+use shape::{listed, namey, COMPANY, PARTICLES};
 use std::sync::LazyLock;
 
 /// A name found: byte offsets, and whether it is an agent's own name (kept by default).
@@ -26,14 +27,22 @@ fn re(p: &str) -> Regex {
 
 /// Every cue below contains one of these words: a text without any is not tokenised at all.
 static GATE: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)(?-u:\b)(?:names?|name's|surname|this is|it'?s|it’s|it is|i'?m|i’m|i am|speak(?:ing)?|talking|chatting|mrs?|ms|miss|mister|missus|dr|doctor|under|holder|cardholder|beneficiary|behalf|here|colleague|wife|husband|partner|son|daughter|mother|mom|mum|father|dad|brother|sister|hi|hello|hey|thanks|thank you|cheers)(?-u:\b)",
-    )
+    let listed = [lists::RELATIVES, lists::PEOPLE, lists::FORM_LABELS]
+        .concat()
+        .join("|");
+    re(&format!(
+        r"(?i)(?-u:\b)(?:names?|name's|surname|this is|it'?s|it’s|it is|i'?m|i’m|i am|that's|speak(?:ing)?|talking|chatting|writing|mrs?|ms|miss|misses|mister|missus|dr|doctor|under|holder|cardholder|beneficiary|behalf|here|through to|you'?ve got|calls? (?:him|her|me)|goes by|known as|hi|hiya|hello|hey|bonjour|hola|hallo|g'day|thanks|thank you|cheers|to|for|from|by|cc|{listed})(?-u:\b)"
+    ))
 });
 
 /// Cues so common in written turns ("hi", "thanks", "it's", "here") that they are worth the
 /// full reading only when a word near them could be a name: capitalised, or a listed name.
 const WEAK: &[&str] = &[
+    "that's",
+    "to",
+    "for",
+    "from",
+    "by",
     "this is",
     "it's",
     "its",
@@ -75,9 +84,12 @@ fn promising(text: &str) -> bool {
             .take(3);
         // Not across a label ("Agent: Thanks"): the label is no name.
         let head = text[..m.start()].trim_end();
-        let before = (!head.ends_with(':'))
-            .then(|| head.rsplit(|c: char| !word(c)).find(|w| !w.is_empty()))
-            .flatten();
+        // "Pip the ShopRight assistant here": the name may be a few words before "here".
+        let reach = if cue == "here" { 4 } else { 1 };
+        let before = head
+            .rsplit(|c: char| !word(c))
+            .filter(|w| !w.is_empty())
+            .take(if head.ends_with(':') { 0 } else { reach });
         after.chain(before).any(could_be_name)
     })
 }
@@ -98,44 +110,13 @@ static GREETING: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-const PARTICLES: &[&str] = &[
-    "van", "der", "de", "del", "della", "da", "di", "du", "la", "le", "von", "el", "al", "bin",
-    "ben", "st",
-];
 /// Words that confirm the name right before them after a weak cue ("this is olumide from ...").
 const AFTER: &[&str] = &[
-    "speaking", "calling", "here", "from", "again", "how", "and", "i", "i'm", "my", "born", "at",
+    "speaking", "calling", "writing", "here", "from", "again", "how", "you've", "you're", "and",
+    "i", "i'm", "my", "born", "at",
 ];
 /// The first of `AFTER` confirm even a single unlisted word ("this is sunita how can i help").
-const STRONG_AFTER: usize = 6;
-/// Words of company names: a run followed by one is a company ("This is Northwind Bank").
-const COMPANY: &[&str] = &[
-    "bank",
-    "energy",
-    "insurance",
-    "telecom",
-    "airlines",
-    "airways",
-    "support",
-    "services",
-    "service",
-    "broadband",
-    "mobile",
-    "wireless",
-    "store",
-    "inc",
-    "ltd",
-    "llc",
-    "corp",
-    "group",
-    "team",
-    "office",
-    "plan",
-    "plus",
-    "pro",
-    "premium",
-];
-
+const STRONG_AFTER: usize = 9;
 /// Names in one turn. `speaker` decides whose a self-introduction is; `None` (unknown) makes it
 /// an agent's own name only in a text that reads as an agent's greeting.
 pub fn find_names(text: &str, speaker: Option<Speaker>, out: &mut Vec<NameSpan>) {
@@ -144,10 +125,11 @@ pub fn find_names(text: &str, speaker: Option<Speaker>, out: &mut Vec<NameSpan>)
     }
     let t = tokens(text);
     let written = cased(text);
+    let greeting = GREETING.is_match(text);
     let own_is_agent = match speaker {
         Some(Speaker::Agent | Speaker::Bot) => true,
         Some(Speaker::Customer | Speaker::Survey) => false,
-        None => GREETING.is_match(text),
+        None => greeting,
     };
     let agent = |role: Role| match role {
         Role::Own | Role::Colleague => own_is_agent,
@@ -161,10 +143,20 @@ pub fn find_names(text: &str, speaker: Option<Speaker>, out: &mut Vec<NameSpan>)
             i += 1;
             continue;
         };
+        // In an agent's greeting ("thanks for holding this is kev on the fraud line") the
+        // name after "this is" needs no confirming.
+        let strength = if greeting && role == Role::Own && strength == Strength::Weak {
+            Strength::Strong
+        } else {
+            strength
+        };
         match run(&t, j, written, strength) {
             Some(end) => {
-                // "Hi, Grace here": a greeting, then the speaker's own name
-                let own = t.get(end).is_some_and(|n| n.is_any(&["here", "speaking"]));
+                // "Hi, Grace here", "Hello, Beatrix from the billing team": a greeting, then
+                // the speaker's own name
+                let own = t
+                    .get(end)
+                    .is_some_and(|n| n.is_any(&["here", "speaking", "calling", "writing", "from"]));
                 let role = if role == Role::Addressee && own {
                     Role::Own
                 } else {
@@ -176,11 +168,18 @@ pub fn find_names(text: &str, speaker: Option<Speaker>, out: &mut Vec<NameSpan>)
             None => i += 1,
         }
     }
-    before_cue_words(&t, written, &mut |a, b| {
+    around::before_cue_words(&t, written, &mut |a, b| {
         found.push((a, b, agent(Role::Own)))
     });
+    let mut other = |a, b| {
+        if !found.iter().any(|&(x, y, _)| x < b && a < y) {
+            found.push((a, b, false));
+        }
+    };
+    around::after_preposition(&t, written, &mut other);
+    around::possessive_name(&t, written, &mut other);
     for &(a, b, is_agent) in &found {
-        repeats(&t, a, &found, &mut |x, y| {
+        around::repeats(&t, (a, b), &found, &mut |x, y| {
             found_push(out, &t, x, y, is_agent)
         });
         found_push(out, &t, a, b, is_agent);
@@ -203,32 +202,50 @@ fn found_push(out: &mut Vec<NameSpan>, t: &[Tok], a: usize, b: usize, agent: boo
     }
 }
 
-/// A word that can be part of a name: not a common word, and in written text capitalised.
-fn namey(tok: &Tok, written: bool) -> bool {
-    // "SSN", "PIN", "USA": short capitals are acronyms, not names
-    let acronym = tok.all_caps && tok.lower.chars().count() <= 4 && !listed(tok);
-    tok.word
-        && !tok.digit()
-        && !is_stop(&tok.lower)
-        && !tok.lower.split('-').all(|p| p.chars().count() == 1)
-        && !acronym
-        && (tok.lower.chars().count() > 1 || written && tok.capital)
-        && (!written || tok.capital)
-}
-
-fn listed(tok: &Tok) -> bool {
-    is_first_name(&tok.lower) || is_surname(&tok.lower)
-}
-
 /// The name that starts at token `j`, as the end index of its tokens, if the cue's strength is
 /// met. Up to four words, with particles inside ("Van der Merwe", "el amrani").
 fn run(t: &[Tok], j: usize, written: bool, strength: Strength) -> Option<usize> {
-    let first = t.get(j).filter(|x| namey(x, written))?;
-    let mut end = j + 1;
+    // "Mr. van der Berg": particles may open a surname
+    let mut k = j;
+    while k < t.len() && k - j < 2 && t[k].is_any(PARTICLES) {
+        k += 1;
+    }
+    // "someone called J. Pemberton": an initial opens a written name
+    let initial = written
+        && t.get(k)
+            .is_some_and(|x| x.capital && x.lower.chars().count() == 1)
+        && t.get(k + 1).is_some_and(|x| x.is("."))
+        && t.get(k + 2).is_some_and(|x| namey(x, written));
+    if initial {
+        k += 2;
+    }
+    let first = t.get(k).filter(|x| namey(x, written))?;
+    // "misses okafor bear with me": after a title said aloud, one surname unless a listed
+    // first name comes first.
+    if strength == Strength::Surname && !written {
+        return Some(k + 1);
+    }
+    if strength == Strength::Title && !written && !is_first_name(&first.lower) {
+        let next_plain = t.get(k + 1).is_none_or(|x| !x.word || is_stop(&x.lower));
+        return (is_surname(&first.lower) || next_plain).then_some(k + 1);
+    }
+    let mut end = k + 1;
     while end < t.len() && end - j < 4 && !t[end].is_any(AFTER) {
         if namey(&t[end], written) {
             end += 1;
         } else if t[end].is_any(PARTICLES) && t.get(end + 1).is_some_and(|x| namey(x, written)) {
+            end += 2;
+        } else if t[end].is(".")
+            && t[end - 1].lower.chars().count() == 1
+            && t.get(end + 1).is_some_and(|x| namey(x, written))
+        {
+            // "J. Pemberton"
+            end += 2;
+        } else if t[end].is_any(&["uh", "um", "er", "erm"])
+            && t.get(end + 1)
+                .is_some_and(|x| namey(x, written) && !x.is_any(AFTER))
+        {
+            // "tomasz uh wisniewski"
             end += 2;
         } else {
             break;
@@ -251,8 +268,10 @@ fn run(t: &[Tok], j: usize, written: bool, strength: Strength) -> Option<usize> 
     let confirmed_after = next.is_none_or(|n| !n.word || n.is_any(AFTER));
     let ok = match strength {
         Strength::Strong => true,
-        Strength::Relation if written => true,
-        Strength::Relation => listed(first) || len >= 2 && confirmed_after,
+        Strength::Relation | Strength::Title | Strength::Surname if written => true,
+        Strength::Relation | Strength::Title | Strength::Surname => {
+            listed(first) || len >= 2 && confirmed_after
+        }
         Strength::Weak if written => {
             len >= 2 || listed_any || confirmed_after && !demonym(&first.lower)
         }
@@ -273,52 +292,9 @@ fn demonym(lower: &str) -> bool {
         && !is_first_name(lower)
 }
 
-/// A name right before "speaking" or "here" at the start of a clause: "Rafael speaking.",
-/// "Hi, Grace here from billing".
-fn before_cue_words(t: &[Tok], written: bool, push: &mut impl FnMut(usize, usize)) {
-    for (k, tok) in t.iter().enumerate() {
-        if !tok.is_any(&["speaking", "here"]) || k == 0 {
-            continue;
-        }
-        let mut a = k;
-        while a > 0 && k - a < 3 && namey(&t[a - 1], written) {
-            a -= 1;
-        }
-        let clause_start = a == 0
-            || !t[a - 1].word
-            || t[a - 1].is_any(&["hi", "hello", "hey", "morning", "afternoon", "evening"]);
-        let sure = written || t[a..k].iter().any(|x| is_first_name(&x.lower));
-        if a < k && clause_start && sure {
-            push(a, k);
-        }
-    }
-}
-
-/// Later mentions of a name already found ("it's santiago from the other day santiago
-/// herrera"), with the name-shaped words right after them.
-fn repeats(
-    t: &[Tok],
-    a: usize,
-    found: &[(usize, usize, bool)],
-    push: &mut impl FnMut(usize, usize),
-) {
-    for k in 0..t.len() {
-        let inside = found.iter().any(|&(x, y, _)| (x..y).contains(&k));
-        // The first name again, with a surname after it: a lone repeated word may be part of
-        // something else ("p moyo at example dot com").
-        if inside || t[a].lower != t[k].lower {
-            continue;
-        }
-        let mut end = k + 1;
-        while end < t.len() && end - k < 3 && namey(&t[end], t[k].capital) {
-            end += 1;
-        }
-        if end > k + 1 {
-            push(k, end);
-        }
-    }
-}
-
+mod around;
 mod cues;
+mod lists;
+mod shape;
 #[cfg(test)]
 mod tests;

@@ -137,14 +137,16 @@ fn is_name_spelling(t: &[Tok], i: usize, end: usize, letters: &str) -> bool {
     let near_number = i.checked_sub(1).is_some_and(|p| numeric(&t[p]))
         || t.get(end).is_some_and(numeric)
         || t[i..end].iter().any(numeric);
-    if near_number || letters.chars().all(|c| c == 'i' || c == 'a') {
+    if letters.chars().all(|c| c == 'i' || c == 'a') {
         return false;
     }
-    let cue = t[i.saturating_sub(5)..i]
-        .iter()
-        .any(|x| x.is_any(SPELL_CUES));
+    // A spelling of the word beside it is one whatever follows ("hunter boyle b o y l e two
+    // passengers"); otherwise a number nearby makes the letters a code.
     let spells_neighbour = t[i.saturating_sub(3)..(end + 3).min(t.len())]
         .iter()
         .any(|x| x.lower == letters);
-    cue || spells_neighbour
+    let cue = t[i.saturating_sub(5)..i]
+        .iter()
+        .any(|x| x.is_any(SPELL_CUES));
+    spells_neighbour || cue && !near_number
 }

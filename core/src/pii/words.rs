@@ -110,7 +110,9 @@ static STOP: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     outside inside home work traveling travelling moving moved married divorced retired
     the same one two three four five six seven eight nine ten don't can't won't isn't wasn't
     didn't doesn't haven't hasn't aren't let let's said says say told tell asked ask need needs
-    want wants like know think got get make made see seen take took give gave come came go went"
+    want wants like know think got get make made see seen take took give gave come came go went
+    everything anything nothing something cheers perfect lovely brilliant awesome excellent
+    cool amazing true done"
         .split_whitespace()
         .collect()
 });

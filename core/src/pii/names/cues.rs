@@ -1,6 +1,7 @@
 //! The cues that give a name in a conversation turn ("my name is", "Mr.", "my wife,", "Hi
 //! Priya,"): where the name starts, whose it is and how much the cue says by itself.
 
+use super::lists::{FORM_LABELS, PEOPLE, RELATIVES, RELATIVE_ADJECTIVES, TITLES};
 use crate::pii::words::Tok;
 
 /// Who a cue says the name belongs to.
@@ -22,37 +23,13 @@ pub enum Role {
 pub enum Strength {
     Strong,
     Relation,
+    /// A title ("Mr.", "missus"): strong when written, a surname alone when said.
+    Title,
+    /// A title said to someone ("thank you misses okafor"): one surname, listed or not.
+    Surname,
     Weak,
 }
 
-const TITLES: &[&str] = &[
-    "mr", "mrs", "ms", "mister", "missus", "mx", "miss", "dr", "doctor",
-];
-const RELATIVES: &[&str] = &[
-    "wife",
-    "husband",
-    "partner",
-    "son",
-    "daughter",
-    "mother",
-    "mom",
-    "mum",
-    "father",
-    "dad",
-    "brother",
-    "sister",
-    "colleague",
-    "spouse",
-    "fiance",
-    "fiancé",
-    "fiancée",
-    "grandmother",
-    "grandfather",
-    "aunt",
-    "uncle",
-    "boss",
-    "friend",
-];
 /// The cue that starts at token `i`: the index of the first token after it, whose name it
 /// gives, and how much it says.
 pub fn cue(t: &[Tok], i: usize, written: bool) -> Option<(usize, Role, Strength)> {
@@ -77,10 +54,26 @@ pub fn cue(t: &[Tok], i: usize, written: bool) -> Option<(usize, Role, Strength)
             let k = if w(2) == "the" || w(2) == "my" { 3 } else { 2 };
             if matches!(
                 w(k),
-                "account" | "card" | "policy" | "booking" | "reservation"
+                "account"
+                    | "card"
+                    | "policy"
+                    | "booking"
+                    | "reservation"
+                    | "passport"
+                    | "licence"
+                    | "license"
+                    | "ticket"
+                    | "order"
+                    | "parcel"
+                    | "letter"
+                    | "bill"
             ) {
                 return verb(k + 1).then_some((i + k + 2, Other, Strong));
             }
+        }
+        // "the account's in my name nuala ni dhomhnaill"
+        if own && matches!(prev(2), "in" | "under") {
+            return Some((i + 1, Own, Strong));
         }
         // "first name Ebba", "name Mrs. Ada Obi": a written label with no verb
         let label = matches!(
@@ -91,6 +84,32 @@ pub fn cue(t: &[Tok], i: usize, written: bool) -> Option<(usize, Role, Strength)
     }
     if tok.is("this") && w(1) == "is" {
         return Some((i + 2, Own, Weak));
+    }
+    // "okay so that's priyanka raghunathan and ...": a name read back.
+    if tok.is("that's") && !written {
+        return Some((i + 1, Other, Weak));
+    }
+    // "you're through to jarrah", "you've got fenella": an agent's opening.
+    if tok.is("through") && w(1) == "to" && matches!(prev(1), "you're" | "youre" | "through") {
+        return Some((i + 2, Own, Weak));
+    }
+    if tok.is("got") && matches!(prev(1), "you've" | "youve") {
+        return Some((i + 1, Own, Weak));
+    }
+    // "a lady called Deirdre", "someone named J. Pemberton"
+    if tok.is_any(&["called", "named"]) && PEOPLE.contains(&prev(1)) {
+        return Some((i + 1, Other, Relation));
+    }
+    // "everyone calls him bill", "she goes by Meg", "known as Tommy"
+    if tok.is_any(&["calls", "call"]) && matches!(w(1), "him" | "her" | "me")
+        || tok.is("goes") && w(1) == "by"
+        || tok.is("known") && w(1) == "as"
+    {
+        return Some((i + 2, Other, Relation));
+    }
+    // "Traveller: Oluwaseun Bakare-Hughes"
+    if written && tok.is_any(FORM_LABELS) && w(1) == ":" {
+        return Some((i + 2, Other, Strong));
     }
     if tok.is_any(&["i'm", "it's", "im"]) {
         return Some((i + 1, Own, Weak));
@@ -114,24 +133,41 @@ pub fn cue(t: &[Tok], i: usize, written: bool) -> Option<(usize, Role, Strength)
         if det || question {
             return None;
         }
-        return Some((j, Other, if ambiguous { Relation } else { Strong }));
+        let addressed = matches!(
+            prev(1),
+            "you" | "thanks" | "okay" | "ok" | "sorry" | "hi" | "hello" | "morning" | "afternoon"
+        );
+        let strength = match (ambiguous, addressed) {
+            (false, _) => Strong,
+            (true, true) => Surname,
+            (true, false) => Title,
+        };
+        return Some((j, Other, strength));
     }
-    if prev(1) == "my" && t[i].is_any(RELATIVES) || relative_possessive(tok) && prev(1) == "my" {
+    // "my wife", "his wife, Hélène", "my late husband's name, Bill Hatcher"
+    let owner = |k: usize| matches!(prev(k), "my" | "his" | "her" | "our" | "their" | "your");
+    let owned = owner(1) || RELATIVE_ADJECTIVES.contains(&prev(1)) && owner(2);
+    if owned && (t[i].is_any(RELATIVES) || relative_possessive(tok)) {
         let role = if tok.lower.starts_with("colleague") {
             Colleague
         } else {
             Other
         };
         let mut j = i + 1;
-        if w(1) == "name" || w(1) == "is" {
+        let named = w(1) == "name";
+        if named || matches!(w(1), "is" | "account" | "policy" | "card") {
             j += 1;
+        }
+        // "my partner's name tomasz": the name is said to be one
+        if named && relative_possessive(tok) && t.get(j).is_some_and(|x| x.word) {
+            return Some((j, role, Strong));
         }
         if t.get(j).is_some_and(|t| t.is(",") || t.is(":")) {
             j += 1;
         }
         return Some((j, role, Relation));
     }
-    if tok.is("under") && (w(1) == "the" && w(2) == "name") {
+    if tok.is_any(&["under", "in"]) && (w(1) == "the" && w(2) == "name") {
         let j = if w(3) == "of" { i + 4 } else { i + 3 };
         return Some((j, Other, Strong));
     }
@@ -141,15 +177,21 @@ pub fn cue(t: &[Tok], i: usize, written: bool) -> Option<(usize, Role, Strength)
         return Some((i + 1, Other, Strong));
     }
     if tok.is_any(&["holder", "cardholder", "beneficiary", "policyholder"]) {
-        let j = if verb(1) || w(1) == "," { i + 2 } else { i + 1 };
+        let j = if verb(1) || matches!(w(1), "," | "to" | "as") {
+            i + 2
+        } else {
+            i + 1
+        };
         return Some((j, Other, if written { Strong } else { Relation }));
     }
     if tok.is("behalf") && w(1) == "of" {
         return Some((i + 2, Other, Relation));
     }
     // Greetings and thanks addressed to someone: "Hi Priya,", "Thanks so much, Marcus."
-    if tok.is_any(&["hi", "hello", "hey", "thanks", "cheers", "bye"])
-        || tok.is("thank") && w(1) == "you"
+    if tok.is_any(&[
+        "hi", "hello", "hey", "hiya", "thanks", "cheers", "bye", "bonjour", "hola", "hallo",
+        "g'day",
+    ]) || tok.is("thank") && w(1) == "you"
     {
         let mut j = if tok.is("thank") { i + 2 } else { i + 1 };
         if matches!(t.get(j).map(|t| t.lower.as_str()), Some("so" | "very"))

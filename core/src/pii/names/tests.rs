@@ -63,6 +63,58 @@ fn customers_and_people_talked_about() {
             Some(Customer),
             &["linda"],
         ),
+        // cues that name someone else, and names by what surrounds them
+        (
+            "Could you send the cheque to Ines Okonjo-Ward instead?",
+            Some(Customer),
+            &["Ines Okonjo-Ward"],
+        ),
+        (
+            "There's a letter from Maria de la Cruz for you.",
+            None,
+            &["Maria de la Cruz"],
+        ),
+        (
+            "I spoke to a man called Idris last week.",
+            Some(Customer),
+            &["Idris"],
+        ),
+        (
+            "it's for my neighbour karen mills she's away",
+            Some(Customer),
+            &["karen mills"],
+        ),
+        (
+            "My late wife's name, Edna Price, is still on it.",
+            Some(Customer),
+            &["Edna Price"],
+        ),
+        (
+            "it's in my son's name bartek uh nowak",
+            Some(Customer),
+            &["bartek uh nowak"],
+        ),
+        (
+            "Please put it in Oscar Lindgren's name.",
+            Some(Customer),
+            &["Oscar Lindgren's"],
+        ),
+        (
+            "ok so that's amara okafor and you're the payer",
+            Some(Agent),
+            &["amara okafor"],
+        ),
+        (
+            "thanks misses adeyemi one moment",
+            Some(Agent),
+            &["adeyemi"],
+        ),
+        (
+            "Passenger: Tomás Ibarra, seat 14C",
+            Some(Customer),
+            &["Tomás Ibarra"],
+        ),
+        ("everyone calls her peggy", Some(Customer), &["peggy"]),
     ];
     for (text, speaker, want) in cases {
         let got = names(text, *speaker);
@@ -103,6 +155,23 @@ fn agents_own_names() {
             Some(Customer),
             "Marcus",
         ),
+        ("hiya ciaran here from the gas board", Some(Agent), "ciaran"),
+        (
+            "morning northwind energy jarlath speaking",
+            Some(Agent),
+            "jarlath",
+        ),
+        (
+            "you're through to oisin how can i help",
+            Some(Agent),
+            "oisin",
+        ),
+        (
+            "thanks for waiting this is dev on the billing line",
+            Some(Agent),
+            "dev",
+        ),
+        ("Pip the ShopRight assistant here!", Some(Bot), "Pip"),
     ];
     for (text, speaker, want) in cases {
         let got = names(text, *speaker);
@@ -142,6 +211,12 @@ fn look_alikes_are_not_names() {
         "speaking with a human would be nice",
         "I'm on the Premium Plus plan.",
         "i i i don't know",
+        "Do you deliver to Northern Ireland?",
+        "I moved my savings from Wells Fargo in May.",
+        "mister muscle spray leaked in the parcel",
+        "no that's everything cheers",
+        "my mum turns ninety next week",
+        "it's called Netflix Premium and I never signed up",
     ] {
         assert_eq!(names(text, None), vec![], "{text}");
     }
