@@ -4,7 +4,8 @@
 //! - [`path`]: dot paths into payloads; [`mapping`]: the mapping language;
 //! - [`envelope`]: conversation id, event key (replays), event time; [`timestamp`];
 //! - [`pii`]: PII detection; [`intent`]: intent rules; [`tag`]: `cxone_tag`;
-//! - [`redact`]: `cxone_redact`; [`tokens`]: the models' tokenizers; [`chunk`]: chunking;
+//! - [`redact`]: `cxone_redact`; [`pci_mask`]: card data masked in raw payloads (PCI mode);
+//! - [`tokens`]: the models' tokenizers; [`chunk`]: chunking;
 //! - [`ingest`]: the per-payload decisions of the ingest trigger; [`limits`]: its caps.
 //! - [`messages`]: CXone message and case events; [`conversation`]: messages assembled into
 //!   conversations, and when, by a mapping's [`message_rules`];
@@ -23,6 +24,7 @@ pub mod message_rules;
 pub mod messages;
 pub mod outcome;
 pub mod path;
+pub mod pci_mask;
 pub mod pii;
 pub mod redact;
 pub mod supersede;

@@ -10,7 +10,9 @@
 //! chunking go to the backend's helper thread ([`crate::ingest::helper`]) when the table has
 //! the statement trigger, else they are done here. A payload found at the end to be a replay,
 //! superseded on arrival or (from the helper) without text gets its outcome corrected then;
-//! until the statement ends (and so in `RETURNING`) it reads `queued`.
+//! until the statement ends (and so in `RETURNING`) it reads `queued`. In PCI mode
+//! (`cxone.pci_mask_payloads`) the payload is first masked (`cxone_core::pci_mask`), and the
+//! masked text is both what is stored and what everything is derived from.
 
 use crate::error::IngestError;
 use crate::guc;
@@ -68,7 +70,13 @@ fn _cxone_ingest<'a>(
         let collected = buffer::has_flush_trigger(rel);
         let on_helper =
             collected && guc::ingest_helper_thread() && buffer::buffered() >= helper::INLINE_FIRST;
-        let (mut r, pending) = decide(id, raw.as_deref().unwrap_or(""), on_helper);
+        // PCI mode: the payload is stored, and everything is derived, from its masked text.
+        let masked = raw
+            .as_deref()
+            .filter(|_| guc::pci_mask_payloads())
+            .and_then(cxone_core::pci_mask::mask_card_data);
+        let text = masked.as_deref().or(raw.as_deref()).unwrap_or("");
+        let (mut r, pending) = decide(id, text, on_helper);
         if let Some(p) = pending {
             // Written at once when no statement trigger will (or the buffer is full); a write
             // that includes this payload decides its outcome, written on the row itself.
@@ -79,7 +87,7 @@ fn _cxone_ingest<'a>(
                 }
             }
         }
-        let modified = with_recorded(tuple, tupdesc, &attnos, r);
+        let modified = with_recorded(tuple, tupdesc, &attnos, r, masked);
         Ok(Some(PgHeapTuple::from_heap_tuple(
             PgTupleDesc::from_pg_unchecked(tupdesc),
             modified,
@@ -87,7 +95,8 @@ fn _cxone_ingest<'a>(
     }
 }
 
-/// A copy of `tuple` with the five recorded columns set, in one `heap_modify_tuple`.
+/// A copy of `tuple` with the five recorded columns set (and the payload replaced by its masked
+/// text, in PCI mode), in one `heap_modify_tuple`.
 ///
 /// # Safety
 /// `tuple` and `tupdesc` must be the trigger's new tuple and its descriptor, `attnos` from
@@ -97,6 +106,7 @@ unsafe fn with_recorded(
     tupdesc: pg_sys::TupleDesc,
     attnos: &[NonZeroUsize; 7],
     r: Recorded,
+    masked: Option<String>,
 ) -> pg_sys::HeapTuple {
     let natts = (*tupdesc).natts as usize;
     let mut values = vec![pg_sys::Datum::from(0); natts];
@@ -116,6 +126,11 @@ unsafe fn with_recorded(
             values[i] = d;
             nulls[i] = false;
         }
+    }
+    // `json` is stored as its text: a text datum is one.
+    if let Some(d) = masked.and_then(IntoDatum::into_datum) {
+        let i = attnos[1].get() - 1;
+        (replace[i], values[i], nulls[i]) = (true, d, false);
     }
     pg_sys::heap_modify_tuple(
         tuple,

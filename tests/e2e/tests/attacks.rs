@@ -14,9 +14,14 @@ fn scalar_bool(c: &mut Client, sql: &str) -> bool {
     scalar(c, sql, &[])
 }
 
-fn texts(admin: &mut Client) -> Vec<String> {
+/// What the queue holds; [`STORED`]: the raw payloads and messages too.
+const QUEUED: &str = "SELECT text_content FROM conversation_embeddings";
+const STORED: &str = "SELECT text_content FROM conversation_embeddings
+    UNION ALL SELECT payload::text FROM cxone_payloads UNION ALL SELECT body FROM cxone_messages";
+
+fn texts(admin: &mut Client, look: &str) -> Vec<String> {
     admin
-        .query("SELECT text_content FROM conversation_embeddings", &[])
+        .query(look, &[])
         .unwrap()
         .iter()
         .map(|r| r.get(0))
@@ -119,32 +124,47 @@ fn an_ingest_login_cannot_become_superuser_through_search_path() {
     assert!(queued >= 1);
 }
 
-#[test]
-fn redaction_cannot_be_switched_off_by_a_client_through_any_door() {
+/// Every way a client can supply a setting's value before or during an INSERT: (door,
+/// connection options, statements before the INSERT).
+fn doors(setting: &str, value: &str) -> Vec<(String, String, String)> {
+    vec![
+        (format!("connection option -c {setting}={value}"), format!("-c {setting}={value}"), String::new()),
+        ("SET before the library loads".into(), String::new(), format!("SET {setting} = '{value}'")),
+        ("set_config(..., false) before the library loads".into(), String::new(), format!("SELECT set_config('{setting}', '{value}', false)")),
+        ("SET LOCAL in the INSERT's transaction".into(), String::new(), format!("BEGIN; SET LOCAL {setting} = '{value}'")),
+        ("a function's SET clause".into(), String::new(), format!("CREATE FUNCTION own.ins(p text) RETURNS void LANGUAGE sql SET {setting} = '{value}' AS $f$ INSERT INTO public.cxone_payloads (payload) VALUES (p::json) $f$")),
+    ]
+}
+
+/// A client of `db` (an ingest login) tries to make redaction keep `secret` by setting
+/// `setting` to `value` through every door, then through ALTER ROLE and a fresh session; the
+/// owner set `owner_value` (ALTER DATABASE). After each INSERT no text `look` reads may hold
+/// `secret`.
+fn every_door_keeps_redacting(
+    setting: &str,
+    (owner_value, value): (&str, &str),
+    payload: &str,
+    secret: &str,
+    look: &str,
+) {
     let db = TestDb::new();
     let mut admin = db.connect();
     db.set("cxone.redact", "on");
+    db.set(setting, owner_value);
     let me = format!("{}_app", db.name);
     let login = Login::new(&db, &me, "cxone_ingest");
     admin
         .batch_execute(&format!("CREATE SCHEMA own AUTHORIZATION {me}"))
         .unwrap();
-    let base = fixture("dfo_case_closed_with_transcript.json");
-    assert!(base.contains(EMAIL));
-    // (door, connection options, statements before the INSERT, the INSERT itself)
+    assert!(payload.contains(secret));
     let ins = "INSERT INTO cxone_payloads (payload) VALUES ($1::text::json)";
-    let doors: Vec<(&str, &str, String)> = vec![
-        ("connection option -c cxone.redact=off", "-c cxone.redact=off", String::new()),
-        ("SET before the library loads", "", "SET cxone.redact = off".into()),
-        ("set_config(..., false) before the library loads", "", "SELECT set_config('cxone.redact', 'off', false)".into()),
-        ("SET LOCAL in the INSERT's transaction", "", "BEGIN; SET LOCAL cxone.redact = off".into()),
-        ("a function's SET clause", "", "CREATE FUNCTION own.ins(p text) RETURNS void LANGUAGE sql SET cxone.redact = off AS $f$ INSERT INTO public.cxone_payloads (payload) VALUES (p::json) $f$".into()),
-    ];
-    for (i, (door, options, before)) in doors.iter().enumerate() {
+    let goal = format!("make redaction keep {secret:?}: {setting} = '{value}'");
+    let who = format!("cxone_ingest login (ALTER DATABASE ... SET {setting} = '{owner_value}')");
+    for (i, (door, options, before)) in doors(setting, value).iter().enumerate() {
         let mut c = login.connect_with(options);
         let before_result = outcome_of(c.batch_execute(before));
         // Its own event id: a replay of one event would be a duplicate and test nothing.
-        let p = base.replace("\"eventId\": \"", &format!("\"eventId\": \"door-{i}-"));
+        let p = payload.replace("\"eventId\": \"", &format!("\"eventId\": \"door-{i}-"));
         let inserted = if door.contains("function") && before_result == "ok" {
             outcome_of(c.execute("SELECT own.ins($1)", &[&p]).map(|_| ()))
         } else {
@@ -153,43 +173,41 @@ fn redaction_cannot_be_switched_off_by_a_client_through_any_door() {
         if before.starts_with("BEGIN") {
             let _ = c.batch_execute("COMMIT");
         }
-        for t in texts(&mut admin) {
+        for t in texts(&mut admin, look) {
             assert!(
-                !t.contains(EMAIL),
-                "{door}: the e-mail address was stored unredacted"
+                !t.contains(secret),
+                "{setting}, {door}: {secret:?} was stored unredacted"
             );
         }
-        let shown = match c.query_one("SHOW cxone.redact", &[]) {
+        let shown = match c.query_one(&format!("SHOW {setting}"), &[]) {
             Ok(r) => r.get::<_, String>(0),
             Err(e) => e.to_string(),
         };
         record_attack(
-            &format!("turn redaction off: {door}"),
-            "cxone_ingest login (ALTER DATABASE ... SET cxone.redact = on)",
+            &format!("{goal}: {door}"),
+            &who,
             "every stored and queued text redacted",
-            &format!(
-                "set: {before_result}; insert: {inserted}; SHOW says {shown}; no e-mail stored"
-            ),
+            &format!("set: {before_result}; insert: {inserted}; SHOW says {shown}; nothing kept"),
         );
     }
     // ALTER ROLE on its own role, then a fresh session.
     let altered = outcome_of(
         login
             .connect()
-            .batch_execute(&format!("ALTER ROLE {me} SET cxone.redact = off")),
+            .batch_execute(&format!("ALTER ROLE {me} SET {setting} = '{value}'")),
     );
     let mut c = login.connect();
-    let p = base.replace("\"eventId\": \"", "\"eventId\": \"door-role-");
+    let p = payload.replace("\"eventId\": \"", "\"eventId\": \"door-role-");
     let inserted = outcome_of(c.execute(ins, &[&p]).map(|_| ()));
-    for t in texts(&mut admin) {
+    for t in texts(&mut admin, look) {
         assert!(
-            !t.contains(EMAIL),
-            "ALTER ROLE: the e-mail address was stored unredacted"
+            !t.contains(secret),
+            "{setting}, ALTER ROLE: {secret:?} was stored unredacted"
         );
     }
     // After the library has loaded, the setting refuses a non-superuser outright.
-    let after = outcome_of(c.batch_execute("SET cxone.redact = off"));
-    assert_eq!(after, "42501");
+    let after = outcome_of(c.batch_execute(&format!("SET {setting} = '{value}'")));
+    assert_eq!(after, "42501", "SET {setting} after the library loaded");
     let queued: i64 = scalar(
         &mut admin,
         "SELECT count(*) FROM conversation_embeddings",
@@ -197,12 +215,62 @@ fn redaction_cannot_be_switched_off_by_a_client_through_any_door() {
     );
     assert!(queued >= 2, "the inserts were queued ({queued} rows)");
     record_attack(
-        "turn redaction off: ALTER ROLE on its own role, then a fresh session",
+        &format!("{goal}: ALTER ROLE on its own role, then a fresh session"),
         "cxone_ingest login",
         "refused, or without effect",
-        &format!(
-            "ALTER ROLE: {altered}; insert: {inserted}; no e-mail stored; SET after load: 42501"
-        ),
+        &format!("ALTER ROLE: {altered}; insert: {inserted}; nothing kept; SET after load: 42501"),
+    );
+}
+
+#[test]
+fn redaction_cannot_be_switched_off_by_a_client_through_any_door() {
+    let base = fixture("dfo_case_closed_with_transcript.json");
+    every_door_keeps_redacting("cxone.redact", ("on", "off"), &base, EMAIL, QUEUED);
+}
+
+#[test]
+fn a_client_cannot_narrow_the_redacted_types_through_any_door() {
+    // The owner redacts e-mail addresses (and phones); the client asks for phones only.
+    let base = fixture("dfo_case_closed_with_transcript.json");
+    every_door_keeps_redacting(
+        "cxone.redact_types",
+        ("email,phone", "phone"),
+        &base,
+        EMAIL,
+        QUEUED,
+    );
+}
+
+#[test]
+fn a_client_cannot_keep_agents_names_the_owner_redacts_through_any_door() {
+    // The owner redacts agents' names; the client asks for them to be kept.
+    let base = fixture("dfo_case_closed_with_transcript.json").replace(
+        "Sorry about that. Can you",
+        "Hi, this is Marisol from billing. Sorry about that. Can you",
+    );
+    every_door_keeps_redacting(
+        "cxone.redact_agent_names",
+        ("on", "off"),
+        &base,
+        "Marisol",
+        QUEUED,
+    );
+}
+
+#[test]
+fn a_client_cannot_switch_pci_masking_off_through_any_door() {
+    // The owner masks card data in raw payloads; the client asks for payloads as sent.
+    let card = "4929 1208 3716 5527";
+    let base = fixture("dfo_case_closed_with_transcript.json").replace(
+        "42.50 at Corner Books.",
+        &format!("42.50 at Corner Books, card {card}."),
+    );
+    every_door_keeps_redacting(
+        "cxone.pci_mask_payloads",
+        ("on", "off"),
+        &base,
+        card,
+        STORED,
     );
 }
 
