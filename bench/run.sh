@@ -3,7 +3,8 @@
 #! benchmark with its baselines in the same run (cxone-bench), and writes BENCHMARKS.md and
 #! bench/chart.png from the results (bench/report.py). Installs what is missing.
 #!   bench/run.sh                 # everything (about 9 minutes warm on 2 cores)
-#!   bench/run.sh ingest          # one of: ingest pipeline latency local search retrieval messages
+#!   bench/run.sh ingest          # one of: ingest pipeline latency local search retrieval
+#!                                # search-quality messages
 #!   bench/run.sh all --n 2000    # smaller sets
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -199,12 +199,16 @@ psql -P pager=off -c "SELECT semantic_metadata->>'channel' AS channel, count(*) 
 
 search() {
   printf '\n\033[1m%s\033[0m\n' "$1"
-  psql -P pager=off -c "SELECT conversation_id, round(similarity::numeric, 3) AS similarity,
-                               semantic_metadata->>'channel' AS channel,
-                               left(split_part(text_content, E'\\n', 2), 72) AS customer_said
+  psql -P pager=off -c "SELECT conversation_id, round(similarity::numeric, 3) AS similarity, found_by,
+                               semantic_metadata->>'channel' AS channel, left(snippet, 90) AS snippet
                           FROM cxone_search($2)"
 }
-step "semantic search from SQL"
+step "hybrid search (the default): an exact order number, then the same words by meaning alone"
+search "cxone_search('112-4455667-8899010', 3)" "'112-4455667-8899010', 3"
+FIRST="$(psql -At -c "SELECT conversation_id FROM cxone_search('112-4455667-8899010', 1)")"
+[ "$FIRST" = "demo-order-1" ] || fail "hybrid search put $FIRST first for the order number, not demo-order-1"
+search "cxone_search('112-4455667-8899010', 3, '{}', 'semantic')" "'112-4455667-8899010', 3, '{}', 'semantic'"
+step "search from SQL (hybrid: meaning and words)"
 search "cxone_search('I was charged twice', 5)" "'I was charged twice', 5"
 search "cxone_search('my card still has not arrived', 5)" "'my card still has not arrived', 5"
 search "cxone_search('the exchange rate looks wrong', 5, '{\"channel\": \"SMS\"}')  -- with an exact metadata filter" \

@@ -28,15 +28,21 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT 1 $$;
 
 -- Leases up to `max_rows` pending rows meant for `model`, oldest due first, for `lease_seconds`;
--- counts an attempt for each. `reuse` is the vector `model` already made for the same text, if
--- any (identical text is embedded once: write it back without calling the provider).
+-- counts an attempt for each. `text_content` is the text to embed: the row's text without its
+-- boilerplate lines (sql/boilerplate.sql), whose counts the rows claimed for the first time
+-- update first. `reuse` is the vector `model` already made for the same stored text, if any
+-- (identical text is embedded once: write it back without calling the provider).
 CREATE FUNCTION cxone_queue_claim(model text, max_rows integer, lease_seconds double precision)
 RETURNS TABLE (id uuid, text_content text, reuse vector)
 LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    claimed uuid[];
+    first_claims uuid[];
+    min_conversations integer := @extschema@._cxone_boilerplate_min_conversations();
 BEGIN
-    RETURN QUERY EXECUTE $q$
+    EXECUTE $q$
     WITH c AS (
         SELECT e.id FROM @extschema@.conversation_embeddings e
          WHERE e.status = 'pending' AND e.target_model = $3 AND e.next_attempt_at <= now()
@@ -44,20 +50,33 @@ BEGIN
                 OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid = e.leased_by))
          ORDER BY e.next_attempt_at
          LIMIT $1
-           FOR UPDATE SKIP LOCKED)
-    UPDATE @extschema@.conversation_embeddings e
-       SET lease_until = now() + pg_catalog.make_interval(secs => $2), leased_by = pg_catalog.pg_backend_pid(),
-           attempts = e.attempts + 1
-      FROM c WHERE e.id = c.id
-    RETURNING e.id, e.text_content,
+           FOR UPDATE SKIP LOCKED),
+    u AS (
+        UPDATE @extschema@.conversation_embeddings e
+           SET lease_until = now() + pg_catalog.make_interval(secs => $2), leased_by = pg_catalog.pg_backend_pid(),
+               attempts = e.attempts + 1
+          FROM c WHERE e.id = c.id
+        RETURNING e.id, e.attempts)
+    SELECT pg_catalog.array_agg(u.id), pg_catalog.array_agg(u.id) FILTER (WHERE u.attempts = 1) FROM u
+    $q$ INTO claimed, first_claims USING max_rows, lease_seconds, model;
+    IF claimed IS NULL THEN
+        RETURN;
+    END IF;
+    IF min_conversations > 0 AND first_claims IS NOT NULL THEN
+        PERFORM @extschema@._cxone_boilerplate_count(first_claims);
+    END IF;
+    RETURN QUERY EXECUTE $q$
+    SELECT e.id, @extschema@._cxone_embed_text(e.text_content, $3),
            -- One probe of the reuse index per row. (As a join, the planner costed md5() as
            -- cheap and hashed every embedded row's text instead: a scan that grew with the
            -- table, 38 ms per claim at 20,000 rows.)
            (SELECT r.embedding FROM @extschema@.conversation_embeddings r
-             WHERE r.model = $3 AND r.status = 'embedded'
+             WHERE r.model = $2 AND r.status = 'embedded'
                AND md5(r.text_content) = md5(e.text_content) AND r.text_content = e.text_content
              LIMIT 1)
-    $q$ USING max_rows, lease_seconds, model;
+      FROM @extschema@.conversation_embeddings e
+     WHERE e.id = ANY ($1)
+    $q$ USING claimed, model, min_conversations;
 END
 $$;
 

@@ -10,7 +10,7 @@
 CREATE INDEX cxone_payloads_received_brin ON cxone_payloads USING brin (received_at);
 
 -- Deletes up to `max_payloads` raw payloads older than the retention period, oldest first;
--- returns how many. Does nothing when cxone.payload_retention_days is 0 (the default) or was
+-- returns how many. Deletes none when cxone.payload_retention_days is 0 (the default) or was
 -- set by a role that is not a superuser.
 CREATE FUNCTION cxone_retention_due(max_payloads integer DEFAULT 10000) RETURNS bigint
 LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
@@ -20,6 +20,11 @@ DECLARE
     days integer := @extschema@._cxone_payload_retention_days();
     deleted bigint;
 BEGIN
+    -- Lines seen in too few conversations to be boilerplate, not seen for a week, are
+    -- forgotten (sql/boilerplate.sql): the counts stay about a week of distinct lines.
+    DELETE FROM @extschema@._cxone_boilerplate b
+     WHERE b.last_seen < now() - interval '7 days'
+       AND b.conversations < greatest(@extschema@._cxone_boilerplate_min_conversations(), 1);
     IF days <= 0 THEN
         RETURN 0;
     END IF;

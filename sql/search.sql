@@ -137,12 +137,25 @@ REVOKE EXECUTE ON FUNCTION cxone_index_defer(text), _cxone_index_defer_building(
 GRANT EXECUTE ON FUNCTION cxone_index_defer(text), _cxone_index_defer_building(text), cxone_index_restore(text)
     TO cxone_admin, cxone_sidecar;
 
--- The k conversations closest in meaning to `query` (one row per conversation: its best
--- chunk), among rows whose semantic_metadata contains `filter`. Uses the model's HNSW index;
--- iterative scans keep k results even under a selective filter.
-CREATE FUNCTION cxone_search(query text, k integer DEFAULT 10, filter jsonb DEFAULT '{}')
+-- Search: the k conversations that best answer `query` (one row per conversation, its best
+-- chunk), among rows whose semantic_metadata contains `filter`, by `mode`:
+--   semantic: closest in meaning (the active model's HNSW index, iterative scans keeping k
+--             results under a selective filter);
+--   keyword:  full-text match (sql/keyword.sql): all the query's words or one of its
+--             identifiers, else any word; no embedding call, so it answers while the
+--             embedding service is down;
+--   hybrid:   both rankings fused by reciprocal rank fusion (RRF): each conversation scores
+--             w_semantic / (c + its semantic rank) + w_keyword / (c + its keyword rank), with
+--             c = cxone.rrf_k (60) and the weights cxone.hybrid_semantic_weight and
+--             cxone.hybrid_keyword_weight (1 and 1); ties go to the keyword match. Keyword
+--             matches here are exact ones only (all words, or an identifier), so a question in
+--             plain words is ranked by meaning alone. The default, measured best (BENCHMARKS.md).
+-- Each result says which method(s) found it (found_by) and carries a snippet: the matching
+-- turn(s) with their speaker labels and the query's words **marked**.
+CREATE FUNCTION cxone_search(query text, k integer DEFAULT 10, filter jsonb DEFAULT '{}', mode text DEFAULT 'hybrid')
 RETURNS TABLE (conversation_id text, text_content text, similarity double precision,
-               semantic_metadata jsonb, chunk_index integer, id uuid)
+               semantic_metadata jsonb, chunk_index integer, id uuid,
+               score double precision, found_by text[], snippet text)
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET hnsw.iterative_scan = 'relaxed_order'
 SET hnsw.ef_search = 100
@@ -153,24 +166,86 @@ DECLARE
     used text;
     refusal text;
 BEGIN
-    -- The active model; right after a switch (cxone_reembed), while cxone.embeddings_url still
-    -- points at a service for the previous model, that retired model keeps answering.
-    FOR m IN SELECT c.model FROM @extschema@.cxone_models c WHERE c.state IN ('active', 'retired')
-              ORDER BY c.state = 'active' DESC, c.completed_at DESC LOOP
-        BEGIN
-            q := @extschema@._cxone_embed_array(query, m.model)::vector;
-            used := m.model;
-            EXIT;
-        EXCEPTION WHEN undefined_object THEN
-            refusal := SQLERRM;
-        END;
-    END LOOP;
+    IF mode NOT IN ('hybrid', 'semantic', 'keyword') THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = format('mode must be ''hybrid'', ''semantic'' or ''keyword'', not %L', mode);
+    END IF;
+    IF mode = 'keyword' THEN
+        used := (SELECT c.model FROM @extschema@.cxone_models c WHERE c.state = 'active');
+    ELSE
+        -- The active model; right after a switch (cxone_reembed), while cxone.embeddings_url
+        -- still points at a service for the previous model, that retired model keeps answering.
+        FOR m IN SELECT c.model FROM @extschema@.cxone_models c WHERE c.state IN ('active', 'retired')
+                  ORDER BY c.state = 'active' DESC, c.completed_at DESC LOOP
+            BEGIN
+                q := @extschema@._cxone_embed_array(query, m.model)::vector;
+                used := m.model;
+                EXIT;
+            EXCEPTION WHEN undefined_object THEN
+                refusal := SQLERRM;
+            END;
+        END LOOP;
+    END IF;
     IF used IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '42704',
             MESSAGE = coalesce(refusal, 'no active model in cxone_models'),
             HINT = 'point cxone.embeddings_url at a service for the active model (SELECT * FROM cxone_models)';
     END IF;
-    RETURN QUERY SELECT * FROM @extschema@._cxone_nearest(q, k, filter, NULL, used);
+    RETURN QUERY SELECT * FROM @extschema@._cxone_fuse(q, query, k, filter, mode, used);
+END
+$$;
+
+-- cxone_search's ranking once the query is embedded (q; NULL in keyword mode): timed on its
+-- own by the benchmark, without the embedding call.
+CREATE FUNCTION _cxone_fuse(q vector, query text, k integer, filter jsonb, mode text, model text)
+RETURNS TABLE (conversation_id text, text_content text, similarity double precision,
+               semantic_metadata jsonb, chunk_index integer, id uuid,
+               score double precision, found_by text[], snippet text)
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    -- Candidates per ranking: k alone, or more for hybrid so that fusion has overlap to use.
+    n integer := CASE WHEN mode = 'hybrid' THEN least(greatest(k * 3, 30), 1000) ELSE k END;
+    c double precision := coalesce(nullif(current_setting('cxone.rrf_k', true), ''), '60')::double precision;
+    w_semantic double precision := coalesce(nullif(current_setting('cxone.hybrid_semantic_weight', true), ''), '1')::double precision;
+    w_keyword double precision := coalesce(nullif(current_setting('cxone.hybrid_keyword_weight', true), ''), '1')::double precision;
+    sem_ids uuid[] := '{}';
+    sem_convs text[] := '{}';
+    kw_ids uuid[] := '{}';
+    kw_convs text[] := '{}';
+BEGIN
+    IF k < 1 OR k > 1000 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('k must be between 1 and 1000, not %s', k);
+    END IF;
+    IF mode <> 'keyword' THEN
+        SELECT coalesce(array_agg(s.id ORDER BY s.similarity DESC), '{}'),
+               coalesce(array_agg(s.conversation_id ORDER BY s.similarity DESC), '{}')
+          INTO sem_ids, sem_convs
+          FROM @extschema@._cxone_nearest(q, n, filter, NULL, model) s;
+    END IF;
+    IF mode <> 'semantic' THEN
+        SELECT coalesce(array_agg(w.id ORDER BY w.rank), '{}'), coalesce(array_agg(w.conversation_id ORDER BY w.rank), '{}')
+          INTO kw_ids, kw_convs
+          FROM @extschema@._cxone_keyword(query, n, filter, model, mode = 'keyword') w;
+    END IF;
+    RETURN QUERY
+    WITH sem AS (SELECT t.id, t.conv, t.rank FROM unnest(sem_ids, sem_convs) WITH ORDINALITY AS t(id, conv, rank)),
+         kw AS (SELECT t.id, t.conv, t.rank FROM unnest(kw_ids, kw_convs) WITH ORDINALITY AS t(id, conv, rank)),
+         fused AS (
+            SELECT coalesce(kw.id, sem.id) AS id,
+                   coalesce(w_semantic / (c + sem.rank), 0) + coalesce(w_keyword / (c + kw.rank), 0) AS score,
+                   array_remove(ARRAY[CASE WHEN sem.id IS NOT NULL THEN 'semantic' END,
+                                      CASE WHEN kw.id IS NOT NULL THEN 'keyword' END], NULL) AS found_by,
+                   kw.rank AS kw_rank, sem.rank AS sem_rank
+              FROM sem FULL JOIN kw ON kw.conv = sem.conv
+             ORDER BY 2 DESC, kw.rank NULLS LAST, sem.rank NULLS LAST
+             LIMIT k)
+    SELECT e.conversation_id, e.text_content,
+           CASE WHEN q IS NULL THEN NULL ELSE 1 - (e.embedding <=> q) END,
+           e.semantic_metadata, e.chunk_index, e.id, f.score, f.found_by,
+           @extschema@.cxone_snippet(e.text_content, query)
+      FROM fused f JOIN @extschema@.conversation_embeddings e ON e.id = f.id
+     ORDER BY f.score DESC, f.kw_rank NULLS LAST, f.sem_rank NULLS LAST;
 END
 $$;
 
@@ -418,7 +493,9 @@ GRANT SELECT ON cxone_status TO cxone_reader, cxone_admin;
 REVOKE EXECUTE ON FUNCTION _cxone_finish_building(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION _cxone_finish_building(text) TO cxone_sidecar, cxone_admin;
 -- Query embeddings cost provider calls, and search CPU: for readers and admins, not PUBLIC.
-REVOKE EXECUTE ON FUNCTION cxone_embed(text), _cxone_embed_array(text, text), cxone_search(text, integer, jsonb),
-    cxone_similar(text, integer), _cxone_nearest(vector, integer, jsonb, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION cxone_embed(text), _cxone_embed_array(text, text), cxone_search(text, integer, jsonb),
-    cxone_similar(text, integer), _cxone_nearest(vector, integer, jsonb, text, text) TO cxone_reader, cxone_admin;
+REVOKE EXECUTE ON FUNCTION cxone_embed(text), _cxone_embed_array(text, text), cxone_search(text, integer, jsonb, text),
+    _cxone_fuse(vector, text, integer, jsonb, text, text), cxone_similar(text, integer),
+    _cxone_nearest(vector, integer, jsonb, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cxone_embed(text), _cxone_embed_array(text, text), cxone_search(text, integer, jsonb, text),
+    _cxone_fuse(vector, text, integer, jsonb, text, text), cxone_similar(text, integer),
+    _cxone_nearest(vector, integer, jsonb, text, text) TO cxone_reader, cxone_admin;

@@ -13,6 +13,7 @@ mod pipeline;
 mod plpgsql;
 mod retrieval;
 mod search;
+mod search_quality;
 
 use clap::{Parser, ValueEnum};
 
@@ -24,6 +25,8 @@ enum Which {
     Local,
     Search,
     Retrieval,
+    /// cxone_search's modes on Banking77 (boilerplate in and out) and the identifier set.
+    SearchQuality,
     /// CXone message events into assembled conversations.
     Messages,
     All,
@@ -76,6 +79,9 @@ fn main() {
     }
     if all || args.which == Which::Retrieval {
         save("retrieval", retrieval::run());
+    }
+    if all || args.which == Which::SearchQuality {
+        save("search_quality", search_quality::run());
     }
     if all || args.which == Which::Messages {
         save("messages", messages::run(args.n * 10));

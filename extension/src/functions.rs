@@ -86,6 +86,13 @@ fn cxone_stored_id(conversation_id: &str) -> String {
     cxone_core::ingest::stored_id(conversation_id.to_string(), &cfg)
 }
 
+/// `cxone.boilerplate_min_conversations` as the queue's claim may trust it (the default unless
+/// a superuser set it): read by `cxone_queue_claim` (sql/boilerplate.sql).
+#[pg_extern(stable, parallel_safe)]
+fn _cxone_boilerplate_min_conversations() -> i32 {
+    crate::guc::boilerplate_min_conversations()
+}
+
 /// `cxone.payload_retention_days` as the retention clock may trust it (0 unless a superuser
 /// set it): read by `cxone_retention_due` (sql/retention.sql).
 #[pg_extern(stable, parallel_safe)]

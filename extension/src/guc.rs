@@ -75,11 +75,21 @@ pub static REDACT_TYPES: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"all"));
 /// Redact agents' own names in their greetings too (off: they are kept).
 pub static REDACT_AGENT_NAMES: GucSetting<bool> = GucSetting::<bool>::new(false);
+/// PCI mode: card data masked inside raw payloads before they are stored.
+pub static PCI_MASK_PAYLOADS: GucSetting<bool> = GucSetting::<bool>::new(false);
+/// Lines seen in at least this many conversations are left out of the embedded text; 0: none.
+pub const BOILERPLATE_MIN_CONVERSATIONS_DEFAULT: i32 = 5;
+pub static BOILERPLATE_MIN_CONVERSATIONS: GucSetting<i32> =
+    GucSetting::<i32>::new(BOILERPLATE_MIN_CONVERSATIONS_DEFAULT);
+/// Hybrid search's reciprocal rank fusion: the constant and the weight of each ranking.
+pub static RRF_K: GucSetting<i32> = GucSetting::<i32>::new(60);
+pub static HYBRID_SEMANTIC_WEIGHT: GucSetting<f64> = GucSetting::<f64>::new(1.0);
+pub static HYBRID_KEYWORD_WEIGHT: GucSetting<f64> = GucSetting::<f64>::new(1.0);
 /// Raw payloads older than this many days are deleted by `cxone_retention_due()`; 0 keeps them.
 pub static PAYLOAD_RETENTION_DAYS: GucSetting<i32> = GucSetting::<i32>::new(0);
 
 /// The settings only a superuser may set (`GucContext::Suset`).
-const OWNER_ONLY: [&CStr; 9] = [
+const OWNER_ONLY: [&CStr; 11] = [
     c"cxone.embeddings_url",
     c"cxone.embeddings_api_key_file",
     c"cxone.embeddings_ca_file",
@@ -89,6 +99,8 @@ const OWNER_ONLY: [&CStr; 9] = [
     c"cxone.payload_retention_days",
     c"cxone.redact_types",
     c"cxone.redact_agent_names",
+    c"cxone.pci_mask_payloads",
+    c"cxone.boilerplate_min_conversations",
 ];
 
 pub fn init() {
@@ -158,6 +170,54 @@ pub fn init() {
         c"Customers' names are redacted either way. Only a superuser can change it.",
         &REDACT_AGENT_NAMES,
         GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_bool_guc(
+        c"cxone.pci_mask_payloads",
+        c"PCI mode: mask card data (number, security code, expiry, PIN, bank account, routing and sort codes, IBAN) inside each raw payload's string values before it is stored.",
+        c"The one exception to cxone_payloads keeping payloads as sent: structure, keys and identifier values are kept. Only a superuser can change it; a value a client supplied means on.",
+        &PCI_MASK_PAYLOADS,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"cxone.boilerplate_min_conversations",
+        c"Lines seen in at least this many conversations (greetings, IVR prompts, macros) are left out of the text that is embedded; 0 keeps every line.",
+        c"The stored text stays complete for reading and keyword search. Only a superuser can change it.",
+        &BOILERPLATE_MIN_CONVERSATIONS,
+        0,
+        1_000_000,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"cxone.rrf_k",
+        c"Hybrid search: the constant c of reciprocal rank fusion, score = w / (c + rank) per ranking.",
+        c"Larger values flatten the difference between the first ranks.",
+        &RRF_K,
+        1,
+        10_000,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_float_guc(
+        c"cxone.hybrid_semantic_weight",
+        c"Hybrid search: the weight of the semantic ranking in reciprocal rank fusion.",
+        c"",
+        &HYBRID_SEMANTIC_WEIGHT,
+        0.0,
+        100.0,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_float_guc(
+        c"cxone.hybrid_keyword_weight",
+        c"Hybrid search: the weight of the keyword ranking in reciprocal rank fusion.",
+        c"",
+        &HYBRID_KEYWORD_WEIGHT,
+        0.0,
+        100.0,
+        GucContext::Userset,
         GucFlags::default(),
     );
     GucRegistry::define_int_guc(
@@ -234,8 +294,10 @@ pub fn init() {
     for name in client_supplied() {
         let effect = match name.to_bytes() {
             b"cxone.redact" => "redaction is on",
+            b"cxone.pci_mask_payloads" => "card data in payloads is masked",
             b"cxone.max_payload_bytes" | b"cxone.max_text_bytes" => "the cap is its default",
             b"cxone.payload_retention_days" => "no payload is deleted by retention",
+            b"cxone.boilerplate_min_conversations" => "boilerplate is left out as by default",
             b"cxone.redact_types" | b"cxone.redact_agent_names" => "redaction replaces every type",
             _ => "cxone_embed and cxone_search refuse to run",
         };
@@ -275,6 +337,20 @@ pub fn ingest_helper_thread() -> bool {
 /// an `off` that a client supplied does not count.
 pub fn redact() -> bool {
     REDACT.get() || !set_by_superuser(c"cxone.redact")
+}
+
+/// The boilerplate threshold; the default when a non-superuser set it.
+pub fn boilerplate_min_conversations() -> i32 {
+    owner_only(
+        c"cxone.boilerplate_min_conversations",
+        BOILERPLATE_MIN_CONVERSATIONS.get(),
+        BOILERPLATE_MIN_CONVERSATIONS_DEFAULT,
+    )
+}
+
+/// PCI mode is on unless a superuser left it off: a value a client supplied means on.
+pub fn pci_mask_payloads() -> bool {
+    PCI_MASK_PAYLOADS.get() || !set_by_superuser(c"cxone.pci_mask_payloads")
 }
 
 /// The PII types redaction replaces: every one (agents' names included) when a client set either

@@ -13,7 +13,9 @@
 //! - [`threads`]: the rules for threads inside a backend.
 //!
 //! The tables, trigger and seeds are in `sql/*.sql` at the repository root; the embedding
-//! queue's protocol (the functions any worker calls) is `sql/queue.sql`.
+//! queue's protocol (the functions any worker calls) is `sql/queue.sql`; what of a row is
+//! embedded, `sql/boilerplate.sql`; keyword search and snippets, `sql/keyword.sql`; search in
+//! its three modes, `sql/search.sql`.
 
 use pgrx::prelude::*;
 
@@ -52,21 +54,37 @@ pgrx::extension_sql_file!(
 );
 
 pgrx::extension_sql_file!(
+    "../../sql/boilerplate.sql",
+    name = "boilerplate",
+    requires = ["schema", functions::_cxone_boilerplate_min_conversations]
+);
+
+pgrx::extension_sql_file!(
+    "../../sql/keyword.sql",
+    name = "keyword",
+    requires = ["boilerplate"]
+);
+
+pgrx::extension_sql_file!(
     "../../sql/search.sql",
     name = "search",
     requires = [
-        "schema",
+        "keyword",
         embed::_cxone_embed_array,
         functions::cxone_stored_id
     ]
 );
 
-pgrx::extension_sql_file!("../../sql/queue.sql", name = "queue", requires = ["search"]);
+pgrx::extension_sql_file!(
+    "../../sql/queue.sql",
+    name = "queue",
+    requires = ["search", "boilerplate"]
+);
 
 pgrx::extension_sql_file!(
     "../../sql/retention.sql",
     name = "retention",
-    requires = ["schema", functions::_cxone_payload_retention_days]
+    requires = ["boilerplate", functions::_cxone_payload_retention_days]
 );
 
 #[pg_guard]

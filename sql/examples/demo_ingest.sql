@@ -10,3 +10,9 @@ INSERT INTO cxone_payloads (source, payload) VALUES ('demo', pg_read_file(:'fixt
 INSERT INTO cxone_payloads (source, payload) VALUES ('demo', pg_read_file(:'fixtures_dir' || '/dfo_case_closed_with_transcript.json')::json);
 INSERT INTO cxone_payloads (source, payload) VALUES ('demo',
   '{"eventId": "demo-no-text", "data": {"case": {"id": "demo-empty"}, "transcript": [{"participant": "system", "text": "", "payload": {"postback": "menu"}}]}}');
+-- A conversation about an order number, which hybrid search finds exactly (scripts/demo.sh).
+INSERT INTO cxone_payloads (source, payload) VALUES ('demo',
+  '{"eventId": "demo-order-1", "data": {"case": {"id": "demo-order-1", "status": "closed"}, "transcript": [
+     {"participant": "bot", "text": "Hi! I''m the virtual assistant. What can I help with today?"},
+     {"participant": "customer", "text": "My order 112-4455667-8899010 was due on Friday and it still has not arrived."},
+     {"participant": "agent", "text": "Sorry about that. Order 112-4455667-8899010 is held at the depot; I have asked them to send it out today."}]}}');

@@ -1,7 +1,8 @@
 -- cxone_vector 0.2.0 -> 0.3.0: closing the doors of the security review (README "Security model"),
 -- real CXone traffic: messages recorded once each and assembled into conversations; and the
 -- embedding queue's protocol as functions (cxone_queue_*), the sidecar's only way to the queue;
--- retention of raw payloads (cxone.payload_retention_days, cxone_retention_due).
+-- retention of raw payloads (cxone.payload_retention_days, cxone_retention_due); search quality:
+-- boilerplate left out of embedded text, keyword and hybrid search, snippets.
 -- Everything else of 0.3.0 is in the library: the schema found from the catalogs, owner-only
 -- settings trusted only when a superuser set them, the API key read from a file, message events.
 
@@ -249,15 +250,21 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT 1 $$;
 
 -- Leases up to `max_rows` pending rows meant for `model`, oldest due first, for `lease_seconds`;
--- counts an attempt for each. `reuse` is the vector `model` already made for the same text, if
--- any (identical text is embedded once: write it back without calling the provider).
+-- counts an attempt for each. `text_content` is the text to embed: the row's text without its
+-- boilerplate lines (sql/boilerplate.sql), whose counts the rows claimed for the first time
+-- update first. `reuse` is the vector `model` already made for the same stored text, if any
+-- (identical text is embedded once: write it back without calling the provider).
 CREATE FUNCTION cxone_queue_claim(model text, max_rows integer, lease_seconds double precision)
 RETURNS TABLE (id uuid, text_content text, reuse vector)
 LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    claimed uuid[];
+    first_claims uuid[];
+    min_conversations integer := @extschema@._cxone_boilerplate_min_conversations();
 BEGIN
-    RETURN QUERY EXECUTE $q$
+    EXECUTE $q$
     WITH c AS (
         SELECT e.id FROM @extschema@.conversation_embeddings e
          WHERE e.status = 'pending' AND e.target_model = $3 AND e.next_attempt_at <= now()
@@ -265,20 +272,33 @@ BEGIN
                 OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid = e.leased_by))
          ORDER BY e.next_attempt_at
          LIMIT $1
-           FOR UPDATE SKIP LOCKED)
-    UPDATE @extschema@.conversation_embeddings e
-       SET lease_until = now() + pg_catalog.make_interval(secs => $2), leased_by = pg_catalog.pg_backend_pid(),
-           attempts = e.attempts + 1
-      FROM c WHERE e.id = c.id
-    RETURNING e.id, e.text_content,
+           FOR UPDATE SKIP LOCKED),
+    u AS (
+        UPDATE @extschema@.conversation_embeddings e
+           SET lease_until = now() + pg_catalog.make_interval(secs => $2), leased_by = pg_catalog.pg_backend_pid(),
+               attempts = e.attempts + 1
+          FROM c WHERE e.id = c.id
+        RETURNING e.id, e.attempts)
+    SELECT pg_catalog.array_agg(u.id), pg_catalog.array_agg(u.id) FILTER (WHERE u.attempts = 1) FROM u
+    $q$ INTO claimed, first_claims USING max_rows, lease_seconds, model;
+    IF claimed IS NULL THEN
+        RETURN;
+    END IF;
+    IF min_conversations > 0 AND first_claims IS NOT NULL THEN
+        PERFORM @extschema@._cxone_boilerplate_count(first_claims);
+    END IF;
+    RETURN QUERY EXECUTE $q$
+    SELECT e.id, @extschema@._cxone_embed_text(e.text_content, $3),
            -- One probe of the reuse index per row. (As a join, the planner costed md5() as
            -- cheap and hashed every embedded row's text instead: a scan that grew with the
            -- table, 38 ms per claim at 20,000 rows.)
            (SELECT r.embedding FROM @extschema@.conversation_embeddings r
-             WHERE r.model = $3 AND r.status = 'embedded'
+             WHERE r.model = $2 AND r.status = 'embedded'
                AND md5(r.text_content) = md5(e.text_content) AND r.text_content = e.text_content
              LIMIT 1)
-    $q$ USING max_rows, lease_seconds, model;
+      FROM @extschema@.conversation_embeddings e
+     WHERE e.id = ANY ($1)
+    $q$ USING claimed, model, min_conversations;
 END
 $$;
 
@@ -431,7 +451,7 @@ STRICT STABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', '_cxone_payload_ret
 CREATE INDEX cxone_payloads_received_brin ON cxone_payloads USING brin (received_at);
 
 -- Deletes up to `max_payloads` raw payloads older than the retention period, oldest first;
--- returns how many. Does nothing when cxone.payload_retention_days is 0 (the default) or was
+-- returns how many. Deletes none when cxone.payload_retention_days is 0 (the default) or was
 -- set by a role that is not a superuser.
 CREATE FUNCTION cxone_retention_due(max_payloads integer DEFAULT 10000) RETURNS bigint
 LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
@@ -441,6 +461,11 @@ DECLARE
     days integer := @extschema@._cxone_payload_retention_days();
     deleted bigint;
 BEGIN
+    -- Lines seen in too few conversations to be boilerplate, not seen for a week, are
+    -- forgotten (sql/boilerplate.sql): the counts stay about a week of distinct lines.
+    DELETE FROM @extschema@._cxone_boilerplate b
+     WHERE b.last_seen < now() - interval '7 days'
+       AND b.conversations < greatest(@extschema@._cxone_boilerplate_min_conversations(), 1);
     IF days <= 0 THEN
         RETURN 0;
     END IF;
@@ -459,3 +484,320 @@ GRANT EXECUTE ON FUNCTION cxone_retention_due(integer) TO cxone_sidecar, cxone_a
 
 -- cxone_redact follows cxone.redact_types and cxone.redact_agent_names: stable, not immutable.
 ALTER FUNCTION cxone_redact(text) STABLE;
+
+-- Search quality (issue #18): boilerplate left out of the embedded text (sql/boilerplate.sql),
+-- keyword search and snippets (sql/keyword.sql), cxone_search in three modes (sql/search.sql).
+CREATE FUNCTION _cxone_boilerplate_min_conversations() RETURNS integer
+STRICT STABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', '_cxone_boilerplate_min_conversations_wrapper';
+
+CREATE TABLE _cxone_boilerplate (
+    line_hash         bigint PRIMARY KEY,
+    -- distinct conversations the line was seen in (consecutive rows of one conversation count once)
+    conversations     integer NOT NULL DEFAULT 1,
+    last_conversation bigint NOT NULL,
+    last_seen         timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE _cxone_boilerplate IS 'How many conversations each line (by hash) was seen in: lines seen in many are left out of embedded text.';
+
+-- A line's identity: its text without a leading [timestamp] prefix, lower-cased, whitespace
+-- collapsed; the first 64 bits of its MD5 (stable across PostgreSQL versions, unlike hashtext).
+CREATE FUNCTION _cxone_line_hash(line text) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+SELECT ('x' || pg_catalog.substr(pg_catalog.md5(pg_catalog.lower(pg_catalog.btrim(
+           pg_catalog.regexp_replace(pg_catalog.regexp_replace(line, '^\[[^]]*\]\s*', ''), '\s+', ' ', 'g')))), 1, 16))::bit(64)::bigint
+$$;
+
+-- Counts the lines of the rows `ids` (their conversations), each line once per conversation.
+CREATE FUNCTION _cxone_boilerplate_count(ids uuid[]) RETURNS void
+LANGUAGE sql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+INSERT INTO @extschema@._cxone_boilerplate AS b (line_hash, conversations, last_conversation)
+SELECT s.h, s.n, s.conv FROM (
+    SELECT @extschema@._cxone_line_hash(l.line) AS h,
+           count(DISTINCT @extschema@._cxone_line_hash(e.conversation_id))::integer AS n,
+           max(@extschema@._cxone_line_hash(e.conversation_id)) AS conv
+      FROM @extschema@.conversation_embeddings e,
+           regexp_split_to_table(e.text_content, E'\n') AS l(line)
+     WHERE e.id = ANY (ids) AND btrim(l.line) <> ''
+     GROUP BY 1) s
+ -- one order for every session, so two claims never wait on each other in a circle
+ ORDER BY s.h
+ON CONFLICT (line_hash) DO UPDATE
+   SET conversations = b.conversations + EXCLUDED.conversations,
+       last_conversation = EXCLUDED.last_conversation, last_seen = now()
+ WHERE b.last_conversation <> EXCLUDED.last_conversation OR EXCLUDED.conversations > 1
+$$;
+
+-- The text to embed for `text`: its lines seen in at least `min_conversations` conversations
+-- left out; the whole text when that would leave nothing, or when min_conversations is 0.
+CREATE FUNCTION _cxone_embed_text(text text, min_conversations integer) RETURNS text
+LANGUAGE sql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN min_conversations <= 0 THEN text
+            ELSE coalesce(nullif((
+                SELECT string_agg(l.line, E'\n' ORDER BY l.n)
+                  FROM regexp_split_to_table(text, E'\n') WITH ORDINALITY AS l(line, n)
+                 WHERE NOT EXISTS (SELECT 1 FROM @extschema@._cxone_boilerplate b
+                                    WHERE b.line_hash = @extschema@._cxone_line_hash(l.line)
+                                      AND b.conversations >= min_conversations)), ''), text)
+       END
+$$;
+
+-- Whether `line` is boilerplate now (for snippets, and for looking at what is left out).
+-- Owner's rights: it answers only yes or no, for a line the caller already has.
+CREATE FUNCTION cxone_is_boilerplate(line text) RETURNS boolean
+LANGUAGE sql STABLE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT @extschema@._cxone_boilerplate_min_conversations() > 0 AND EXISTS (
+    SELECT 1 FROM @extschema@._cxone_boilerplate b
+     WHERE b.line_hash = @extschema@._cxone_line_hash(line)
+       AND b.conversations >= @extschema@._cxone_boilerplate_min_conversations())
+$$;
+
+REVOKE ALL ON _cxone_boilerplate FROM PUBLIC;
+GRANT SELECT ON _cxone_boilerplate TO cxone_admin;
+REVOKE EXECUTE ON FUNCTION _cxone_boilerplate_count(uuid[]), _cxone_embed_text(text, integer),
+    _cxone_boilerplate_min_conversations() FROM PUBLIC;
+
+CREATE TEXT SEARCH CONFIGURATION cxone_text (COPY = pg_catalog.english);
+
+-- The identifiers in `text` (tokens with a digit, five or more letters and digits once their
+-- separators are dropped), each written without separators: "112-4455667-8899010" gives
+-- 11244556678899010, so an identifier matches typed with its dashes, slashes or dots or without
+-- them, and only whole (never a year or an amount such as 42.50).
+CREATE FUNCTION _cxone_identifiers(text text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+SELECT coalesce(pg_catalog.string_agg(i.id, ' '), '') FROM (
+    SELECT pg_catalog.lower(pg_catalog.regexp_replace(m[1], '[-_/.#:]', '', 'g')) AS id
+      FROM pg_catalog.regexp_matches(text, '([[:alnum:]]+(?:[-_/.:][[:alnum:]]+)*)', 'g') AS m
+     WHERE m[1] ~ '[0-9]' AND pg_catalog.length(pg_catalog.regexp_replace(m[1], '[-_/.#:]', '', 'g')) >= 5) i
+$$;
+
+-- The indexed document of a row's text: its words (redaction placeholders such as [EMAIL] left
+-- out, so that redacted conversations do not all match "email") and its identifiers whole.
+CREATE FUNCTION _cxone_keyword_doc(text text) RETURNS tsvector
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+SELECT pg_catalog.to_tsvector('@extschema@.cxone_text'::pg_catalog.regconfig,
+                              pg_catalog.regexp_replace(text, '\[[A-Z_]+\]', ' ', 'g'))
+    OPERATOR(pg_catalog.||) pg_catalog.to_tsvector('pg_catalog.simple'::pg_catalog.regconfig, @extschema@._cxone_identifiers(text))
+$$;
+
+CREATE INDEX conversation_embeddings_keyword_idx ON conversation_embeddings
+    USING gin (_cxone_keyword_doc(text_content)) WHERE status = 'embedded';
+
+-- The query keyword search runs for `query`: all its words (websearch syntax: "quoted
+-- phrases", -excluded, or), or any one of its identifiers; with `any_word`, any of its words.
+CREATE FUNCTION _cxone_keyword_query(query text, any_word boolean) RETURNS tsquery
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+SELECT CASE WHEN any_word THEN
+           (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(w), ' | ')
+              FROM pg_catalog.unnest(pg_catalog.tsvector_to_array(
+                       pg_catalog.to_tsvector('@extschema@.cxone_text'::pg_catalog.regconfig, query)
+                       OPERATOR(pg_catalog.||) pg_catalog.to_tsvector('pg_catalog.simple'::pg_catalog.regconfig, @extschema@._cxone_identifiers(query)))) AS w)::pg_catalog.tsquery
+       WHEN @extschema@._cxone_identifiers(query) = '' THEN
+           pg_catalog.websearch_to_tsquery('@extschema@.cxone_text'::pg_catalog.regconfig, query)
+       ELSE pg_catalog.websearch_to_tsquery('@extschema@.cxone_text'::pg_catalog.regconfig, query)
+            OPERATOR(pg_catalog.||) pg_catalog.replace(pg_catalog.plainto_tsquery('pg_catalog.simple'::pg_catalog.regconfig,
+                                          @extschema@._cxone_identifiers(query))::text, '&', '|')::pg_catalog.tsquery
+       END
+$$;
+
+-- The k conversations whose text best matches `query` (best chunk per conversation), among the
+-- rows `model` embedded whose metadata contains `filter`, ranked by ts_rank_cd. All of the
+-- query's words, or one of its identifiers, must match; with `any_word` and no such match, any
+-- word will do (keyword mode), ranked after.
+CREATE FUNCTION _cxone_keyword(query text, k integer, filter jsonb, model text, any_word boolean)
+RETURNS TABLE (id uuid, conversation_id text, rank integer)
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    tsq tsquery;
+BEGIN
+    FOR pass IN 1..(CASE WHEN any_word THEN 2 ELSE 1 END) LOOP
+        tsq := @extschema@._cxone_keyword_query(query, pass = 2);
+        CONTINUE WHEN coalesce(pg_catalog.numnode(tsq), 0) = 0;
+        RETURN QUERY
+        SELECT b.id, b.conversation_id,
+               (pg_catalog.row_number() OVER (ORDER BY b.score DESC, b.conversation_id))::integer
+          FROM (SELECT DISTINCT ON (e.conversation_id) e.id, e.conversation_id,
+                       pg_catalog.ts_rank_cd(@extschema@._cxone_keyword_doc(e.text_content), tsq, 1) AS score
+                  FROM @extschema@.conversation_embeddings e
+                 WHERE e.status = 'embedded' AND e.model = _cxone_keyword.model
+                   AND @extschema@._cxone_keyword_doc(e.text_content) OPERATOR(pg_catalog.@@) tsq
+                   AND e.semantic_metadata OPERATOR(pg_catalog.@>) filter
+                 ORDER BY e.conversation_id, score DESC) b
+         ORDER BY b.score DESC, b.conversation_id
+         LIMIT k;
+        EXIT WHEN FOUND;
+    END LOOP;
+END
+$$;
+
+-- The turns of `text` to show for a result: up to two lines that match `query`'s words
+-- (lines that are not boilerplate first), each with its speaker label, the query's words and
+-- identifiers marked **like this**, cut to about 30 words; when no line matches (a result found
+-- by meaning alone), the first line that is not boilerplate.
+CREATE FUNCTION cxone_snippet(text text, query text) RETURNS text
+LANGUAGE sql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH q AS (
+    SELECT @extschema@._cxone_keyword_query(query, true) AS any_word,
+           -- What is marked: the query's words and its phrases whole (an identifier's parts
+           -- are marked only where the whole identifier is).
+           replace(websearch_to_tsquery('@extschema@.cxone_text'::regconfig, query)::text, ' & ', ' | ')::tsquery AS marked),
+lines AS (
+    SELECT l.line, l.n, ts_rank_cd(@extschema@._cxone_keyword_doc(l.line), q.any_word) AS score,
+           coalesce(@extschema@._cxone_keyword_doc(l.line) @@ q.any_word, false) AS hit,
+           @extschema@.cxone_is_boilerplate(l.line) AS boilerplate
+      FROM regexp_split_to_table(text, E'\n') WITH ORDINALITY AS l(line, n), q
+     WHERE btrim(l.line) <> ''),
+picked AS (
+    (SELECT line, n FROM lines WHERE hit ORDER BY boilerplate, score DESC, n LIMIT 2)
+    UNION ALL
+    (SELECT line, n FROM lines
+      WHERE NOT EXISTS (SELECT 1 FROM lines WHERE hit) AND NOT boilerplate
+      ORDER BY n LIMIT 1))
+SELECT coalesce(string_agg(
+           -- The label (up to the first ": ") is kept whole; the rest is cut around the marks,
+           -- and marks of adjacent pieces of one identifier are joined.
+           replace(CASE WHEN position(': ' IN p.line) BETWEEN 1 AND 65
+                THEN substr(p.line, 1, position(': ' IN p.line) + 1)
+                     || ts_headline('@extschema@.cxone_text'::regconfig, substr(p.line, position(': ' IN p.line) + 2), q.marked,
+                                    'StartSel=**, StopSel=**, MaxWords=30, MinWords=12, HighlightAll=false')
+                ELSE ts_headline('@extschema@.cxone_text'::regconfig, p.line, q.marked,
+                                 'StartSel=**, StopSel=**, MaxWords=30, MinWords=12, HighlightAll=false')
+           END, '****', ''), ' … ' ORDER BY p.n),
+       left(split_part(text, E'\n', 1), 200))
+  FROM picked p, q
+$$;
+
+-- Keyword search and snippets cost CPU: for readers and admins, like semantic search.
+REVOKE EXECUTE ON FUNCTION _cxone_keyword(text, integer, jsonb, text, boolean), cxone_snippet(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION _cxone_keyword(text, integer, jsonb, text, boolean), cxone_snippet(text, text)
+    TO cxone_reader, cxone_admin;
+
+-- cxone_search gains its mode and returns score, found_by and snippet.
+DROP FUNCTION cxone_search(text, integer, jsonb);
+-- Search: the k conversations that best answer `query` (one row per conversation, its best
+-- chunk), among rows whose semantic_metadata contains `filter`, by `mode`:
+--   semantic: closest in meaning (the active model's HNSW index, iterative scans keeping k
+--             results under a selective filter);
+--   keyword:  full-text match (sql/keyword.sql): all the query's words or one of its
+--             identifiers, else any word; no embedding call, so it answers while the
+--             embedding service is down;
+--   hybrid:   both rankings fused by reciprocal rank fusion (RRF): each conversation scores
+--             w_semantic / (c + its semantic rank) + w_keyword / (c + its keyword rank), with
+--             c = cxone.rrf_k (60) and the weights cxone.hybrid_semantic_weight and
+--             cxone.hybrid_keyword_weight (1 and 1); ties go to the keyword match. Keyword
+--             matches here are exact ones only (all words, or an identifier), so a question in
+--             plain words is ranked by meaning alone. The default, measured best (BENCHMARKS.md).
+-- Each result says which method(s) found it (found_by) and carries a snippet: the matching
+-- turn(s) with their speaker labels and the query's words **marked**.
+CREATE FUNCTION cxone_search(query text, k integer DEFAULT 10, filter jsonb DEFAULT '{}', mode text DEFAULT 'hybrid')
+RETURNS TABLE (conversation_id text, text_content text, similarity double precision,
+               semantic_metadata jsonb, chunk_index integer, id uuid,
+               score double precision, found_by text[], snippet text)
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET hnsw.iterative_scan = 'relaxed_order'
+SET hnsw.ef_search = 100
+AS $$
+DECLARE
+    m record;
+    q vector;
+    used text;
+    refusal text;
+BEGIN
+    IF mode NOT IN ('hybrid', 'semantic', 'keyword') THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = format('mode must be ''hybrid'', ''semantic'' or ''keyword'', not %L', mode);
+    END IF;
+    IF mode = 'keyword' THEN
+        used := (SELECT c.model FROM @extschema@.cxone_models c WHERE c.state = 'active');
+    ELSE
+        -- The active model; right after a switch (cxone_reembed), while cxone.embeddings_url
+        -- still points at a service for the previous model, that retired model keeps answering.
+        FOR m IN SELECT c.model FROM @extschema@.cxone_models c WHERE c.state IN ('active', 'retired')
+                  ORDER BY c.state = 'active' DESC, c.completed_at DESC LOOP
+            BEGIN
+                q := @extschema@._cxone_embed_array(query, m.model)::vector;
+                used := m.model;
+                EXIT;
+            EXCEPTION WHEN undefined_object THEN
+                refusal := SQLERRM;
+            END;
+        END LOOP;
+    END IF;
+    IF used IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '42704',
+            MESSAGE = coalesce(refusal, 'no active model in cxone_models'),
+            HINT = 'point cxone.embeddings_url at a service for the active model (SELECT * FROM cxone_models)';
+    END IF;
+    RETURN QUERY SELECT * FROM @extschema@._cxone_fuse(q, query, k, filter, mode, used);
+END
+$$;
+
+-- cxone_search's ranking once the query is embedded (q; NULL in keyword mode): timed on its
+-- own by the benchmark, without the embedding call.
+CREATE FUNCTION _cxone_fuse(q vector, query text, k integer, filter jsonb, mode text, model text)
+RETURNS TABLE (conversation_id text, text_content text, similarity double precision,
+               semantic_metadata jsonb, chunk_index integer, id uuid,
+               score double precision, found_by text[], snippet text)
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    -- Candidates per ranking: k alone, or more for hybrid so that fusion has overlap to use.
+    n integer := CASE WHEN mode = 'hybrid' THEN least(greatest(k * 3, 30), 1000) ELSE k END;
+    c double precision := coalesce(nullif(current_setting('cxone.rrf_k', true), ''), '60')::double precision;
+    w_semantic double precision := coalesce(nullif(current_setting('cxone.hybrid_semantic_weight', true), ''), '1')::double precision;
+    w_keyword double precision := coalesce(nullif(current_setting('cxone.hybrid_keyword_weight', true), ''), '1')::double precision;
+    sem_ids uuid[] := '{}';
+    sem_convs text[] := '{}';
+    kw_ids uuid[] := '{}';
+    kw_convs text[] := '{}';
+BEGIN
+    IF k < 1 OR k > 1000 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('k must be between 1 and 1000, not %s', k);
+    END IF;
+    IF mode <> 'keyword' THEN
+        SELECT coalesce(array_agg(s.id ORDER BY s.similarity DESC), '{}'),
+               coalesce(array_agg(s.conversation_id ORDER BY s.similarity DESC), '{}')
+          INTO sem_ids, sem_convs
+          FROM @extschema@._cxone_nearest(q, n, filter, NULL, model) s;
+    END IF;
+    IF mode <> 'semantic' THEN
+        SELECT coalesce(array_agg(w.id ORDER BY w.rank), '{}'), coalesce(array_agg(w.conversation_id ORDER BY w.rank), '{}')
+          INTO kw_ids, kw_convs
+          FROM @extschema@._cxone_keyword(query, n, filter, model, mode = 'keyword') w;
+    END IF;
+    RETURN QUERY
+    WITH sem AS (SELECT t.id, t.conv, t.rank FROM unnest(sem_ids, sem_convs) WITH ORDINALITY AS t(id, conv, rank)),
+         kw AS (SELECT t.id, t.conv, t.rank FROM unnest(kw_ids, kw_convs) WITH ORDINALITY AS t(id, conv, rank)),
+         fused AS (
+            SELECT coalesce(kw.id, sem.id) AS id,
+                   coalesce(w_semantic / (c + sem.rank), 0) + coalesce(w_keyword / (c + kw.rank), 0) AS score,
+                   array_remove(ARRAY[CASE WHEN sem.id IS NOT NULL THEN 'semantic' END,
+                                      CASE WHEN kw.id IS NOT NULL THEN 'keyword' END], NULL) AS found_by,
+                   kw.rank AS kw_rank, sem.rank AS sem_rank
+              FROM sem FULL JOIN kw ON kw.conv = sem.conv
+             ORDER BY 2 DESC, kw.rank NULLS LAST, sem.rank NULLS LAST
+             LIMIT k)
+    SELECT e.conversation_id, e.text_content,
+           CASE WHEN q IS NULL THEN NULL ELSE 1 - (e.embedding <=> q) END,
+           e.semantic_metadata, e.chunk_index, e.id, f.score, f.found_by,
+           @extschema@.cxone_snippet(e.text_content, query)
+      FROM fused f JOIN @extschema@.conversation_embeddings e ON e.id = f.id
+     ORDER BY f.score DESC, f.kw_rank NULLS LAST, f.sem_rank NULLS LAST;
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION cxone_search(text, integer, jsonb, text), _cxone_fuse(vector, text, integer, jsonb, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cxone_search(text, integer, jsonb, text), _cxone_fuse(vector, text, integer, jsonb, text, text)
+    TO cxone_reader, cxone_admin;

@@ -18,7 +18,9 @@ pub use db::{
     use_embeddings_key, wait_embedded, TestDb,
 };
 pub use net::{free_port, http, sign};
-pub use payloads::{fixture, ingest_banking77, insert, outcome};
+pub use payloads::{
+    fixture, identifier_conversations, identifier_queries, ingest_banking77, insert, outcome,
+};
 pub use records::{lost_and_duplicated, peak_rss_mib, record, Record};
 pub use sidecar_process::{
     backfill, run_to_end, run_to_success, sidecar, sidecar_with_double, spawn, start_local,

@@ -76,3 +76,52 @@ pub fn ingest_banking77(client: &mut Client, n: usize, tag: &str) -> usize {
         .unwrap();
     payloads.len()
 }
+
+/// The identifier set (`bench/data/identifiers/`): conversations that each mention one order,
+/// case or tracking number, as (conversation id, CXone-shaped payload), the first `n`.
+pub fn identifier_conversations(n: usize) -> Vec<(String, String)> {
+    let path = format!(
+        "{}/../../bench/data/identifiers/conversations.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(n)
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            let id = v["id"].as_str().expect("id").to_string();
+            let transcript: Vec<serde_json::Value> = v["turns"]
+                .as_array()
+                .expect("turns")
+                .iter()
+                .map(|t| serde_json::json!({"participant": t["speaker"], "text": t["text"]}))
+                .collect();
+            let payload = serde_json::json!({
+                "eventId": format!("ids-{id}"),
+                "createdAt": "2024-05-02T09:14:01+00:00",
+                "data": {"case": {"id": id, "status": "closed"}, "transcript": transcript}
+            });
+            (id, payload.to_string())
+        })
+        .collect()
+}
+
+/// The identifier set's queries: (conversation id, kind: bare, sentence or paraphrase, query).
+pub fn identifier_queries() -> Vec<(String, String, String)> {
+    let path = format!(
+        "{}/../../bench/data/identifiers/queries.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| {
+            Some((
+                v["conversation"].as_str()?.to_string(),
+                v["kind"].as_str()?.to_string(),
+                v["query"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}

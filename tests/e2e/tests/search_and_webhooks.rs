@@ -17,7 +17,7 @@ fn search_from_sql_finds_duplicate_charges_first() {
     insert(&mut c, &fixture("dfo_case_closed_with_transcript.json"));
     wait_embedded(&mut c, 240);
     let mut c = db.connect(); // picks up cxone.embeddings_url
-    let rows = c.query("SELECT conversation_id, text_content, similarity FROM cxone_search('I was charged twice', 5)", &[]).unwrap();
+    let rows = c.query("SELECT conversation_id, text_content, score FROM cxone_search('I was charged twice', 5)", &[]).unwrap();
     assert_eq!(rows.len(), 5);
     let texts: Vec<String> = rows
         .iter()
@@ -34,7 +34,22 @@ fn search_from_sql_finds_duplicate_charges_first() {
             .any(|t| t.contains("twice") || t.contains("duplicate")),
         "{texts:?}"
     );
-    let sims: Vec<f64> = rows.iter().map(|r| r.get(2)).collect();
+    let scores: Vec<f64> = rows.iter().map(|r| r.get(2)).collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "ranked: {scores:?}"
+    );
+    // By meaning alone, ranked by similarity.
+    let sims: Vec<f64> = c
+        .query(
+            "SELECT similarity FROM cxone_search('I was charged twice', 5, '{}', 'semantic')",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(sims.len(), 5);
     assert!(sims.windows(2).all(|w| w[0] >= w[1]), "ranked: {sims:?}");
     // With a selective metadata filter, still k results, all matching.
     let filtered = c

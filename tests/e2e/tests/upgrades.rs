@@ -84,7 +84,7 @@ fn older_releases_update_to_the_current_schema() {
         c.batch_execute(&format!(
             "DROP EXTENSION cxone_vector; CREATE EXTENSION cxone_vector VERSION '{old}'; ALTER EXTENSION cxone_vector UPDATE"
         ))
-        .unwrap_or_else(|e| panic!("update from {old}: {e}"));
+        .unwrap_or_else(|e| panic!("update from {old}: {e} {:?}", e.as_db_error()));
         assert_eq!(
             catalog(&mut c),
             want,
