@@ -16,7 +16,7 @@ use crate::limits::Limits;
 use crate::mapping::{Mapping, Rendered};
 use crate::messages::Speaker;
 use crate::outcome::Outcome;
-use crate::redact::{pseudonymise_id, redact_value, redact_with, RedactTypes};
+use crate::redact::{pseudonymise_id, redact_turns, redact_value, redact_with, RedactTypes};
 use crate::tag::tag_with_intent_text;
 use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Value};
@@ -215,17 +215,28 @@ pub fn finish(mapped: Mapped, cfg: &IngestConfig) -> QueueRow {
     let mut units = rendered.units;
     if cfg.redact {
         // The label part (a participant, a timestamp) and the text, each on its own, so the
-        // label part stays the prefix that split pieces repeat.
-        for u in &mut units {
-            let (prefix, text) = u.line.split_at(u.prefix_len);
-            let speaker = speaker_of(prefix);
-            let (prefix, text) = (
-                redact_with(prefix, None, cfg.redact_types),
-                redact_with(text, speaker, cfg.redact_types),
-            );
-            if matches!(prefix, Cow::Owned(_)) || matches!(text, Cow::Owned(_)) {
+        // label part stays the prefix that split pieces repeat; the texts together, as one
+        // conversation (a card read out over several turns).
+        let turns: Vec<(&str, Option<Speaker>)> = units
+            .iter()
+            .map(|u| {
+                let (prefix, text) = u.line.split_at(u.prefix_len);
+                (text, speaker_of(prefix))
+            })
+            .collect();
+        let texts: Vec<Option<String>> = redact_turns(&turns, cfg.redact_types)
+            .into_iter()
+            .map(|t| match t {
+                Cow::Owned(t) => Some(t),
+                Cow::Borrowed(_) => None,
+            })
+            .collect();
+        for (u, text) in units.iter_mut().zip(texts) {
+            let (prefix, rest) = u.line.split_at(u.prefix_len);
+            let prefix = redact_with(prefix, None, cfg.redact_types);
+            if matches!(prefix, Cow::Owned(_)) || text.is_some() {
                 let prefix_len = prefix.len();
-                u.line = format!("{prefix}{text}");
+                u.line = format!("{prefix}{}", text.as_deref().unwrap_or(rest));
                 u.prefix_len = prefix_len;
             }
         }

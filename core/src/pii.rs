@@ -172,7 +172,14 @@ pub use checks::{aba_valid, card_valid, iban_valid};
 /// and a turn that is only a number answering a question that names it ("and the three digits
 /// on the back?" / "581") read as that number.
 pub fn find_pii_in_turns(turns: &[&str]) -> Vec<Vec<PiiMatch>> {
-    turns::in_turns(turns, find_pii)
+    turns::in_turns(turns, |_, t| find_pii(t))
+}
+
+/// [`find_pii_in_turns`] for turns whose speakers are known (`None`: unknown), each turn read
+/// as [`find_pii_spoken_by`] reads it: what the ingest trigger redacts a conversation with.
+pub fn find_pii_in_spoken_turns(turns: &[(&str, Option<Speaker>)]) -> Vec<Vec<PiiMatch>> {
+    let texts: Vec<&str> = turns.iter().map(|t| t.0).collect();
+    turns::in_turns(&texts, |i, t| find_pii_by(t, turns[i].1))
 }
 
 #[cfg(test)]

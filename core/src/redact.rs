@@ -3,7 +3,7 @@
 //! identifiers, which must stay stable to group rows.
 
 use crate::messages::Speaker;
-use crate::pii::{find_pii, find_pii_spoken_by, PiiKind};
+use crate::pii::{find_pii, find_pii_in_spoken_turns, find_pii_spoken_by, PiiKind, PiiMatch};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
@@ -73,13 +73,31 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 /// The text said by `speaker` (unknown: `None`) with the PII items of `types` replaced by their
 /// placeholders; borrowed when there is none.
 pub fn redact_with(text: &str, speaker: Option<Speaker>, types: RedactTypes) -> Cow<'_, str> {
-    let found: Vec<_> = match speaker {
+    let found = match speaker {
         Some(s) => find_pii_spoken_by(text, s),
         None => find_pii(text),
-    }
-    .into_iter()
-    .filter(|m| types.covers(m.kind))
-    .collect();
+    };
+    replace(text, found, types)
+}
+
+/// Consecutive turns of one conversation, each with its speaker (`None`: unknown), redacted
+/// as one conversation: besides what each turn holds, a card number read out over two or
+/// three turns is replaced in each, and a bare answer to a question that names it ("and the
+/// three digits on the back?" / "five eight one").
+pub fn redact_turns<'a>(
+    turns: &[(&'a str, Option<Speaker>)],
+    types: RedactTypes,
+) -> Vec<Cow<'a, str>> {
+    find_pii_in_spoken_turns(turns)
+        .into_iter()
+        .zip(turns)
+        .map(|(found, (text, _))| replace(text, found, types))
+        .collect()
+}
+
+/// `text` with the matches of `types` replaced by their placeholders.
+fn replace(text: &str, found: Vec<PiiMatch>, types: RedactTypes) -> Cow<'_, str> {
+    let found: Vec<_> = found.into_iter().filter(|m| types.covers(m.kind)).collect();
     if found.is_empty() {
         return Cow::Borrowed(text);
     }
@@ -154,6 +172,30 @@ mod tests {
             redact_value(x);
         }
         assert_eq!(v, json!(["mail [EMAIL]", "[CARD]", 42, true, null]));
+    }
+
+    #[test]
+    fn a_card_read_over_turns_is_redacted_in_each() {
+        let turns = [
+            (
+                "can I take the long number on the card",
+                Some(Speaker::Agent),
+            ),
+            ("four one one one one one one one", Some(Speaker::Customer)),
+            ("okay", Some(Speaker::Agent)),
+            ("one one one one one one one one", Some(Speaker::Customer)),
+            ("and the three digits on the back?", Some(Speaker::Agent)),
+            ("seven three seven", Some(Speaker::Customer)),
+        ];
+        let got = redact_turns(&turns, RedactTypes::ALL);
+        assert_eq!(got[0], turns[0].0);
+        assert_eq!(got[1], "[CARD]");
+        assert_eq!(got[2], "okay");
+        assert_eq!(got[3], "[CARD]");
+        assert_eq!(got[5], "[CVV]");
+        // Only the types asked for.
+        let only_email = RedactTypes::parse("email").unwrap();
+        assert_eq!(redact_turns(&turns, only_email)[1], turns[1].0);
     }
 
     #[test]

@@ -15,8 +15,8 @@ static RUN: LazyLock<Regex> = LazyLock::new(|| super::pattern::re(r"\d(?:[ -]?\d
 
 /// PII in each of `turns`: what `find` reads in each turn, and what only the turns together
 /// show (see `pii::find_pii_in_turns`).
-pub fn in_turns(turns: &[&str], find: fn(&str) -> Vec<PiiMatch>) -> Vec<Vec<PiiMatch>> {
-    let mut out: Vec<Vec<PiiMatch>> = turns.iter().map(|t| find(t)).collect();
+pub fn in_turns(turns: &[&str], find: impl Fn(usize, &str) -> Vec<PiiMatch>) -> Vec<Vec<PiiMatch>> {
+    let mut out: Vec<Vec<PiiMatch>> = turns.iter().enumerate().map(|(i, t)| find(i, t)).collect();
     for i in 1..turns.len() {
         if !out[i].is_empty() {
             continue;
