@@ -3,85 +3,16 @@
 //! city, state or province and postcode that follow it. A street without a house number ("the
 //! branch on Main Street") is not an address: the number is what makes it someone's home.
 
-use super::postcode::{is_state, spoken_code_len, written_code_len};
 use super::words::{cased, is_stop, number_word, tokens, Tok};
 use regex::Regex;
 use std::sync::LazyLock;
-
-/// Street types said after the name ("Elm Street").
-const SUFFIXES: &[&str] = &[
-    "street",
-    "st",
-    "avenue",
-    "ave",
-    "av",
-    "road",
-    "rd",
-    "drive",
-    "dr",
-    "lane",
-    "ln",
-    "boulevard",
-    "blvd",
-    "court",
-    "ct",
-    "place",
-    "pl",
-    "way",
-    "terrace",
-    "crescent",
-    "close",
-    "mews",
-    "parkway",
-    "pkwy",
-    "highway",
-    "hwy",
-    "circle",
-    "cir",
-    "square",
-    "sq",
-    "trail",
-    "row",
-    "grove",
-    "gardens",
-    "walk",
-    "hollow",
-    "crossing",
-    "alley",
-    "broadway",
-    "pike",
-    "loop",
-];
-/// Street types said before the name ("rue des Lilas", "Calle de Alcalá", "ul. Marszałkowska").
-const PREFIXES: &[&str] = &[
-    "rue", "calle", "via", "viale", "piazza", "plaza", "ul", "ulica", "avenida", "rua", "chemin",
-    "strada", "corso", "carrer", "camino", "allée",
-];
-/// Street types written as the end of one word ("Schillerstraße", "Keizersgracht").
-const COMPOUND: &[&str] = &[
-    "straße", "strasse", "str", "weg", "gasse", "platz", "allee", "damm", "gracht", "straat",
-    "laan", "veien", "vegen", "gatan", "gade", "vej",
-];
-const UNITS: &[&str] = &[
-    "flat",
-    "apartment",
-    "apt",
-    "unit",
-    "suite",
-    "ste",
-    "#",
-    "m",
-    "room",
-];
-const PARTICLES: &[&str] = &[
-    "de", "des", "del", "la", "di", "da", "du", "le", "dos", "das",
-];
+use streets::{COMPOUND, MEASURES, PARTICLES, PREFIXES, SUFFIXES, UNITS};
 
 static GATE: LazyLock<Regex> = LazyLock::new(|| {
     let words = [SUFFIXES, PREFIXES].concat().join("|");
     let compound = COMPOUND.join("|");
     Regex::new(&format!(
-        r"(?i)(?-u:\b)(?:{words}|box)(?-u:\b)|\w(?:{compound})(?-u:\b)"
+        r"(?i)(?-u:\b)(?:{words}|box|number (?:[a-z]+ ){{1,3}}the)(?-u:\b)|\w(?:{compound})(?-u:\b)"
     ))
     .expect("built-in address pattern compiles")
 });
@@ -117,12 +48,60 @@ fn address_at(t: &[Tok], i: usize, written: bool) -> Option<(usize, usize)> {
         house_number(t, b + 1)?
     } else if let Some(end) = eu_street(t, i, written) {
         end
+    } else if let Some(end) = unit_street(t, i, written) {
+        end
     } else {
         let n = house_number(t, i)?;
-        street(t, n, written)?
+        if t.get(n).is_some_and(|x| x.is_any(MEASURES)) {
+            return None;
+        }
+        street(t, n, written).or_else(|| the_street(t, i, n, written))?
     };
-    let start = unit_before(t, i);
-    Some((start, tail(t, street_end, written)))
+    let start = house_name_before(t, unit_before(t, i), written);
+    Some((start, tail::tail(t, street_end, written)))
+}
+
+/// "Apartment 12, Ashgrove Court": a flat's number, then a street with no house number.
+fn unit_street(t: &[Tok], i: usize, written: bool) -> Option<usize> {
+    if !t[i].is_any(&["flat", "apartment", "apt", "unit", "suite"]) {
+        return None;
+    }
+    let n = house_number(t, i + 1)?;
+    let n = if t.get(n).is_some_and(|x| x.is(",")) {
+        n + 1
+    } else {
+        n
+    };
+    street(t, n, written).filter(|&end| end > n + 1)
+}
+
+/// "four the crescent", "number six the paddocks": a street called "the ...", after a house
+/// number that the words before call one, or ending in a street type.
+fn the_street(t: &[Tok], i: usize, n: usize, written: bool) -> Option<usize> {
+    t.get(n).filter(|x| x.is("the"))?;
+    let name = t
+        .get(n + 1)
+        .filter(|x| name_word(x, written) || x.is_any(SUFFIXES))?;
+    let called = i > 0 && t[i - 1].is_any(&["number", "at", "is", "to", "address"]);
+    (name.is_any(SUFFIXES) || called).then_some(n + 2)
+}
+
+/// "The Old Forge, 2 Church Lane": a house's name and a comma before its number, in written
+/// text, after a word that is not capitalised (or the start).
+fn house_name_before(t: &[Tok], start: usize, written: bool) -> usize {
+    if !written || start < 2 || !t[start - 1].is(",") {
+        return start;
+    }
+    let mut a = start - 1;
+    while a > 0 && start - 1 - a < 3 && t[a - 1].word && t[a - 1].capital && !t[a - 1].digit() {
+        a -= 1;
+    }
+    let opens = a == 0 || !t[a - 1].capital || t[a - 1].is(":");
+    if a < start - 1 && opens {
+        a
+    } else {
+        start
+    }
 }
 
 /// The end of a house number starting at `i`: "1420", "7B", "221-H", or words ("one oh five",
@@ -135,7 +114,12 @@ fn house_number(t: &[Tok], i: usize) -> Option<usize> {
             .then_some(i + 1);
     }
     let mut end = i;
-    while end < t.len() && end - i < 4 && number_word(&t[end].lower) {
+    while end < t.len() && end - i < 5 {
+        // "three hundred and five"
+        let and = t[end].is("and") && end > i && t[end - 1].is("hundred");
+        if !number_word(&t[end].lower) && !and {
+            break;
+        }
         end += 1;
     }
     if end == i || t[i].is_any(&["oh", "o", "double", "triple"]) {
@@ -241,7 +225,8 @@ fn unit_before(t: &[Tok], i: usize) -> usize {
     if k > 0 && t[k - 1].is(",") {
         k -= 1;
     }
-    if k >= 2 && t[k - 2].is_any(UNITS) && (t[k - 1].digit() || number_word(&t[k - 1].lower)) {
+    let unit_number = |x: &Tok| x.digit() || number_word(&x.lower) || x.lower.chars().count() == 1;
+    if k >= 2 && t[k - 2].is_any(UNITS) && unit_number(&t[k - 1]) {
         return k - 2;
     }
     if i >= 1 && t[i - 1].is("number") {
@@ -250,53 +235,7 @@ fn unit_before(t: &[Tok], i: usize) -> usize {
     i
 }
 
-/// What follows a street: unit, city, state or province, postcode, country. Written text goes
-/// on through capitalised words, codes and commas; speech-to-text through words that are not
-/// common ones, state names and spoken codes. The end index.
-fn tail(t: &[Tok], mut end: usize, written: bool) -> usize {
-    let mut k = end;
-    let mut taken = 0;
-    while k < t.len() && taken < 10 {
-        let x = &t[k];
-        if let Some(n) = is_state(t, k) {
-            k += n;
-        } else if x.is_any(UNITS) && t.get(k + 1).is_some_and(|y| y.word || y.is(".")) {
-            k += if t[k + 1].is(".") { 3 } else { 2 };
-            if !written
-                && t.get(k)
-                    .is_some_and(|y| y.lower.chars().count() == 1 && y.word)
-            {
-                k += 1;
-            }
-        } else if written {
-            if x.is(",") && t.get(k + 1).is_some_and(|y| y.capital || y.digit()) {
-                k += 1;
-                continue;
-            }
-            let abbrev_dot = x.is(".")
-                && t[k - 1].capital
-                && t[k - 1].lower.chars().count() <= 3
-                && t.get(k + 1).is_some_and(|y| y.capital);
-            if abbrev_dot {
-                k += 1;
-                continue;
-            }
-            if let Some(n) = written_code_len(t, k) {
-                k += n;
-            } else if x.word && (x.capital || x.digit() && x.lower.len() <= 3) {
-                k += 1;
-            } else {
-                break;
-            }
-        } else if let Some(n) = spoken_code_len(t, k) {
-            k += n;
-        } else if x.word && !is_stop(&x.lower) && !number_word(&x.lower) {
-            k += 1;
-        } else {
-            break;
-        }
-        end = k;
-        taken += 1;
-    }
-    end
-}
+mod streets;
+mod tail;
+#[cfg(test)]
+mod tests;
