@@ -8,7 +8,7 @@
 
 use super::checks::{aba_valid, iban_valid, ssn_valid};
 use super::kind::PiiKind;
-use super::labels::{label_of, Found, Label};
+use super::labels::{correction, label_of, Found, Label};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -23,7 +23,8 @@ pub fn find(t: &str, labels: &[Found], out: &mut Vec<(PiiKind, usize, usize)>) {
     let mut sort_code_at = None;
     let mut unlabelled_eight = Vec::new();
     // The label and end of the last number it named: a number taken back ("sort code forty
-    // forty seventy no sorry forty forty seventy one") is followed by the one meant.
+    // forty seventy no sorry forty forty seventy one") is followed by the one meant, and
+    // someone's number by another's ("... is PB0419376; mine is PB0419387").
     let mut last: Option<(Found, usize)> = None;
     for m in CANDIDATE.find_iter(t) {
         let (mut start, end) = (m.start(), m.end());
@@ -75,23 +76,6 @@ pub fn find(t: &str, labels: &[Found], out: &mut Vec<(PiiKind, usize, usize)>) {
             out.push((PiiKind::BankAccount, s, e));
         }
     }
-}
-
-/// Words that take a number back: "no sorry", "wait no", "i mean", "sorry".
-fn correction(gap: &str) -> bool {
-    let words: Vec<String> = gap
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect();
-    let taking_back = ["sorry", "no", "wait", "mean", "actually"];
-    !words.is_empty()
-        && words.len() <= 4
-        && words.iter().any(|w| taking_back.contains(&w.as_str()))
-        && words.iter().all(|w| {
-            taking_back.contains(&w.as_str())
-                || matches!(w.as_str(), "i" | "it's" | "its" | "s" | "oh" | "um" | "uh")
-        })
 }
 
 /// The one number of a bare answer, read as the thing `label` named in the question before it.

@@ -228,6 +228,11 @@ const CASES: &[(&str, Option<PiiKind>, &str)] = {
         ),
         ("Memorable word: seashell", Some(Pin), "seashell"),
         (
+            "His passport number is 533380006; mine is 533380014.",
+            Some(Passport),
+            "533380014",
+        ),
+        (
             "Please charge it to 4111 1111 1111 1111.",
             Some(Card),
             "4111 1111 1111 1111",

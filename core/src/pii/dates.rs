@@ -54,6 +54,9 @@ pub fn not_a_card(t: &str, at: usize) -> bool {
 
 /// Dates of birth and month-name card expiries in `t`, as (kind, start, end).
 pub fn find(t: &str, out: &mut Vec<(super::kind::PiiKind, usize, usize)>) {
+    for (s, e) in bare_birth_dates(t) {
+        out.push((super::kind::PiiKind::DateOfBirth, s, e));
+    }
     for c in DOB
         .find_iter(t)
         .filter_map(|m| DOB.captures_at(t, m.start()))
@@ -82,6 +85,60 @@ pub fn birth_date_answer(t: &str) -> Option<(usize, usize)> {
     let d = DATE.captures(t)?.get(1)?;
     let s = d.as_str();
     (!s.bytes().all(|b| b.is_ascii_digit()) || compact_date(s)).then_some((d.start(), d.end()))
+}
+
+/// Words a bare answer may hold besides its date: "it's", "um", "yeah", "no sorry".
+const ANSWER_WORDS: &[&str] = &[
+    "it's", "its", "it", "is", "um", "uh", "er", "erm", "yeah", "yes", "so", "that's", "sure",
+    "no", "sorry", "i", "mean", "wait", "oh", "okay", "ok", "right",
+];
+
+/// A turn that is only a full date (or a date and its correction) whose year is a birth year,
+/// 1920-2012 (or two digits from 30): what a caller says answering "and your date of birth?" ("it's seventh of october
+/// nineteen seventy two"). Dates of deliveries, bills and contracts come with words saying so,
+/// and have recent years.
+fn bare_birth_dates(t: &str) -> Vec<(usize, usize)> {
+    let mut dates = Vec::new();
+    let mut at = 0;
+    for c in DATE.captures_iter(t) {
+        let Some(d) = c.get(1) else { continue };
+        let between = t[at..d.start()].split(|c: char| !c.is_alphanumeric() && c != '\'');
+        if between
+            .filter(|w| !w.is_empty())
+            .any(|w| !ANSWER_WORDS.contains(&w.to_ascii_lowercase().as_str()))
+        {
+            return Vec::new();
+        }
+        let year: String = d
+            .as_str()
+            .chars()
+            .rev()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let year: String = year.chars().rev().collect();
+        let old = match year.len() {
+            4 => year
+                .parse::<u32>()
+                .is_ok_and(|y| (1920..=2012).contains(&y)),
+            2 => year.parse::<u32>().is_ok_and(|y| y >= 30),
+            8 => year[4..]
+                .parse::<u32>()
+                .is_ok_and(|y| (1920..=2012).contains(&y)),
+            _ => false,
+        };
+        let plain = d.as_str().bytes().all(|b| b.is_ascii_digit());
+        if !old || plain && !compact_date(d.as_str()) || dates.len() == 2 {
+            return Vec::new();
+        }
+        dates.push((d.start(), d.end()));
+        at = d.end();
+    }
+    let rest = t[at..].trim_matches(|c: char| !c.is_alphanumeric());
+    if rest.is_empty() {
+        dates
+    } else {
+        Vec::new()
+    }
 }
 
 /// A date spoken as bare digits ("ten ten sixty two" -> 101062): day and month in either

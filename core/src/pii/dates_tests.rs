@@ -36,6 +36,22 @@ fn birth_dates_and_expiries_by_their_words() {
         ("Statement date: 22 July 2024", &[]),
         ("The offer expires in March 2026.", &[]),
         ("the offer is valid through the end of june", &[]),
+        // a turn that is only a date with a birth year answers "and your date of birth?"
+        (
+            "um it's the second of march nineteen sixty one",
+            &[(DateOfBirth, "the second of march nineteen sixty one")],
+        ),
+        ("It's 30/01/1977.", &[(DateOfBirth, "30/01/1977")]),
+        (
+            "one two oh six nineteen eighty no sorry one three oh six nineteen eighty",
+            &[
+                (DateOfBirth, "one two oh six nineteen eighty"),
+                (DateOfBirth, "one three oh six nineteen eighty"),
+            ],
+        ),
+        ("It's 14 May 2024.", &[]),
+        ("the fifth of june twenty five", &[]),
+        ("I joined on 3 May 1998 and never missed a bill", &[]),
     ];
     for (text, want) in cases {
         let got: Vec<(PiiKind, &str)> = find_pii(text)

@@ -222,3 +222,24 @@ pub fn named_other(t: &str, labels: &[Found], start: usize, end: usize) -> bool 
 pub fn named_other_id(t: &str, labels: &[Found], start: usize, end: usize) -> bool {
     label_of(t, labels, start, end).is_some_and(|l| l.label == Label::Other)
 }
+
+/// Words between two numbers that make the second the same kind of number: taking the first
+/// back ("no sorry", "wait no", "i mean") or giving someone else's ("; mine is", "and his
+/// is").
+pub fn correction(gap: &str) -> bool {
+    let words: Vec<String> = gap
+        .split(|c: char| !c.is_ascii_alphabetic() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let key = [
+        "sorry", "no", "wait", "mean", "actually", "mine", "his", "hers",
+    ];
+    let filler = ["i", "it's", "its", "oh", "um", "uh", "and", "is", "it"];
+    !words.is_empty()
+        && words.len() <= 4
+        && words.iter().any(|w| key.contains(&w.as_str()))
+        && words
+            .iter()
+            .all(|w| key.contains(&w.as_str()) || filler.contains(&w.as_str()))
+}
