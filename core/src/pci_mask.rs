@@ -11,6 +11,7 @@
 //! consecutive turns, so a card number read out over two or three turns is masked in each.
 
 use crate::pii::{find_pii, find_pii_in_turns, PiiKind, PiiMatch};
+use crate::redact::{replace_matches, RedactTypes};
 use std::collections::BTreeMap;
 
 /// The kinds PCI DSS and bank secrecy cover: what PCI mode masks.
@@ -63,12 +64,12 @@ pub fn mask_card_data(json: &str) -> Option<String> {
     }
     let mut out = String::with_capacity(json.len());
     let mut at = 0;
-    for (v, ms) in values.iter().zip(&found) {
+    for (v, ms) in values.iter().zip(found) {
         if ms.is_empty() {
             continue;
         }
         out.push_str(&json[at..v.start]);
-        let masked = replace(&v.text, ms);
+        let masked = replace_matches(&v.text, ms, RedactTypes::ALL);
         // A String always serialises.
         out.push_str(&serde_json::to_string(&masked).unwrap_or_default());
         at = v.end;
@@ -81,18 +82,6 @@ fn card_data(text: &str) -> Vec<PiiMatch> {
     let mut ms = find_pii(text);
     ms.retain(|m| CARD_DATA.contains(&m.kind));
     ms
-}
-
-fn replace(text: &str, ms: &[PiiMatch]) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    for m in ms {
-        out.push_str(&text[at..m.start]);
-        out.push_str(m.kind.placeholder());
-        at = m.end;
-    }
-    out.push_str(&text[at..]);
-    out
 }
 
 /// Keys whose values are identifiers, never masked: a key with the word `id`, `ids`, `ident`,

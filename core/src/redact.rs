@@ -77,7 +77,7 @@ pub fn redact_with(text: &str, speaker: Option<Speaker>, types: RedactTypes) -> 
         Some(s) => find_pii_spoken_by(text, s),
         None => find_pii(text),
     };
-    replace(text, found, types)
+    replace_matches(text, found, types)
 }
 
 /// Consecutive turns of one conversation, each with its speaker (`None`: unknown), redacted
@@ -91,12 +91,13 @@ pub fn redact_turns<'a>(
     find_pii_in_spoken_turns(turns)
         .into_iter()
         .zip(turns)
-        .map(|(found, (text, _))| replace(text, found, types))
+        .map(|(found, (text, _))| replace_matches(text, found, types))
         .collect()
 }
 
-/// `text` with the matches of `types` replaced by their placeholders.
-fn replace(text: &str, found: Vec<PiiMatch>, types: RedactTypes) -> Cow<'_, str> {
+/// `text` with the matches (in order, without overlaps) of `types` replaced by their
+/// placeholders; borrowed when there is none.
+pub fn replace_matches(text: &str, found: Vec<PiiMatch>, types: RedactTypes) -> Cow<'_, str> {
     let found: Vec<_> = found.into_iter().filter(|m| types.covers(m.kind)).collect();
     if found.is_empty() {
         return Cow::Borrowed(text);
