@@ -99,6 +99,10 @@ const ANSWER_WORDS: &[&str] = &[
 /// and have recent years.
 fn bare_birth_dates(t: &str) -> Vec<(usize, usize)> {
     let mut dates = Vec::new();
+    // A bare answer is short; most texts are not, and need no search.
+    if t.len() > 120 {
+        return dates;
+    }
     let mut at = 0;
     for c in DATE.captures_iter(t) {
         let Some(d) = c.get(1) else { continue };

@@ -22,16 +22,18 @@ pub struct NameSpan {
 }
 
 fn re(p: &str) -> Regex {
-    Regex::new(p).expect("built-in name pattern compiles")
+    super::pattern::re(p)
 }
 
 /// Every cue below contains one of these words: a text without any is not tokenised at all.
 static GATE: LazyLock<Regex> = LazyLock::new(|| {
-    let listed = [lists::RELATIVES, lists::PEOPLE, lists::FORM_LABELS]
-        .concat()
-        .join("|");
+    let relatives = lists::RELATIVES.join("|");
+    let people = lists::PEOPLE.join("|");
+    let forms = lists::FORM_LABELS.join("|");
+    // Relatives, people and form labels cue a name only with the words around them ("my
+    // neighbour", "a lady called", "Traveller:"): bare, "customer" or "mate" are in most texts.
     re(&format!(
-        r"(?i)(?-u:\b)(?:names?|name's|surname|this is|it'?s|it’s|it is|i'?m|i’m|i am|that's|speak(?:ing)?|talking|chatting|writing|mrs?|ms|miss|misses|mister|missus|dr|doctor|under|holder|cardholder|beneficiary|behalf|here|through to|you'?ve got|calls? (?:him|her|me)|goes by|known as|hi|hiya|hello|hey|bonjour|hola|hallo|g'day|thanks|thank you|cheers|to|for|from|by|cc|{listed})(?-u:\b)"
+        r"(?i)(?-u:\b)(?:names?|name's|surname|this is|it'?s|it’s|it is|i'?m|i’m|i am|that's|speak(?:ing)?|talking|chatting|writing|mrs?|ms|miss|misses|mister|missus|dr|doctor|under|holder|cardholder|beneficiary|behalf|here|through to|you'?ve got|calls? (?:him|her|me)|goes by|known as|hi|hiya|hello|hey|bonjour|hola|hallo|g'day|thanks|thank you|cheers|to|for|from|by|cc|(?:my|his|her|our|their|your)(?: [a-z]+)? (?:{relatives})|(?:{people}) (?:called|named))(?-u:\b)|(?-u:\b)(?:{forms}) ?:"
     ))
 });
 
@@ -39,10 +41,6 @@ static GATE: LazyLock<Regex> = LazyLock::new(|| {
 /// full reading only when a word near them could be a name: capitalised, or a listed name.
 const WEAK: &[&str] = &[
     "that's",
-    "to",
-    "for",
-    "from",
-    "by",
     "this is",
     "it's",
     "its",
@@ -65,16 +63,22 @@ const WEAK: &[&str] = &[
 /// greeting, speech-to-text (no capital letter, so names are not marked by case), or a weak
 /// cue with a word that could be a name among the three after it or the one before.
 fn promising(text: &str) -> bool {
-    let mut cues = GATE.find_iter(text).peekable();
-    if cues.peek().is_none() {
-        return false;
-    }
-    if !text.chars().any(char::is_uppercase) || GREETING.is_match(text) {
-        return true;
-    }
+    let written = text.chars().any(char::is_uppercase);
     let word = |c: char| c.is_alphabetic() || c == '\'' || c == '’' || c == '-';
-    cues.any(|m| {
+    let mut greeting = None;
+    GATE.find_iter(text).any(|m| {
         let cue = m.as_str().to_lowercase();
+        // "to", "for", "from", "by" lead only to written names that look like a person's
+        // (names/around.rs); they are in most texts, so the next words decide here.
+        if PREPOSITIONS.contains(&cue.as_str()) {
+            let mut next = text[m.end()..]
+                .split(|c: char| !word(c))
+                .filter(|w| !w.is_empty());
+            return written && next.next().is_some_and(|w| person_like(w, next.take(3)));
+        }
+        if !written || *greeting.get_or_insert_with(|| GREETING.is_match(text)) {
+            return true;
+        }
         if !WEAK.contains(&cue.as_str()) {
             return true;
         }
@@ -92,6 +96,21 @@ fn promising(text: &str) -> bool {
             .take(if head.ends_with(':') { 0 } else { reach });
         after.chain(before).any(could_be_name)
     })
+}
+
+const PREPOSITIONS: &[&str] = &["to", "for", "from", "by", "cc"];
+
+/// A capitalised word that opens a person's name: a listed first name, or with a
+/// double-barrelled, accented or particled name after it ("Ngozi Adeyemi-Clarke", "Lucía",
+/// "Giulia Dal Santo").
+fn person_like<'a>(first: &str, rest: impl Iterator<Item = &'a str>) -> bool {
+    let shaped = |w: &str| w.contains('-') || !w.is_ascii();
+    first.chars().next().is_some_and(char::is_uppercase)
+        && (shaped(first)
+            || is_first_name(&first.to_lowercase())
+            || rest
+                .into_iter()
+                .any(|w| shaped(w) || PARTICLES.contains(&w.to_lowercase().as_str())))
 }
 
 fn could_be_name(word: &str) -> bool {
@@ -125,11 +144,12 @@ pub fn find_names(text: &str, speaker: Option<Speaker>, out: &mut Vec<NameSpan>)
     }
     let t = tokens(text);
     let written = cased(text);
-    let greeting = GREETING.is_match(text);
+    let mut greeting = None;
+    let mut is_greeting = || *greeting.get_or_insert_with(|| GREETING.is_match(text));
     let own_is_agent = match speaker {
         Some(Speaker::Agent | Speaker::Bot) => true,
         Some(Speaker::Customer | Speaker::Survey) => false,
-        None => greeting,
+        None => is_greeting(),
     };
     let agent = |role: Role| match role {
         Role::Own | Role::Colleague => own_is_agent,
@@ -145,7 +165,7 @@ pub fn find_names(text: &str, speaker: Option<Speaker>, out: &mut Vec<NameSpan>)
         };
         // In an agent's greeting ("thanks for holding this is kev on the fraud line") the
         // name after "this is" needs no confirming.
-        let strength = if greeting && role == Role::Own && strength == Strength::Weak {
+        let strength = if role == Role::Own && strength == Strength::Weak && is_greeting() {
             Strength::Strong
         } else {
             strength

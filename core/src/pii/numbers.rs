@@ -56,35 +56,58 @@ fn company_line(number: &str) -> bool {
 /// The shortest PII number (a card security code) has three digits, and most turns have
 /// fewer; a password ("bluebird77") may have one or two.
 fn enough_digits(t: &str) -> bool {
-    let n = if t.is_ascii() {
-        t.bytes().filter(u8::is_ascii_digit).take(3).count()
-    } else {
-        t.chars().filter(|c| c.is_numeric()).take(3).count()
-    };
-    n >= 3
-        || n > 0
-            && t.as_bytes()
-                .windows(4)
-                .any(|w| w.eq_ignore_ascii_case(b"pass"))
+    let n = digits_not_times(t, 3);
+    n >= 3 || n > 0 && has_pass(t)
+}
+
+fn has_pass(t: &str) -> bool {
+    t.as_bytes()
+        .windows(4)
+        .any(|w| w.eq_ignore_ascii_case(b"pass"))
+}
+
+/// How many digits `t` has (counting up to `max`) outside clock times and timestamps
+/// ("10:42", "2024-05-01T10:00:00Z"): every rendered transcript line starts with one, and
+/// they are never PII, so a line with nothing else needs no reading.
+fn digits_not_times(t: &str, max: usize) -> usize {
+    if !t.is_ascii() {
+        return t.chars().filter(|c| c.is_numeric()).take(max).count();
+    }
+    let b = t.as_bytes();
+    let part = |c: u8| c.is_ascii_digit() || matches!(c, b':' | b'-' | b'+' | b'.' | b'T' | b'Z');
+    let mut n = 0;
+    let mut i = 0;
+    while i < b.len() && n < max {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < b.len() && part(b[j]) {
+            j += 1;
+        }
+        let run = &b[i..j];
+        // A clock: a digit, a colon, two digits ("9:05", "08:01:12+00:00").
+        let clock = run.windows(4).any(|w| {
+            w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit() && w[3].is_ascii_digit()
+        });
+        if !clock {
+            n += run.iter().filter(|c| c.is_ascii_digit()).count();
+        }
+        i = j;
+    }
+    n.min(max)
 }
 
 /// Whether `text` can hold a PII number at all, decided before any rewriting: three digits or
 /// number words between them (the shortest, a card security code, has three), or one with a
 /// password cue. Most turns have neither, and rewriting their words is most of the cost.
 fn worth_reading(text: &str) -> bool {
-    let digits = if text.is_ascii() {
-        text.bytes().filter(u8::is_ascii_digit).take(3).count()
-    } else {
-        text.chars().filter(|c| c.is_numeric()).take(3).count()
-    };
+    let digits = digits_not_times(text, 3);
     if digits >= 3 {
         return true;
     }
-    let pass = text
-        .as_bytes()
-        .windows(4)
-        .any(|w| w.eq_ignore_ascii_case(b"pass"));
-    let needed = if pass { 1 } else { 3 };
+    let needed = if has_pass(text) { 1 } else { 3 };
     // "twenty", "nineteen", "hundred" say two digits or more.
     let mut said = digits;
     if said >= needed {

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 static SECRET: LazyLock<Regex> = LazyLock::new(|| {
     super::pattern::re(
-        r"(?i)\b(?:memorable|secret|security) word(?:'s| is| was|:| -)\s*(?:it's |its )?([a-z][a-z'-]{2,24})\b",
+        r"(?i)(?-u:\b)(?:memorable|secret|security) word(?:'s| is| was|:| -)\s*(?:it's |its )?([a-z][a-z'-]{2,24})(?-u:\b)",
     )
 });
 

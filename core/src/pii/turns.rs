@@ -18,7 +18,11 @@ static RUN: LazyLock<Regex> = LazyLock::new(|| super::pattern::re(r"\d(?:[ -]?\d
 pub fn in_turns(turns: &[&str], find: impl Fn(usize, &str) -> Vec<PiiMatch>) -> Vec<Vec<PiiMatch>> {
     let mut out: Vec<Vec<PiiMatch>> = turns.iter().enumerate().map(|(i, t)| find(i, t)).collect();
     for i in 1..turns.len() {
-        if !out[i].is_empty() {
+        // Only a short turn with a number in it can be a bare answer; most turns are not.
+        let reply = turns[i];
+        let numbered = reply.bytes().any(|b| b.is_ascii_digit())
+            || super::spoken::number_words(reply).next().is_some();
+        if !out[i].is_empty() || !numbered || words(reply) > 24 {
             continue;
         }
         let given = answer(turns[i - 1], turns[i]);
