@@ -17,12 +17,11 @@ static RUN: LazyLock<Regex> = LazyLock::new(|| super::pattern::re(r"\d(?:[ -]?\d
 /// show (see `pii::find_pii_in_turns`).
 pub fn in_turns(turns: &[&str], find: impl Fn(usize, &str) -> Vec<PiiMatch>) -> Vec<Vec<PiiMatch>> {
     let mut out: Vec<Vec<PiiMatch>> = turns.iter().enumerate().map(|(i, t)| find(i, t)).collect();
+    let runs: Vec<_> = turns.iter().map(|t| runs(t)).collect();
     for i in 1..turns.len() {
         // Only a short turn with a number in it can be a bare answer; most turns are not.
         let reply = turns[i];
-        let numbered = reply.bytes().any(|b| b.is_ascii_digit())
-            || super::spoken::number_words(reply).next().is_some();
-        if !out[i].is_empty() || !numbered || words(reply) > 24 {
+        if !out[i].is_empty() || runs[i].is_empty() || words(reply) > 24 {
             continue;
         }
         let given = answer(turns[i - 1], turns[i]);
@@ -38,7 +37,7 @@ pub fn in_turns(turns: &[&str], find: impl Fn(usize, &str) -> Vec<PiiMatch>) -> 
             }));
         }
     }
-    split_cards(turns, &mut out);
+    split_cards(turns, &runs, &mut out);
     out
 }
 
@@ -48,12 +47,19 @@ fn runs(turn: &str) -> Vec<(String, usize, usize)> {
     let spoken = Spoken::of(turn);
     let t: &str = &spoken.text;
     let count = |s: usize, e: usize| {
-        let before = t[..s].trim_end().to_ascii_lowercase();
-        let ordinal = t[e..].starts_with(|c: char| c.is_ascii_alphabetic());
+        let suffix = t.as_bytes().get(e..e + 2).unwrap_or_default();
+        let ordinal = ["st", "nd", "rd", "th"]
+            .iter()
+            .any(|o| suffix.eq_ignore_ascii_case(o.as_bytes()))
+            && !t[e + 2..].starts_with(|c: char| c.is_ascii_alphanumeric());
+        let before = t[..s].trim_end().as_bytes();
         let counted = e - s <= 2
             && ["first", "last", "next", "other", "final", "1st"]
                 .iter()
-                .any(|w| before.ends_with(w));
+                .any(|w| {
+                    before.len() >= w.len()
+                        && before[before.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
+                });
         ordinal || counted
     };
     RUN.find_iter(t)
@@ -96,14 +102,13 @@ fn words(s: &str) -> usize {
 
 /// A turn between pieces of a number: no digits, a sentence at most ("okay", "got it, and the
 /// rest?", "got the first eight you cut out a bit after that").
-fn interjection(turn: &str) -> bool {
-    runs(turn).is_empty() && words(turn) <= 12
+fn interjection(turn: &str, runs: &[(String, usize, usize)]) -> bool {
+    runs.is_empty() && words(turn) <= 12
 }
 
 /// Pieces of one card number over consecutive turns: the last number of a turn that ends with
 /// it, then turns that start with a number and say little else.
-fn split_cards(turns: &[&str], out: &mut [Vec<PiiMatch>]) {
-    let runs: Vec<_> = turns.iter().map(|t| runs(t)).collect();
+fn split_cards(turns: &[&str], runs: &[Vec<(String, usize, usize)>], out: &mut [Vec<PiiMatch>]) {
     for first in 0..turns.len() {
         let Some((d, s, e)) = runs[first].last().cloned() else {
             continue;
@@ -118,7 +123,7 @@ fn split_cards(turns: &[&str], out: &mut [Vec<PiiMatch>]) {
         let mut digits = d;
         let mut next = first + 1;
         while digits.len() < 19 && next < turns.len().min(first + 8) {
-            if interjection(turns[next]) {
+            if interjection(turns[next], &runs[next]) {
                 next += 1;
                 continue;
             }
