@@ -2,7 +2,9 @@
 //! common names of the US Census Bureau's 1990 lists (public domain), made by
 //! `scripts/pii_names.sh` into `core/data/names/` (its README says how and under what licence).
 
-use std::collections::HashSet;
+// Fx hashing: the lists are asked about most words of most turns, and SipHash's resistance to
+// crafted keys buys nothing for a fixed list.
+use rustc_hash::FxHashSet as HashSet;
 use std::sync::LazyLock;
 
 static FIRST: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {

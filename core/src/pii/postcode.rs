@@ -4,6 +4,11 @@
 //! come before them in an address, and a code given alone when asked for ("zip code is ...").
 
 use super::words::{number_word, tokens, Tok};
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// The cheap test before tokenising: one search for every cue word.
+static CUE: LazyLock<Regex> = LazyLock::new(|| super::pattern::re(r"(?i)zip|post|eircode"));
 
 /// `a` for a letter, `9` for a digit, other characters as they are: "sw1a" -> "aa9a".
 fn shape(s: &str) -> String {
@@ -165,12 +170,7 @@ const BETWEEN: &[&str] = &[
 /// ZIP codes and postcodes given after a cue ("zip is", "Postcode:", "postal code is"), as byte
 /// ranges.
 pub fn find_zips(text: &str, out: &mut Vec<(usize, usize)>) {
-    let lower_has = |w: &[u8]| {
-        text.as_bytes()
-            .windows(w.len())
-            .any(|s| s.eq_ignore_ascii_case(w))
-    };
-    if !lower_has(b"zip") && !lower_has(b"post") && !lower_has(b"eircode") {
+    if !CUE.is_match(text) {
         return;
     }
     let t = tokens(text);

@@ -5,6 +5,8 @@
 //! ("is", "it's", "to", "um") or a comma.
 
 use super::words::{is_stop, number_word, tokens, Tok};
+use regex::Regex;
+use std::sync::LazyLock;
 
 /// Top-level domains (and the second-level parts before them, "co dot uk") said at the end.
 const TLDS: &[&str] = &[
@@ -26,13 +28,11 @@ const LEADS: &[&str] = &[
 
 /// Cheap pre-check on the raw text: " at " and " dot " both said.
 pub fn may_hold(text: &str) -> bool {
-    let has = |w: &[u8]| {
-        text.as_bytes()
-            .windows(w.len())
-            .any(|s| s.eq_ignore_ascii_case(w))
-    };
-    has(b" dot ") && has(b" at ")
+    DOT.is_match(text) && AT.is_match(text)
 }
+
+static DOT: LazyLock<Regex> = LazyLock::new(|| super::pattern::re(r"(?i) dot "));
+static AT: LazyLock<Regex> = LazyLock::new(|| super::pattern::re(r"(?i) at "));
 
 /// Spoken e-mail addresses in `text`, as byte ranges.
 pub fn find(text: &str, out: &mut Vec<(usize, usize)>) {

@@ -61,11 +61,12 @@ const ORDINALS: [&str; 20] = [
     "twentieth",
 ];
 
-/// Every number word, read once into a map: the gate asks about every word of every text.
-static WORDS: std::sync::LazyLock<std::collections::HashMap<&'static str, Word>> =
+/// Every number word, read once into a map (Fx hashing: the gate asks about every word of
+/// every text).
+static WORDS: std::sync::LazyLock<rustc_hash::FxHashMap<&'static str, Word>> =
     std::sync::LazyLock::new(|| {
         use Word::*;
-        let mut all = std::collections::HashMap::new();
+        let mut all = rustc_hash::FxHashMap::default();
         for (i, w) in UNITS.into_iter().enumerate() {
             all.insert(w, Unit(i as u32, false));
         }

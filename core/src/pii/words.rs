@@ -3,7 +3,8 @@
 //! and the common words that are never a name, which is what lets lower-case speech-to-text
 //! ("this is maria gonzalez calling") be read without capital letters.
 
-use std::collections::HashSet;
+// Fx hashing: every word of a turn read for names is looked up here.
+use rustc_hash::FxHashSet as HashSet;
 use std::sync::LazyLock;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
