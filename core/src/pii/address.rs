@@ -8,18 +8,22 @@ use regex::Regex;
 use std::sync::LazyLock;
 use streets::{COMPOUND, MEASURES, PARTICLES, PREFIXES, SUFFIXES, UNITS};
 
+/// Street words, the cheap test before tokenising: all literals, so the regex crate looks
+/// for them all at once (a word-character class before the compounds cost a full scan).
 static GATE: LazyLock<Regex> = LazyLock::new(|| {
     let words = [SUFFIXES, PREFIXES].concat().join("|");
     let compound = COMPOUND.join("|");
-    Regex::new(&format!(
-        r"(?i)(?-u:\b)(?:{words}|box|number (?:[a-z]+ ){{1,3}}the)(?-u:\b)|\w(?:{compound})(?-u:\b)"
+    super::pattern::re(&format!(
+        r"(?i)(?-u:\b)(?:{words}|box)(?-u:\b)|(?:{compound})(?-u:\b)"
     ))
-    .expect("built-in address pattern compiles")
 });
+/// "number six the paddocks": a street named "the ..." after a numbered house.
+static NUMBER_THE: LazyLock<Regex> =
+    LazyLock::new(|| super::pattern::re(r"(?i)\bnumber (?:[a-z]+ ){1,3}the\b"));
 
 /// Addresses in one turn, as byte ranges.
 pub fn find_addresses(text: &str, out: &mut Vec<(usize, usize)>) {
-    if !GATE.is_match(text) {
+    if !GATE.is_match(text) && !NUMBER_THE.is_match(text) {
         return;
     }
     let t = tokens(text);

@@ -8,22 +8,24 @@ use super::words::{number_word, Tok};
 /// Cheap pre-check on the raw text: three single letters in a row, spaced or hyphenated, or
 /// "as in".
 pub fn may_hold(text: &str) -> bool {
-    let b = text.as_bytes();
-    let single = |k: usize| {
-        b[k].is_ascii_alphabetic()
-            && (k == 0 || !b[k - 1].is_ascii_alphanumeric())
-            && b.get(k + 1).is_none_or(|c| !c.is_ascii_alphanumeric())
-    };
-    let mut in_row = 0;
-    for (k, c) in b.iter().enumerate() {
-        if single(k) {
+    // One pass over the bytes: the length of the current run of letters and digits, and how
+    // many one-letter runs came in a row (separators between them do not break the row).
+    let (mut in_row, mut run, mut alpha) = (0, 0, true);
+    for &c in text.as_bytes().iter().chain(std::iter::once(&b' ')) {
+        if c.is_ascii_alphanumeric() {
+            run += 1;
+            alpha &= c.is_ascii_alphabetic();
+            continue;
+        }
+        if run == 1 && alpha {
             in_row += 1;
             if in_row >= 3 {
                 return true;
             }
-        } else if c.is_ascii_alphanumeric() {
+        } else if run > 0 {
             in_row = 0;
         }
+        (run, alpha) = (0, true);
     }
     text.contains(" as in ")
 }

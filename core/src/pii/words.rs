@@ -36,7 +36,7 @@ impl Tok {
 /// them ("O'Brien", "Eze-Williams", "221-H", "84/92"); every other non-space character is a
 /// punctuation token of its own.
 pub fn tokens(text: &str) -> Vec<Tok> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(text.len() / 4);
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         if c.is_alphanumeric() {
@@ -57,7 +57,7 @@ pub fn tokens(text: &str) -> Vec<Tok> {
             out.push(Tok {
                 start: i,
                 end,
-                lower: s.to_lowercase().replace('’', "'"),
+                lower: lower(s),
                 word: true,
                 capital: c.is_uppercase(),
                 all_caps: s.chars().filter(|c| c.is_alphabetic()).count() > 1
@@ -75,6 +75,19 @@ pub fn tokens(text: &str) -> Vec<Tok> {
         }
     }
     out
+}
+
+/// `s` in lower case with `’` as `'`, in one allocation (every token of every turn read).
+fn lower(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
+    let lower = s.to_lowercase();
+    if lower.contains('’') {
+        lower.replace('’', "'")
+    } else {
+        lower
+    }
 }
 
 /// Text written with capital letters somewhere: chat or written text, where a name is
