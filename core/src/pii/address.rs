@@ -21,6 +21,11 @@ static GATE: LazyLock<Regex> = LazyLock::new(|| {
 static NUMBER_THE: LazyLock<Regex> =
     LazyLock::new(|| super::pattern::re(r"(?i)\bnumber (?:[a-z]+ ){1,3}the\b"));
 
+/// A street type ("street", "road", "avenue"...): a capitalised run ending in one is a street.
+pub fn street_type(lower: &str) -> bool {
+    SUFFIXES.contains(&lower)
+}
+
 /// Addresses in one turn, as byte ranges.
 pub fn find_addresses(text: &str, out: &mut Vec<(usize, usize)>) {
     if !GATE.is_match(text) && !NUMBER_THE.is_match(text) {

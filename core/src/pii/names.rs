@@ -164,8 +164,11 @@ pub fn find_names(text: &str, speaker: Option<Speaker>, out: &mut Vec<NameSpan>)
             continue;
         };
         // In an agent's greeting ("thanks for holding this is kev on the fraud line") the
-        // name after "this is" needs no confirming.
-        let strength = if role == Role::Own && strength == Strength::Weak && is_greeting() {
+        // name after "this is" or "you're through to" needs no confirming (after "i'm" or
+        // "it's" a verb may follow: "i'm transferring you").
+        let this_is = t[i].is_any(&["this", "through"])
+            && t.get(j).is_some_and(|x| !x.lower.ends_with("ing"));
+        let strength = if this_is && strength == Strength::Weak && is_greeting() {
             Strength::Strong
         } else {
             strength

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 static SECRET: LazyLock<Regex> = LazyLock::new(|| {
     super::pattern::re(
-        r"(?i)(?-u:\b)(?:memorable|secret|security) word(?:'s| is| was|:| -)\s*(?:it's |its )?([a-z][a-z'-]{2,24})(?-u:\b)",
+        r"(?i)(?-u:\b)(?:memorable|secret|security) word(?:(?:'s| is| was) +|\s*[:-]\s*)(?:it's |its )?([a-z][a-z'-]{2,24})(?-u:\b)",
     )
 });
 
@@ -51,7 +51,7 @@ pub fn find(text: &str, out: &mut Vec<(usize, usize)>) {
     for c in SECRET.captures_iter(text) {
         let Some(w) = c.get(1) else { continue };
         let lower = w.as_str().to_ascii_lowercase();
-        if NOT_A_WORD.contains(&lower.as_str()) {
+        if NOT_A_WORD.contains(&lower.as_str()) || super::words::is_stop(&lower) {
             continue;
         }
         out.push((w.start(), spelled_after(text, w.end(), &lower)));
@@ -92,6 +92,8 @@ mod tests {
             ("I forgot my memorable word", None),
             ("the memorable word is wrong apparently", None),
             ("what's the security word for", None),
+            ("My memorable word isn't being accepted", None),
+            ("the secret word was changed", None),
         ];
         for (text, want) in cases {
             let mut out = Vec::new();

@@ -4,6 +4,7 @@
 //! name", and later mentions of a name already found.
 
 use super::shape::{namey, COMPANY, PARTICLES};
+use crate::pii::address::street_type;
 use crate::pii::name_data::is_first_name;
 use crate::pii::words::Tok;
 
@@ -76,6 +77,10 @@ pub fn after_preposition(t: &[Tok], written: bool, push: &mut impl FnMut(usize, 
             }
         }
         if end - j < 2 || t.get(end).is_some_and(|x| x.is_any(COMPANY) || x.is("&")) {
+            continue;
+        }
+        // "to Elizabeth Street": a street named after someone
+        if street_type(&t[end - 1].lower) {
             continue;
         }
         let run = &t[j..end];
