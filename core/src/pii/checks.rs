@@ -105,3 +105,20 @@ pub fn aba_valid(digits: &str) -> bool {
         .sum();
     sum.is_multiple_of(10)
 }
+
+/// Toll-free and shared-cost numbers are companies' lines, not a person's: 0800, 0808, 1800,
+/// 1300, (1) 800/888/877/866/855/844/833.
+pub fn company_line(number: &str) -> bool {
+    let d: String = number.chars().filter(char::is_ascii_digit).collect();
+    let d = d.strip_prefix("44").map(|r| format!("0{r}")).unwrap_or(d);
+    let national = d.strip_prefix('1').filter(|r| r.len() == 10).unwrap_or(&d);
+    [
+        "0800", "0808", "0845", "0870", "1800", "1300", "1850", "1890",
+    ]
+    .iter()
+    .any(|p| d.starts_with(p))
+        || national.len() == 10
+            && ["800", "888", "877", "866", "855", "844", "833"]
+                .iter()
+                .any(|p| national.starts_with(p))
+}

@@ -6,7 +6,7 @@
 //! 31926819", "021343063 for the routing number"), and the label says what to check: length,
 //! checksum, shape. The text is read after `spoken` rewrote spoken numbers.
 
-use super::checks::{aba_valid, iban_valid, ssn_valid};
+use super::checks::{aba_valid, company_line, iban_valid, ssn_valid};
 use super::kind::PiiKind;
 use super::labels::{correction, label_of, Found, Label};
 use regex::Regex;
@@ -196,7 +196,7 @@ fn judge(t: &str, l: Found, start: usize, end: usize) -> Option<(PiiKind, usize,
             let id: String = t[s..end].chars().filter(|c| *c != ' ').collect();
             return iban_valid(&id.to_ascii_uppercase()).then_some((PiiKind::Iban, s, end));
         }
-        Label::Phone if phone(v) => PiiKind::Phone,
+        Label::Phone if phone(v) && !company_line(v) => PiiKind::Phone,
         _ => return None,
     };
     Some((kind, start, end))
@@ -221,11 +221,11 @@ fn ssn(v: &str) -> bool {
     numeric(v) && d.len() == 9 && ssn_valid(&d[..3], &d[3..5], &d[5..])
 }
 
-/// 12-34-56, 12 34 56, 123456, or an Australian BSB 062-000.
+/// 12-34-56, 12 34 56, 123456, or an Australian BSB 062-000 or 062 000.
 fn sort_code(v: &str) -> bool {
     let b = v.as_bytes();
     (plain(v) && b.len() == 6)
-        || (b.len() == 7 && b[3] == b'-' && plain(&v[..3]) && plain(&v[4..]))
+        || (b.len() == 7 && matches!(b[3], b'-' | b' ') && plain(&v[..3]) && plain(&v[4..]))
         || (b.len() == 8
             && b[2] == b[5]
             && matches!(b[2], b'-' | b' ')

@@ -243,6 +243,8 @@ const CASES: &[(&str, Option<PiiKind>, &str)] = {
             "oh seven seven double oh nine double oh one two three",
         ),
         ("Our helpline 0800 028 4411 is free.", None, ""),
+        ("call the toll free line 1-800-555-0199", None, ""),
+        ("the bsb is 732 001", Some(SortCode), "732 001"),
         ("you can call us on 1800 555 019", None, ""),
         (
             "My customer account number is 8801 2231 9045 for the gas.",

@@ -6,7 +6,7 @@
 //! by shape alone, and a shape-only match (a phone or SSN pattern) gives way to a number whose
 //! words say what it is ("NY license: 493 028 716").
 
-use super::checks::{card_valid, iban_valid, isolated, ssn_valid};
+use super::checks::{card_valid, company_line, iban_valid, isolated, ssn_valid};
 use super::context;
 use super::kind::{PiiKind, PiiMatch};
 use super::labels::{self, named_other, named_other_id};
@@ -35,23 +35,6 @@ static PHONE_NATIONAL: LazyLock<Regex> = LazyLock::new(|| {
 /// social-insurance number.
 static NINO: LazyLock<Regex> =
     LazyLock::new(|| super::pattern::re(r"\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"));
-
-/// Toll-free and shared-cost numbers are companies' lines, not a person's: 0800, 0808, 1800,
-/// 1300, (1) 800/888/877/866/855/844/833.
-fn company_line(number: &str) -> bool {
-    let d: String = number.chars().filter(char::is_ascii_digit).collect();
-    let d = d.strip_prefix("44").map(|r| format!("0{r}")).unwrap_or(d);
-    let national = d.strip_prefix('1').filter(|r| r.len() == 10).unwrap_or(&d);
-    [
-        "0800", "0808", "0845", "0870", "1800", "1300", "1850", "1890",
-    ]
-    .iter()
-    .any(|p| d.starts_with(p))
-        || national.len() == 10
-            && ["800", "888", "877", "866", "855", "844", "833"]
-                .iter()
-                .any(|p| national.starts_with(p))
-}
 
 /// The shortest PII number (a card security code) has three digits, and most turns have
 /// fewer; a password ("bluebird77") may have one or two.
