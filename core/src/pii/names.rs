@@ -1,7 +1,8 @@
 //! Person names and agents' own names, found by the cues people use to give them in calls and
 //! chats: self-introductions ("my name is", "this is ... calling", "Rafael speaking"), titles
 //! ("Mr. Okonkwo", "missus abernathy"), the name on the account, relatives ("my wife, Yuki
-//! Tanaka"), greetings addressed to someone ("Thanks so much, Marcus"). A name is never looked
+//! Tanaka"), greetings addressed to someone ("Thanks so much, Marcus"), and what surrounds a
+//! name (names/around.rs: "... speaking", "to Ngozi Adeyemi-Clarke"). A name is never looked
 //! for without a cue, so company, product and street names stay untouched; after a weak cue
 //! ("it's", "i'm") a candidate needs a capital letter, a listed name or a following cue word.
 
