@@ -49,6 +49,72 @@ pub fn before_cue_words(t: &[Tok], written: bool, push: &mut impl FnMut(usize, u
     }
 }
 
+/// Words after which "to" and "from" lead to a place.
+const TRAVEL: &[&str] = &[
+    "fly",
+    "flying",
+    "flew",
+    "flight",
+    "flights",
+    "travel",
+    "travelling",
+    "traveling",
+    "trip",
+    "holiday",
+    "move",
+    "moving",
+    "moved",
+    "going",
+    "went",
+    "drive",
+    "driving",
+    "ship",
+    "shipped",
+    "shipping",
+    "deliver",
+    "delivered",
+    "delivery",
+    "return",
+    "returning",
+    "visit",
+    "visiting",
+    "ticket",
+    "tickets",
+    "route",
+    "train",
+    "bus",
+    "ferry",
+    "roaming",
+];
+/// The last word of a place named after someone.
+const PLACES: &[&str] = &[
+    "airport",
+    "station",
+    "hotel",
+    "hospital",
+    "university",
+    "college",
+    "school",
+    "centre",
+    "center",
+    "mall",
+    "church",
+    "cathedral",
+    "museum",
+    "stadium",
+    "arena",
+    "theatre",
+    "theater",
+    "bridge",
+    "beach",
+    "island",
+    "county",
+    "city",
+    "town",
+    "village",
+    "international",
+];
+
 /// In written text, capitalised words after "to", "for", "from" or "by" that only a person's
 /// name looks like: "send the refund to Ngozi Adeyemi-Clarke", "a note from Giulia Dal Santo".
 /// Places and companies are capitalised too, so the words must say "person": a listed first
@@ -60,6 +126,12 @@ pub fn after_preposition(t: &[Tok], written: bool, push: &mut impl FnMut(usize, 
     }
     for k in 0..t.len() {
         if !t[k].is_any(&["to", "for", "from", "by", "cc"]) {
+            continue;
+        }
+        // "flying to São Paulo", "moved from Aix-en-Provence Nord": after travel and moving,
+        // "to" and "from" lead to places.
+        let travel = t[k.saturating_sub(3)..k].iter().any(|x| x.is_any(TRAVEL));
+        if travel {
             continue;
         }
         let j = k + 1;
@@ -79,8 +151,8 @@ pub fn after_preposition(t: &[Tok], written: bool, push: &mut impl FnMut(usize, 
         if end - j < 2 || t.get(end).is_some_and(|x| x.is_any(COMPANY) || x.is("&")) {
             continue;
         }
-        // "to Elizabeth Street": a street named after someone
-        if street_type(&t[end - 1].lower) {
+        // "to Elizabeth Street", "from Jorge Chávez Airport": places named after someone
+        if street_type(&t[end - 1].lower) || t[end - 1].is_any(PLACES) {
             continue;
         }
         let run = &t[j..end];

@@ -218,6 +218,8 @@ fn look_alikes_are_not_names() {
         "my mum turns ninety next week",
         "it's called Netflix Premium and I never signed up",
         "The parcel went to Elizabeth Street by mistake.",
+        "We're flying to São Paulo on Friday.",
+        "I land at Jorge Chávez Airport tomorrow, then drive to Miraflores.",
     ] {
         assert_eq!(names(text, None), vec![], "{text}");
     }
