@@ -1,4 +1,5 @@
 //! How long PII detection takes on what the ingest trigger gives it: conversations of six turns
+//! (`PII_SPEED_TURNS` to change it)
 //! (Banking77's customer lines, then both PII corpora's lines) rendered with a timestamp and a
 //! speaker label before each turn, each read three ways as the trigger reads it: the whole
 //! rendered text (tagging), each line's prefix, and the turns together (redaction).
@@ -29,8 +30,14 @@ fn main() {
             lines.push(v["text"].as_str().unwrap_or_default().to_string());
         }
     }
+    // PII_SPEED_TURNS=40: longer conversations, as long calls give.
+    let size = std::env::var("PII_SPEED_TURNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6usize)
+        .max(1);
     let conversations: Vec<Vec<(String, &str)>> = lines
-        .chunks(6)
+        .chunks(size)
         .enumerate()
         .map(|(c, turns)| {
             turns
@@ -38,7 +45,8 @@ fn main() {
                 .enumerate()
                 .map(|(i, t)| {
                     let who = if i % 2 == 0 { "Customer" } else { "Agent" };
-                    let prefix = format!("[2024-03-06T08:{:02}:{:02}+00:00] {who}: ", c % 60, i);
+                    let prefix =
+                        format!("[2024-03-06T08:{:02}:{:02}+00:00] {who}: ", c % 60, i % 60);
                     (prefix, t.as_str())
                 })
                 .collect()

@@ -122,3 +122,35 @@ pub fn company_line(number: &str) -> bool {
                 .iter()
                 .any(|p| national.starts_with(p))
 }
+
+/// The runs of digits (with the `:-+.TZ` that join a timestamp's parts) that are not clock
+/// times or timestamps ("9:05", "2024-05-01T10:00:00Z"), as byte ranges: where a number that
+/// may be PII can be.
+pub fn number_runs(t: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let b = t.as_bytes();
+    let part = |c: u8| c.is_ascii_digit() || matches!(c, b':' | b'-' | b'+' | b'.' | b'T' | b'Z');
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            if !b[i].is_ascii_digit() {
+                i += 1;
+                continue;
+            }
+            let s = i;
+            while i < b.len() && part(b[i]) {
+                i += 1;
+            }
+            // A clock: a digit, a colon, two digits ("9:05", "08:01:12+00:00").
+            let clock = b[s..i].windows(4).any(|w| {
+                w[0].is_ascii_digit()
+                    && w[1] == b':'
+                    && w[2].is_ascii_digit()
+                    && w[3].is_ascii_digit()
+            });
+            if !clock {
+                return Some((s, i));
+            }
+        }
+        None
+    })
+}

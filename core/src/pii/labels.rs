@@ -153,6 +153,35 @@ pub fn labels(t: &str) -> Vec<Found> {
         .collect()
 }
 
+/// The label phrases of `t` near its numbers: those within reach of a digit (120 bytes before
+/// it, 100 after), in order. What `label_of` can use, without searching the rest of a long
+/// rendered transcript whose other lines hold only their timestamps.
+pub fn labels_near_numbers(t: &str) -> Vec<Found> {
+    let mut out: Vec<Found> = Vec::new();
+    let mut runs = super::checks::number_runs(t).peekable();
+    while let Some((s, mut e)) = runs.next() {
+        // One window for numbers close together: one sentence, or a number read in parts.
+        while let Some(&(_, next_end)) = runs.peek().filter(|r| r.0 <= e + 220) {
+            e = next_end;
+            runs.next();
+        }
+        let (mut from, mut to) = (s.saturating_sub(120), (e + 100).min(t.len()));
+        while !t.is_char_boundary(from) {
+            from -= 1;
+        }
+        while !t.is_char_boundary(to) {
+            to += 1;
+        }
+        let from = out.last().map_or(from, |l| from.max(l.end));
+        out.extend(labels(&t[from..to]).into_iter().map(|l| Found {
+            start: l.start + from,
+            end: l.end + from,
+            ..l
+        }));
+    }
+    out
+}
+
 /// Between a label and its number: a few words, no digits, no end of a question or sentence
 /// (the dot of "no. 103463201" right after the label is an abbreviation's).
 fn gap_ok(gap: &str, max_words: usize) -> bool {

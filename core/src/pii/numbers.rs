@@ -6,7 +6,7 @@
 //! by shape alone, and a shape-only match (a phone or SSN pattern) gives way to a number whose
 //! words say what it is ("NY license: 493 028 716").
 
-use super::checks::{card_valid, company_line, iban_valid, isolated, ssn_valid};
+use super::checks::{card_valid, company_line, iban_valid, isolated, number_runs, ssn_valid};
 use super::context;
 use super::kind::{PiiKind, PiiMatch};
 use super::labels::{self, named_other, named_other_id};
@@ -57,29 +57,14 @@ fn digits_not_times(t: &str, max: usize) -> usize {
         return t.chars().filter(|c| c.is_numeric()).take(max).count();
     }
     let b = t.as_bytes();
-    let part = |c: u8| c.is_ascii_digit() || matches!(c, b':' | b'-' | b'+' | b'.' | b'T' | b'Z');
     let mut n = 0;
-    let mut i = 0;
-    while i < b.len() && n < max {
-        if !b[i].is_ascii_digit() {
-            i += 1;
-            continue;
+    for (s, e) in number_runs(t) {
+        n += b[s..e].iter().filter(|c| c.is_ascii_digit()).count();
+        if n >= max {
+            return max;
         }
-        let mut j = i;
-        while j < b.len() && part(b[j]) {
-            j += 1;
-        }
-        let run = &b[i..j];
-        // A clock: a digit, a colon, two digits ("9:05", "08:01:12+00:00").
-        let clock = run.windows(4).any(|w| {
-            w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit() && w[3].is_ascii_digit()
-        });
-        if !clock {
-            n += run.iter().filter(|c| c.is_ascii_digit()).count();
-        }
-        i = j;
     }
-    n.min(max)
+    n
 }
 
 /// Whether `text` can hold a PII number at all, decided before any rewriting: three digits or
@@ -115,7 +100,7 @@ pub fn find(text: &str, found: &mut Vec<PiiMatch>) {
     if !enough_digits(t) {
         return;
     }
-    let labels = labels::labels(t);
+    let labels = labels::labels_near_numbers(t);
     let other = |s: usize, e: usize| named_other(t, &labels, s, e);
     let mut strong: Vec<(PiiKind, usize, usize)> = Vec::new();
     let mut weak: Vec<(PiiKind, usize, usize)> = Vec::new();
