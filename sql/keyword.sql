@@ -57,6 +57,41 @@ SELECT CASE WHEN any_word THEN
        END
 $$;
 
+-- How many embedded rows of `model` match `tsq`, counting up to `cap` (through the index).
+CREATE FUNCTION _cxone_keyword_matches(tsq tsquery, model text, cap integer) RETURNS integer
+LANGUAGE sql STABLE STRICT
+AS $$
+SELECT pg_catalog.count(*)::integer FROM (
+    SELECT 1 FROM @extschema@.conversation_embeddings e
+     WHERE e.status = 'embedded' AND e.model = $2
+       AND @extschema@._cxone_keyword_doc(e.text_content) OPERATOR(pg_catalog.@@) $1
+     LIMIT $3) s
+$$;
+
+-- Whether the query's words say exactly what to find, so that hybrid search lets keyword
+-- matches take part: it has an identifier or a code (112-4455667-8899010, ERR_CONN_RESET), a
+-- "quoted phrase", or all its words match at most n rows and one of them is that rare (a
+-- plan's or product's name). A question in plain words is ranked by meaning alone: on
+-- Banking77, letting its word matches take part cost 1.4 points of hit@1 (BENCHMARKS.md).
+CREATE FUNCTION _cxone_keyword_selective(query text, model text, n integer) RETURNS boolean
+LANGUAGE plpgsql STABLE STRICT
+AS $$
+DECLARE
+    all_words tsquery := @extschema@._cxone_keyword_query(query, false);
+BEGIN
+    IF @extschema@._cxone_identifiers(query) <> '' OR query ~ '[[:alnum:]]_[[:alnum:]]' OR position('"' IN query) > 0 THEN
+        RETURN true;
+    END IF;
+    IF coalesce(pg_catalog.numnode(all_words), 0) = 0
+       OR @extschema@._cxone_keyword_matches(all_words, model, n + 1) NOT BETWEEN 1 AND n THEN
+        RETURN false;
+    END IF;
+    RETURN (SELECT pg_catalog.min(@extschema@._cxone_keyword_matches(pg_catalog.quote_literal(w)::pg_catalog.tsquery, model, n + 1))
+              FROM pg_catalog.unnest(pg_catalog.tsvector_to_array(
+                       pg_catalog.to_tsvector('@extschema@.cxone_text'::pg_catalog.regconfig, query))) AS w) <= n;
+END
+$$;
+
 -- The k conversations whose text best matches `query` (best chunk per conversation), among the
 -- rows `model` embedded whose metadata contains `filter`, ranked by ts_rank_cd. All of the
 -- query's words, or one of its identifiers, must match; with `any_word` and no such match, any
@@ -128,6 +163,8 @@ SELECT coalesce(string_agg(
 $$;
 
 -- Keyword search and snippets cost CPU: for readers and admins, like semantic search.
-REVOKE EXECUTE ON FUNCTION _cxone_keyword(text, integer, jsonb, text, boolean), cxone_snippet(text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION _cxone_keyword(text, integer, jsonb, text, boolean), cxone_snippet(text, text)
+REVOKE EXECUTE ON FUNCTION _cxone_keyword(text, integer, jsonb, text, boolean), cxone_snippet(text, text),
+    _cxone_keyword_matches(tsquery, text, integer), _cxone_keyword_selective(text, text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION _cxone_keyword(text, integer, jsonb, text, boolean), cxone_snippet(text, text),
+    _cxone_keyword_matches(tsquery, text, integer), _cxone_keyword_selective(text, text, integer)
     TO cxone_reader, cxone_admin;

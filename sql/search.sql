@@ -148,8 +148,10 @@ GRANT EXECUTE ON FUNCTION cxone_index_defer(text), _cxone_index_defer_building(t
 --             w_semantic / (c + its semantic rank) + w_keyword / (c + its keyword rank), with
 --             c = cxone.rrf_k (60) and the weights cxone.hybrid_semantic_weight and
 --             cxone.hybrid_keyword_weight (1 and 1); ties go to the keyword match. Keyword
---             matches here are exact ones only (all words, or an identifier), so a question in
---             plain words is ranked by meaning alone. The default, measured best (BENCHMARKS.md).
+--             matches take part when the query says exactly what to find (an identifier, a code,
+--             a quoted phrase, or a rare name: _cxone_keyword_selective), and only exact ones
+--             (all words, or an identifier); a question in plain words is ranked by meaning
+--             alone. The default, measured best (BENCHMARKS.md).
 -- Each result says which method(s) found it (found_by) and carries a snippet: the matching
 -- turn(s) with their speaker labels and the query's words **marked**.
 CREATE FUNCTION cxone_search(query text, k integer DEFAULT 10, filter jsonb DEFAULT '{}', mode text DEFAULT 'hybrid')
@@ -223,7 +225,7 @@ BEGIN
           INTO sem_ids, sem_convs
           FROM @extschema@._cxone_nearest(q, n, filter, NULL, model) s;
     END IF;
-    IF mode <> 'semantic' THEN
+    IF mode = 'keyword' OR (mode = 'hybrid' AND @extschema@._cxone_keyword_selective(query, model, n)) THEN
         SELECT coalesce(array_agg(w.id ORDER BY w.rank), '{}'), coalesce(array_agg(w.conversation_id ORDER BY w.rank), '{}')
           INTO kw_ids, kw_convs
           FROM @extschema@._cxone_keyword(query, n, filter, model, mode = 'keyword') w;

@@ -609,6 +609,41 @@ SELECT CASE WHEN any_word THEN
        END
 $$;
 
+-- How many embedded rows of `model` match `tsq`, counting up to `cap` (through the index).
+CREATE FUNCTION _cxone_keyword_matches(tsq tsquery, model text, cap integer) RETURNS integer
+LANGUAGE sql STABLE STRICT
+AS $$
+SELECT pg_catalog.count(*)::integer FROM (
+    SELECT 1 FROM @extschema@.conversation_embeddings e
+     WHERE e.status = 'embedded' AND e.model = $2
+       AND @extschema@._cxone_keyword_doc(e.text_content) OPERATOR(pg_catalog.@@) $1
+     LIMIT $3) s
+$$;
+
+-- Whether the query's words say exactly what to find, so that hybrid search lets keyword
+-- matches take part: it has an identifier or a code (112-4455667-8899010, ERR_CONN_RESET), a
+-- "quoted phrase", or all its words match at most n rows and one of them is that rare (a
+-- plan's or product's name). A question in plain words is ranked by meaning alone: on
+-- Banking77, letting its word matches take part cost 1.4 points of hit@1 (BENCHMARKS.md).
+CREATE FUNCTION _cxone_keyword_selective(query text, model text, n integer) RETURNS boolean
+LANGUAGE plpgsql STABLE STRICT
+AS $$
+DECLARE
+    all_words tsquery := @extschema@._cxone_keyword_query(query, false);
+BEGIN
+    IF @extschema@._cxone_identifiers(query) <> '' OR query ~ '[[:alnum:]]_[[:alnum:]]' OR position('"' IN query) > 0 THEN
+        RETURN true;
+    END IF;
+    IF coalesce(pg_catalog.numnode(all_words), 0) = 0
+       OR @extschema@._cxone_keyword_matches(all_words, model, n + 1) NOT BETWEEN 1 AND n THEN
+        RETURN false;
+    END IF;
+    RETURN (SELECT pg_catalog.min(@extschema@._cxone_keyword_matches(pg_catalog.quote_literal(w)::pg_catalog.tsquery, model, n + 1))
+              FROM pg_catalog.unnest(pg_catalog.tsvector_to_array(
+                       pg_catalog.to_tsvector('@extschema@.cxone_text'::pg_catalog.regconfig, query))) AS w) <= n;
+END
+$$;
+
 -- The k conversations whose text best matches `query` (best chunk per conversation), among the
 -- rows `model` embedded whose metadata contains `filter`, ranked by ts_rank_cd. All of the
 -- query's words, or one of its identifiers, must match; with `any_word` and no such match, any
@@ -680,8 +715,10 @@ SELECT coalesce(string_agg(
 $$;
 
 -- Keyword search and snippets cost CPU: for readers and admins, like semantic search.
-REVOKE EXECUTE ON FUNCTION _cxone_keyword(text, integer, jsonb, text, boolean), cxone_snippet(text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION _cxone_keyword(text, integer, jsonb, text, boolean), cxone_snippet(text, text)
+REVOKE EXECUTE ON FUNCTION _cxone_keyword(text, integer, jsonb, text, boolean), cxone_snippet(text, text),
+    _cxone_keyword_matches(tsquery, text, integer), _cxone_keyword_selective(text, text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION _cxone_keyword(text, integer, jsonb, text, boolean), cxone_snippet(text, text),
+    _cxone_keyword_matches(tsquery, text, integer), _cxone_keyword_selective(text, text, integer)
     TO cxone_reader, cxone_admin;
 
 -- cxone_search gains its mode and returns score, found_by and snippet.
@@ -697,8 +734,10 @@ DROP FUNCTION cxone_search(text, integer, jsonb);
 --             w_semantic / (c + its semantic rank) + w_keyword / (c + its keyword rank), with
 --             c = cxone.rrf_k (60) and the weights cxone.hybrid_semantic_weight and
 --             cxone.hybrid_keyword_weight (1 and 1); ties go to the keyword match. Keyword
---             matches here are exact ones only (all words, or an identifier), so a question in
---             plain words is ranked by meaning alone. The default, measured best (BENCHMARKS.md).
+--             matches take part when the query says exactly what to find (an identifier, a code,
+--             a quoted phrase, or a rare name: _cxone_keyword_selective), and only exact ones
+--             (all words, or an identifier); a question in plain words is ranked by meaning
+--             alone. The default, measured best (BENCHMARKS.md).
 -- Each result says which method(s) found it (found_by) and carries a snippet: the matching
 -- turn(s) with their speaker labels and the query's words **marked**.
 CREATE FUNCTION cxone_search(query text, k integer DEFAULT 10, filter jsonb DEFAULT '{}', mode text DEFAULT 'hybrid')
@@ -772,7 +811,7 @@ BEGIN
           INTO sem_ids, sem_convs
           FROM @extschema@._cxone_nearest(q, n, filter, NULL, model) s;
     END IF;
-    IF mode <> 'semantic' THEN
+    IF mode = 'keyword' OR (mode = 'hybrid' AND @extschema@._cxone_keyword_selective(query, model, n)) THEN
         SELECT coalesce(array_agg(w.id ORDER BY w.rank), '{}'), coalesce(array_agg(w.conversation_id ORDER BY w.rank), '{}')
           INTO kw_ids, kw_convs
           FROM @extschema@._cxone_keyword(query, n, filter, model, mode = 'keyword') w;
