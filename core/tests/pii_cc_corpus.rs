@@ -154,6 +154,40 @@ fn held_out_corpus_per_type() {
     evaluate("pii_holdout", HOLDOUT_FLOORS);
 }
 
+/// A third corpus (`tests/fixtures/pii_holdout2/`, 867 lines), written by another session that
+/// read neither the detectors nor the other corpora, and never used for tuning: what the
+/// detectors do on contact-center text nobody tuned them on. Its floors are its first
+/// measurement, so a change that detects less on unseen text fails here; keep it unread.
+#[test]
+fn unseen_corpus_per_type() {
+    evaluate("pii_holdout2", UNSEEN_FLOORS);
+}
+
+/// First measurement on `pii_holdout2` (2026-12-02, after the tuning on `pii_holdout`): under
+/// the 0.95 target for 17 of 19 types in recall, and for bank accounts, names and phones in
+/// precision.
+const UNSEEN_FLOORS: &[(&str, f64, f64)] = &[
+    ("address", 0.77, 1.0),
+    ("agent_name", 0.79, 1.0),
+    ("bank_account", 0.81, 0.92),
+    ("card_cvv", 0.80, 0.95),
+    ("card_expiry", 0.87, 1.0),
+    ("card_number", 0.88, 1.0),
+    ("date_of_birth", 0.89, 0.96),
+    ("drivers_licence", 0.80, 1.0),
+    ("email", 0.91, 1.0),
+    ("iban", 0.92, 1.0),
+    ("ip_address", 0.96, 1.0),
+    ("passport", 0.74, 1.0),
+    ("person_name", 0.75, 0.94),
+    ("phone", 0.96, 0.89),
+    ("pin", 0.67, 1.0),
+    ("routing_number", 0.96, 1.0),
+    ("sort_code", 0.88, 1.0),
+    ("ssn", 0.91, 1.0),
+    ("zip", 0.81, 1.0),
+];
+
 fn evaluate(name: &str, floors: &[(&str, f64, f64)]) {
     let lines = read_corpus(name);
     let found = detect(&lines);
