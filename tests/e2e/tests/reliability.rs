@@ -210,6 +210,8 @@ fn provider_fault_storm() {
         ..Faults::default()
     });
     let db = openai_db_unindexed();
+    // Each vector is checked against its row's whole text: no line left out as boilerplate.
+    db.set("cxone.boilerplate_min_conversations", "0");
     let mut c = db.connect();
     let n = ingest_banking77(&mut c, 1000, "storm");
     let mut cmd = sidecar_with_double(&db, &double);
