@@ -141,20 +141,27 @@ if ing:
     before = load("ingest_before_pii")
     if before:
         bm = before["ms"]
+        raw = m["trigger_insert_select"] / bm["trigger_insert_select"]
+        # The baseline is another run; the machine's speed differs between runs (the write floor
+        # says by how much), so the ratio judged is the one relative to each run's floor.
+        normalised = (m["trigger_insert_select"] / m["floor_insert_select"]) / (
+            bm["trigger_insert_select"] / bm["floor_insert_select"])
+        cpu_ratio = ing.get("trigger_cpu_ms", 0) / max(before.get("trigger_cpu_ms", 1), 1)
         out.append(
             "- PII detectors of issue #17 (names, addresses, spoken numbers, card data, bank "
             "details): the trigger took "
             f"{fmt(m['trigger_insert_select'])} ms (INSERT ... SELECT) and "
             f"{fmt(m['trigger_one_thread_insert_select'])} ms on one thread, against "
             f"{fmt(bm['trigger_insert_select'])} and {fmt(bm['trigger_one_thread_insert_select'])} ms "
-            "before them (`bench/results/ingest_before_pii.json`, the last run without them; the write "
-            f"floor was {fmt(bm['floor_insert_select'])} then, {fmt(m['floor_insert_select'])} now): "
-            f"{m['trigger_insert_select'] / bm['trigger_insert_select']:.2f}x, "
-            f"{m['trigger_one_thread_insert_select'] / bm['trigger_one_thread_insert_select']:.2f}x on one thread; "
-            f"the Rust work alone {fmt(ing.get('trigger_cpu_ms', 0))} against {fmt(before.get('trigger_cpu_ms', 0))} ms. "
-            f"Target: within 1.15x: {met(m['trigger_insert_select'] / bm['trigger_insert_select'] <= 1.15)}. "
-            "Where it goes: every payload's text has digits (the rendered timestamps), so the number "
-            "detectors read every text; finding the label words around numbers is most of it.\n"
+            "before them (`bench/results/ingest_before_pii.json`, the last run without them, in an "
+            f"earlier session on another machine: its write floor was {fmt(bm['floor_insert_select'])} ms, "
+            f"{fmt(m['floor_insert_select'])} now): {raw:.2f}x as measured, {normalised:.2f}x relative "
+            f"to each run's write floor; the Rust work alone (one process, no database) "
+            f"{fmt(ing.get('trigger_cpu_ms', 0))} against {fmt(before.get('trigger_cpu_ms', 0))} ms, "
+            f"{cpu_ratio:.2f}x. Target: within 1.15x (judged on the floor-relative ratio): "
+            f"{met(normalised <= 1.15)}. A same-run comparison needs the extension built without the "
+            "detectors; `core/examples/pii_speed.rs` times the detectors alone against any other "
+            "build of them.\n"
         )
     rust_cpu = ing.get("trigger_cpu_ms", 0)
     floor = m["floor_insert_select"]
