@@ -11,7 +11,7 @@
 
 use crate::payloads::EMBEDDINGS_KEY;
 use cxone_e2e::postgres::Client;
-use cxone_e2e::{identifier_conversations, identifier_queries, TestDb};
+use cxone_e2e::{closed_case, identifier_conversations, identifier_queries, TestDb};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Instant;
@@ -42,16 +42,6 @@ fn database(settings: &[(&str, &str)]) -> (TestDb, cxone_e2e::Running) {
     );
     cxone_e2e::wait_ready(port);
     (db, running)
-}
-
-fn payload(id: &str, turns: &[(&str, &str)]) -> String {
-    let transcript: Vec<Value> = turns
-        .iter()
-        .map(|(who, text)| json!({"participant": who, "text": text}))
-        .collect();
-    json!({"eventId": format!("q-{id}"), "createdAt": "2024-03-06T08:06:04+00:00",
-           "data": {"case": {"id": id, "status": "closed"}, "transcript": transcript}})
-    .to_string()
 }
 
 fn ingest(c: &mut Client, payloads: &[String]) {
@@ -99,7 +89,7 @@ fn banking77_variant(
         } else {
             vec![("customer", text)]
         };
-        payloads.push(payload(&id, &turns));
+        payloads.push(closed_case(&id, &turns));
     }
     let started = Instant::now();
     ingest(c, &payloads);

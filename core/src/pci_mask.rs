@@ -39,26 +39,26 @@ struct StringValue {
 /// string values; `None` when there is none (or the text is not JSON this reads).
 pub fn mask_card_data(json: &str) -> Option<String> {
     let values = string_values(json)?;
-    let mut found: Vec<Vec<PiiMatch>> = values.iter().map(|v| card_data(&v.text)).collect();
-    // Values under the same key, in document order, as consecutive turns.
+    // Values under the same key, in document order, are read as consecutive turns (which finds
+    // what each holds alone as well); every other value alone. Each value is read once.
     let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, v) in values.iter().enumerate() {
         if let Some(k) = &v.key {
             by_key.entry(k.as_str()).or_default().push(i);
         }
     }
+    let mut found: Vec<Option<Vec<PiiMatch>>> = vec![None; values.len()];
     for members in by_key.values().filter(|m| m.len() > 1) {
         let turns: Vec<&str> = members.iter().map(|&i| values[i].text.as_str()).collect();
         for (&i, ms) in members.iter().zip(find_pii_in_turns(&turns)) {
-            let mine = &mut found[i];
-            for m in ms.into_iter().filter(|m| CARD_DATA.contains(&m.kind)) {
-                if mine.iter().all(|o| m.end <= o.start || m.start >= o.end) {
-                    mine.push(m);
-                }
-            }
-            mine.sort_by_key(|m| m.start);
+            found[i] = Some(card_data(ms));
         }
     }
+    let found: Vec<Vec<PiiMatch>> = found
+        .into_iter()
+        .zip(&values)
+        .map(|(f, v)| f.unwrap_or_else(|| card_data(find_pii(&v.text))))
+        .collect();
     if found.iter().all(Vec::is_empty) {
         return None;
     }
@@ -78,8 +78,7 @@ pub fn mask_card_data(json: &str) -> Option<String> {
     Some(out)
 }
 
-fn card_data(text: &str) -> Vec<PiiMatch> {
-    let mut ms = find_pii(text);
+fn card_data(mut ms: Vec<PiiMatch>) -> Vec<PiiMatch> {
     ms.retain(|m| CARD_DATA.contains(&m.kind));
     ms
 }

@@ -19,7 +19,8 @@ pub use db::{
 };
 pub use net::{free_port, http, sign};
 pub use payloads::{
-    fixture, identifier_conversations, identifier_queries, ingest_banking77, insert, outcome,
+    closed_case, fixture, identifier_conversations, identifier_queries, ingest_banking77, insert,
+    outcome,
 };
 pub use records::{lost_and_duplicated, peak_rss_mib, record, Record};
 pub use sidecar_process::{

@@ -91,18 +91,19 @@ pub fn identifier_conversations(n: usize) -> Vec<(String, String)> {
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
             let id = v["id"].as_str().expect("id").to_string();
-            let transcript: Vec<serde_json::Value> = v["turns"]
+            let turns: Vec<(&str, &str)> = v["turns"]
                 .as_array()
                 .expect("turns")
                 .iter()
-                .map(|t| serde_json::json!({"participant": t["speaker"], "text": t["text"]}))
+                .map(|t| {
+                    (
+                        t["speaker"].as_str().unwrap_or(""),
+                        t["text"].as_str().unwrap_or(""),
+                    )
+                })
                 .collect();
-            let payload = serde_json::json!({
-                "eventId": format!("ids-{id}"),
-                "createdAt": "2024-05-02T09:14:01+00:00",
-                "data": {"case": {"id": id, "status": "closed"}, "transcript": transcript}
-            });
-            (id, payload.to_string())
+            let payload = closed_case(&id, &turns);
+            (id, payload)
         })
         .collect()
 }
@@ -124,4 +125,19 @@ pub fn identifier_queries() -> Vec<(String, String, String)> {
             ))
         })
         .collect()
+}
+
+/// A closed case whose transcript is `turns` (participant, text), as one CXone-shaped payload;
+/// its event id is derived from `case_id`, so each case is one event.
+pub fn closed_case(case_id: &str, turns: &[(&str, &str)]) -> String {
+    let transcript: Vec<serde_json::Value> = turns
+        .iter()
+        .map(|(who, text)| serde_json::json!({"participant": who, "text": text}))
+        .collect();
+    serde_json::json!({
+        "eventId": format!("event-{case_id}"),
+        "createdAt": "2024-05-02T09:14:01+00:00",
+        "data": {"case": {"id": case_id, "status": "closed"}, "transcript": transcript}
+    })
+    .to_string()
 }

@@ -5,8 +5,8 @@
 //! so that a span the detector finds but redaction lets through (a turn read without its
 //! speaker, a group split, a label prefix) fails this test.
 
-use cxone_e2e::{scalar, TestDb};
-use serde_json::{json, Value};
+use cxone_e2e::{closed_case, scalar, TestDb};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Spans the detector does not find (its recall on this corpus is under 1.0 for these types).
@@ -73,13 +73,11 @@ fn no_labelled_span_survives_cxone_redact_or_the_trigger() {
     let payloads: Vec<String> = conversations
         .iter()
         .map(|(id, ls)| {
-            let turns: Vec<Value> = ls
+            let turns: Vec<(&str, &str)> = ls
                 .iter()
-                .map(|l| json!({"participant": l.speaker, "text": l.text}))
+                .map(|l| (l.speaker.as_str(), l.text.as_str()))
                 .collect();
-            json!({"eventId": format!("pii-{id}"),
-                   "data": {"case": {"id": format!("pii-{id}"), "status": "closed"}, "transcript": turns}})
-            .to_string()
+            closed_case(&format!("pii-{id}"), &turns)
         })
         .collect();
     c.execute(

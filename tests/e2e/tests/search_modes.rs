@@ -9,8 +9,8 @@
 use cxone_e2e::openai_double::{Faults, OpenAiDouble};
 use cxone_e2e::postgres::Client;
 use cxone_e2e::{
-    backfill, free_port, identifier_conversations, identifier_queries, insert, openai_db_unindexed,
-    scalar, sidecar_with_double, start_local, wait_embedded, TestDb,
+    backfill, closed_case, free_port, identifier_conversations, identifier_queries, insert,
+    openai_db_unindexed, scalar, sidecar_with_double, start_local, wait_embedded, TestDb,
 };
 use serde_json::Value;
 use std::collections::HashSet;
@@ -208,14 +208,11 @@ fn boilerplate_lines_are_left_out_of_what_is_embedded_not_out_of_the_stored_text
     let macro_ = "Is there anything else I can help you with?";
     let payloads: Vec<String> = (0..40)
         .map(|i| {
-            serde_json::json!({
-                "eventId": format!("bp-{i}"),
-                "data": {"case": {"id": format!("bp-{i}"), "status": "closed"},
-                         "transcript": [{"participant": "bot", "text": greeting},
-                                        {"participant": "customer", "text": format!("my parcel number {i} never arrived at flat {}", i * 7)},
-                                        {"participant": "agent", "text": macro_}]}
-            })
-            .to_string()
+            let said = format!("my parcel number {i} never arrived at flat {}", i * 7);
+            closed_case(
+                &format!("bp-{i}"),
+                &[("bot", greeting), ("customer", &said), ("agent", macro_)],
+            )
         })
         .collect();
     c.execute(
@@ -226,9 +223,7 @@ fn boilerplate_lines_are_left_out_of_what_is_embedded_not_out_of_the_stored_text
     // A conversation of boilerplate alone is embedded whole.
     insert(
         &mut c,
-        &serde_json::json!({"eventId": "bp-only", "data": {"case": {"id": "bp-only", "status": "closed"},
-            "transcript": [{"participant": "bot", "text": greeting}, {"participant": "agent", "text": macro_}]}})
-        .to_string(),
+        &closed_case("bp-only", &[("bot", greeting), ("agent", macro_)]),
     );
     let double = OpenAiDouble::start(Faults::default());
     backfill(&mut sidecar_with_double(&db, &double));
