@@ -4,13 +4,14 @@
 -- What contact-center users type into a search box is often not meaning but a token: an order
 -- number (112-4455667-8899010), a reference (REF-2024-000981), a tracking code
 -- (1Z999AA10123456784), an error code, a plan's name. Each embedded row's text is indexed with
--- PostgreSQL text search, maintained with the row by PostgreSQL itself (an expression index:
--- nothing for the ingest trigger or the sidecar to do).
+-- PostgreSQL text search, maintained with the row by PostgreSQL itself (a generated column and
+-- its GIN index: nothing for the ingest trigger or the sidecar to do).
 
 -- The text search configuration keyword search uses: English stemming and stop words for words
 -- ("cancelled plans" finds "cancel plan"), and the default parser's number and code tokens kept
 -- whole. To index another language, alter it (ALTER TEXT SEARCH CONFIGURATION cxone_text ALTER
--- MAPPING FOR asciiword, word WITH french_stem) and REINDEX INDEX conversation_embeddings_keyword_idx.
+-- MAPPING FOR asciiword, word WITH french_stem), then recompute the stored documents:
+-- UPDATE conversation_embeddings SET text_content = text_content WHERE status = 'embedded'.
 CREATE TEXT SEARCH CONFIGURATION cxone_text (COPY = pg_catalog.english);
 
 -- The identifiers in `text` (tokens with a digit, five or more letters and digits once their
@@ -36,8 +37,14 @@ SELECT pg_catalog.to_tsvector('@extschema@.cxone_text'::pg_catalog.regconfig,
     OPERATOR(pg_catalog.||) pg_catalog.to_tsvector('pg_catalog.simple'::pg_catalog.regconfig, @extschema@._cxone_identifiers(text))
 $$;
 
+-- Each embedded row's document, stored with the row: PostgreSQL computes it when the sidecar
+-- writes the row's vector (NULL while the row is queued, so the ingest trigger pays nothing),
+-- and keyword search matches and ranks from it without parsing the text again, which keeps a
+-- search under a selective metadata filter fast.
+ALTER TABLE conversation_embeddings ADD COLUMN keyword_doc tsvector
+    GENERATED ALWAYS AS (CASE WHEN status = 'embedded' THEN @extschema@._cxone_keyword_doc(text_content) END) STORED;
 CREATE INDEX conversation_embeddings_keyword_idx ON conversation_embeddings
-    USING gin (_cxone_keyword_doc(text_content)) WHERE status = 'embedded';
+    USING gin (keyword_doc) WHERE status = 'embedded';
 
 -- The query keyword search runs for `query`: all its words (websearch syntax: "quoted
 -- phrases", -excluded, or), or any one of its identifiers; with `any_word`, any of its words.
@@ -64,7 +71,7 @@ AS $$
 SELECT pg_catalog.count(*)::integer FROM (
     SELECT 1 FROM @extschema@.conversation_embeddings e
      WHERE e.status = 'embedded' AND e.model = $2
-       AND @extschema@._cxone_keyword_doc(e.text_content) OPERATOR(pg_catalog.@@) $1
+       AND e.keyword_doc OPERATOR(pg_catalog.@@) $1
      LIMIT $3) s
 $$;
 
@@ -110,10 +117,10 @@ BEGIN
         SELECT b.id, b.conversation_id,
                (pg_catalog.row_number() OVER (ORDER BY b.score DESC, b.conversation_id))::integer
           FROM (SELECT DISTINCT ON (e.conversation_id) e.id, e.conversation_id,
-                       pg_catalog.ts_rank_cd(@extschema@._cxone_keyword_doc(e.text_content), tsq, 1) AS score
+                       pg_catalog.ts_rank_cd(e.keyword_doc, tsq, 1) AS score
                   FROM @extschema@.conversation_embeddings e
                  WHERE e.status = 'embedded' AND e.model = _cxone_keyword.model
-                   AND @extschema@._cxone_keyword_doc(e.text_content) OPERATOR(pg_catalog.@@) tsq
+                   AND e.keyword_doc OPERATOR(pg_catalog.@@) tsq
                    AND e.semantic_metadata OPERATOR(pg_catalog.@>) filter
                  ORDER BY e.conversation_id, score DESC) b
          ORDER BY b.score DESC, b.conversation_id

@@ -95,21 +95,38 @@ fn banking77_variant(
     ingest(c, &payloads);
     let embed_s = started.elapsed().as_secs_f64();
     let mut out = serde_json::Map::new();
+    // Per mode, whether each query's first result has its intent: to name the queries on which
+    // hybrid and semantic disagree.
+    let mut firsts: Vec<Vec<bool>> = Vec::new();
     for mode in modes {
         let (mut h1, mut h5) = (0usize, 0usize);
+        let mut first = Vec::with_capacity(queries.len());
         let started = Instant::now();
         for (q, label) in &queries {
             let hits = top(c, q, 5, mode);
             let is = |id: &String| labels.get(id).map(String::as_str) == Some(*label);
+            first.push(hits.first().is_some_and(is));
             h1 += usize::from(hits.first().is_some_and(is));
             h5 += usize::from(hits.iter().any(is));
         }
+        firsts.push(first);
         let n = queries.len() as f64;
         out.insert(
             mode.to_string(),
             json!({"hit_at_1": h1 as f64 / n, "hit_at_5": h5 as f64 / n, "queries": queries.len(),
                    "ms_per_query": started.elapsed().as_secs_f64() * 1000.0 / n}),
         );
+    }
+    if let (Some(sem), Some(hyb)) = (firsts.first(), firsts.get(1)) {
+        // modes[0] is semantic and modes[1] hybrid: the queries only one of them gets right.
+        let only = |a: &[bool], b: &[bool]| -> Vec<&str> {
+            (0..queries.len())
+                .filter(|&i| a[i] && !b[i])
+                .map(|i| queries[i].0)
+                .collect()
+        };
+        out.insert("hit_at_1_only_semantic".into(), json!(only(sem, hyb)));
+        out.insert("hit_at_1_only_hybrid".into(), json!(only(hyb, sem)));
     }
     out.insert("conversations".into(), json!(payloads.len()));
     out.insert("ingest_and_embed_s".into(), json!(embed_s));

@@ -2,7 +2,8 @@
 -- real CXone traffic: messages recorded once each and assembled into conversations; and the
 -- embedding queue's protocol as functions (cxone_queue_*), the sidecar's only way to the queue;
 -- retention of raw payloads (cxone.payload_retention_days, cxone_retention_due); search quality:
--- boilerplate left out of embedded text, keyword and hybrid search, snippets.
+-- boilerplate left out of embedded text, keyword and hybrid search, snippets (adding the keyword
+-- column rewrites conversation_embeddings once, under an exclusive lock).
 -- Everything else of 0.3.0 is in the library: the schema found from the catalogs, owner-only
 -- settings trusted only when a superuser set them, the API key read from a file, message events.
 
@@ -588,8 +589,14 @@ SELECT pg_catalog.to_tsvector('@extschema@.cxone_text'::pg_catalog.regconfig,
     OPERATOR(pg_catalog.||) pg_catalog.to_tsvector('pg_catalog.simple'::pg_catalog.regconfig, @extschema@._cxone_identifiers(text))
 $$;
 
+-- Each embedded row's document, stored with the row: PostgreSQL computes it when the sidecar
+-- writes the row's vector (NULL while the row is queued, so the ingest trigger pays nothing),
+-- and keyword search matches and ranks from it without parsing the text again, which keeps a
+-- search under a selective metadata filter fast.
+ALTER TABLE conversation_embeddings ADD COLUMN keyword_doc tsvector
+    GENERATED ALWAYS AS (CASE WHEN status = 'embedded' THEN @extschema@._cxone_keyword_doc(text_content) END) STORED;
 CREATE INDEX conversation_embeddings_keyword_idx ON conversation_embeddings
-    USING gin (_cxone_keyword_doc(text_content)) WHERE status = 'embedded';
+    USING gin (keyword_doc) WHERE status = 'embedded';
 
 -- The query keyword search runs for `query`: all its words (websearch syntax: "quoted
 -- phrases", -excluded, or), or any one of its identifiers; with `any_word`, any of its words.
@@ -616,7 +623,7 @@ AS $$
 SELECT pg_catalog.count(*)::integer FROM (
     SELECT 1 FROM @extschema@.conversation_embeddings e
      WHERE e.status = 'embedded' AND e.model = $2
-       AND @extschema@._cxone_keyword_doc(e.text_content) OPERATOR(pg_catalog.@@) $1
+       AND e.keyword_doc OPERATOR(pg_catalog.@@) $1
      LIMIT $3) s
 $$;
 
@@ -662,10 +669,10 @@ BEGIN
         SELECT b.id, b.conversation_id,
                (pg_catalog.row_number() OVER (ORDER BY b.score DESC, b.conversation_id))::integer
           FROM (SELECT DISTINCT ON (e.conversation_id) e.id, e.conversation_id,
-                       pg_catalog.ts_rank_cd(@extschema@._cxone_keyword_doc(e.text_content), tsq, 1) AS score
+                       pg_catalog.ts_rank_cd(e.keyword_doc, tsq, 1) AS score
                   FROM @extschema@.conversation_embeddings e
                  WHERE e.status = 'embedded' AND e.model = _cxone_keyword.model
-                   AND @extschema@._cxone_keyword_doc(e.text_content) OPERATOR(pg_catalog.@@) tsq
+                   AND e.keyword_doc OPERATOR(pg_catalog.@@) tsq
                    AND e.semantic_metadata OPERATOR(pg_catalog.@>) filter
                  ORDER BY e.conversation_id, score DESC) b
          ORDER BY b.score DESC, b.conversation_id
