@@ -16,8 +16,9 @@ use crate::limits::Limits;
 use crate::mapping::{Mapping, Rendered};
 use crate::messages::Speaker;
 use crate::outcome::Outcome;
-use crate::redact::{pseudonymise_id, redact_turns, redact_value, redact_with, RedactTypes};
-use crate::tag::tag_with_intent_text;
+use crate::pii::{find_pii, find_pii_in_spoken_turns, PiiMatch};
+use crate::redact::{pseudonymise_id, redact_value, replace_matches, RedactTypes};
+use crate::tag::tag_found;
 use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -213,41 +214,43 @@ pub fn finish(mapped: Mapped, cfg: &IngestConfig) -> QueueRow {
     } = mapped;
     let mut metadata = rendered.metadata;
     let mut units = rendered.units;
+    // The PII each unit holds, found once for tags and redaction: its label part (a
+    // participant, a timestamp) on its own, so the label part stays the prefix that split
+    // pieces repeat; its text as its speaker said it, with the other turns (a card number read
+    // out over several turns).
+    let turns: Vec<(&str, Option<Speaker>)> = units
+        .iter()
+        .map(|u| {
+            let (prefix, text) = u.line.split_at(u.prefix_len);
+            (text, speaker_of(prefix))
+        })
+        .collect();
+    let in_texts = find_pii_in_spoken_turns(&turns);
+    drop(turns);
+    let in_prefixes: Vec<Vec<PiiMatch>> = units
+        .iter()
+        .map(|u| match u.prefix_len {
+            0 => Vec::new(),
+            n => find_pii(&u.line[..n]),
+        })
+        .collect();
+    // Tags describe the text as sent: which PII it held, its length.
+    let kinds = in_texts.iter().chain(&in_prefixes).flatten().map(|m| m.kind);
+    let tags = tag_found(&rendered.text, &rendered.intent_text, &cfg.rules, kinds);
     if cfg.redact {
-        // The label part (a participant, a timestamp) and the text, each on its own, so the
-        // label part stays the prefix that split pieces repeat; the texts together, as one
-        // conversation (a card read out over several turns).
-        let turns: Vec<(&str, Option<Speaker>)> = units
-            .iter()
-            .map(|u| {
-                let (prefix, text) = u.line.split_at(u.prefix_len);
-                (text, speaker_of(prefix))
-            })
-            .collect();
-        let texts: Vec<Option<String>> = redact_turns(&turns, cfg.redact_types)
-            .into_iter()
-            .map(|t| match t {
-                Cow::Owned(t) => Some(t),
-                Cow::Borrowed(_) => None,
-            })
-            .collect();
-        for (u, text) in units.iter_mut().zip(texts) {
-            let (prefix, rest) = u.line.split_at(u.prefix_len);
-            let prefix = redact_with(prefix, None, cfg.redact_types);
-            if matches!(prefix, Cow::Owned(_)) || text.is_some() {
-                let prefix_len = prefix.len();
-                u.line = format!("{prefix}{}", text.as_deref().unwrap_or(rest));
-                u.prefix_len = prefix_len;
+        for ((u, in_text), in_prefix) in units.iter_mut().zip(in_texts).zip(in_prefixes) {
+            let (prefix, text) = u.line.split_at(u.prefix_len);
+            let prefix = replace_matches(prefix, in_prefix, cfg.redact_types);
+            let text = replace_matches(text, in_text, cfg.redact_types);
+            if matches!(prefix, Cow::Owned(_)) || matches!(text, Cow::Owned(_)) {
+                let line = format!("{prefix}{text}");
+                u.prefix_len = prefix.len();
+                u.line = line;
             }
         }
         metadata.values_mut().for_each(redact_value);
     }
-    // Tags describe the text as sent: which PII it held, its length.
-    metadata.extend(tag_with_intent_text(
-        &rendered.text,
-        &rendered.intent_text,
-        &cfg.rules,
-    ));
+    metadata.extend(tags);
     if cfg.redact {
         metadata.insert("redacted".into(), true.into());
     }
