@@ -21,6 +21,7 @@ mod name_data;
 mod names;
 mod numbers;
 mod pattern;
+mod positions;
 mod postcode;
 mod secret_word;
 mod spelled;

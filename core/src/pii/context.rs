@@ -22,6 +22,9 @@ static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
 pub fn find(t: &str, labels: &[Found], out: &mut Vec<(PiiKind, usize, usize)>) {
     let mut sort_code_at = None;
     let mut unlabelled_eight = Vec::new();
+    let mut unlabelled_sort = Vec::new();
+    // The labels that have named a number (their starts).
+    let mut used: Vec<usize> = Vec::new();
     // The label and end of the last number it named: a number taken back ("sort code forty
     // forty seventy no sorry forty forty seventy one") is followed by the one meant, and
     // someone's number by another's ("... is PB0419376; mine is PB0419387").
@@ -49,7 +52,16 @@ pub fn find(t: &str, labels: &[Found], out: &mut Vec<(PiiKind, usize, usize)>) {
         }
         let label = match last {
             Some((l, e)) if t.get(e..start).is_some_and(correction) => Some(l),
-            _ => label_of(t, labels, start, end),
+            // "sort code 40-47-70 / 31926819", "ACH: 281058703, 99621717": bank details
+            // given together, the account after its bank's code.
+            Some((l, e)) if paired(t, l, e, start) => Some(Found {
+                label: Label::Account,
+                ..l
+            }),
+            // "password is Kestrel!88": the label names the word the digits end.
+            _ => label_of(t, labels, whole_word(t, start, end).0, end)
+                .map(|l| card_code(t, l, out))
+                .or_else(|| pending(t, labels, &used, start)),
         };
         let value = &t[start..end];
         let kind = label.and_then(|l| judge(t, l, start, end));
@@ -57,6 +69,9 @@ pub fn find(t: &str, labels: &[Found], out: &mut Vec<(PiiKind, usize, usize)>) {
             Some((k, s, e)) => {
                 if k == PiiKind::SortCode {
                     sort_code_at = Some(s);
+                }
+                if let Some(l) = label {
+                    used.push(l.start);
                 }
                 last = label.map(|l| (l, e));
                 out.push((k, s, e));
@@ -67,15 +82,64 @@ pub fn find(t: &str, labels: &[Found], out: &mut Vec<(PiiKind, usize, usize)>) {
             {
                 unlabelled_eight.push((start, end));
             }
+            None if label.is_none()
+                && sort_code(value)
+                && value.as_bytes().get(2) == Some(&b'-') =>
+            {
+                unlabelled_sort.push((start, end));
+            }
             None => {}
         }
     }
-    // A UK account number is eight digits given with its sort code, often with no label.
-    if sort_code_at.is_some() {
+    // A UK account number is eight digits given with its sort code, often with no label, and
+    // a sort code written as one ("23-94-60") is one when an account number is given with it.
+    let account = out.iter().any(|o| o.0 == PiiKind::BankAccount) || !unlabelled_eight.is_empty();
+    if sort_code_at.is_some() || !unlabelled_sort.is_empty() {
         for (s, e) in unlabelled_eight {
             out.push((PiiKind::BankAccount, s, e));
         }
     }
+    if account {
+        for (s, e) in unlabelled_sort {
+            out.push((PiiKind::SortCode, s, e));
+        }
+    }
+}
+
+/// The number at `start` follows a bank's code (`l` named it, ending at `end`) with only a
+/// slash or comma between them.
+fn paired(t: &str, l: Found, end: usize, start: usize) -> bool {
+    matches!(l.label, Label::SortCode | Label::Routing)
+        && t.get(end..start)
+            .is_some_and(|g| matches!(g.trim(), "/" | "," | "and"))
+}
+
+/// "expiry oh six slash twenty nine and the code is four eight two": after a card number or
+/// its expiry, "the code" is the security code.
+fn card_code(t: &str, l: Found, out: &[(PiiKind, usize, usize)]) -> Found {
+    let card = out
+        .iter()
+        .any(|o| matches!(o.0, PiiKind::Card | PiiKind::CardExpiry) && o.2 <= l.start);
+    if l.label == Label::Other && card && t[l.start..l.end].eq_ignore_ascii_case("code") {
+        Found {
+            label: Label::Cvv,
+            ..l
+        }
+    } else {
+        l
+    }
+}
+
+/// "Just the expiry and the CVV now please. Thanks, 03/28 and 915.": values given in the order
+/// they were asked for, after the sentence that asked. The first card label before `start` not
+/// yet given its number.
+fn pending(t: &str, labels: &[Found], used: &[usize], start: usize) -> Option<Found> {
+    labels
+        .iter()
+        .filter(|l| l.end <= start && start - l.end <= 160 && !used.contains(&l.start))
+        .find(|l| matches!(l.label, Label::Cvv | Label::Expiry))
+        .filter(|l| !t[l.end..start].contains(|c: char| c.is_ascii_digit()) || !used.is_empty())
+        .copied()
 }
 
 /// The one number of a bare answer, read as the thing `label` named in the question before it.
@@ -153,6 +217,8 @@ fn judge(t: &str, l: Found, start: usize, end: usize) -> Option<(PiiKind, usize,
     let n = digits(v);
     let kind = match l.label {
         Label::Cvv if plain(v) && (3..=4).contains(&n) => PiiKind::Cvv,
+        // "ten slash thirty and the three digit code ...": the expiry before the code.
+        Label::Cvv | Label::Card if v.contains('/') && expiry(v) => PiiKind::CardExpiry,
         Label::Expiry if expiry(v) => {
             if super::dates::not_a_card(t, l.start) {
                 return None;
@@ -247,11 +313,17 @@ fn phone(v: &str) -> bool {
 /// A spoken or written password or passcode: digits (a passcode), a token of letters and
 /// digits ("bluebird77"), or a word and a number ("sunflower nineteen").
 fn password(t: &str, l: Found, start: usize, end: usize) -> Option<(PiiKind, usize, usize)> {
+    // "is Kestrel!88", "is p@ss-word9": a password is the whole word the digits are in.
+    let (start, end) = if l.end <= start {
+        whole_word(t, start, end)
+    } else {
+        (start, end)
+    };
     let v = &t[start..end];
     if numeric(v) && (4..=12).contains(&digits(v)) {
         return Some((PiiKind::Pin, start, end));
     }
-    let token = v.bytes().all(|b| b.is_ascii_alphanumeric()) && (4..=32).contains(&v.len());
+    let token = v.bytes().all(|b| b.is_ascii_graphic()) && (4..=32).contains(&v.len());
     // The label may follow the value ("... that's my pin"): then there is no gap.
     let gap = t.get(l.end..start).unwrap_or("");
     let linking = [
@@ -276,6 +348,25 @@ fn password(t: &str, l: Found, start: usize, end: usize) -> Option<(PiiKind, usi
             Some((PiiKind::Pin, start, end))
         }
         _ => None,
+    }
+}
+
+/// The whitespace-delimited word around `start..end`, without the punctuation that ends a
+/// sentence after it.
+fn whole_word(t: &str, start: usize, end: usize) -> (usize, usize) {
+    let s = t[..start]
+        .char_indices()
+        .rev()
+        .find(|c| c.1.is_whitespace())
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let e = t[end..]
+        .find(char::is_whitespace)
+        .map_or(t.len(), |i| end + i);
+    let e = s + t[s..e].trim_end_matches([',', '.', '?', ';', ')']).len();
+    if e >= end {
+        (s, e)
+    } else {
+        (start, end)
     }
 }
 

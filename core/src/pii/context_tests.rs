@@ -18,6 +18,44 @@ const CASES: &[(&str, Option<PiiKind>, &str)] = {
         ("it's six one four on the back", Some(Cvv), "six one four"),
         ("The 4-digit code on the front is 0417.", Some(Cvv), "0417"),
         ("CVC2: 113", Some(Cvv), "113"),
+        // a question and its answer in one message; a correction with "not"
+        ("Security code on the back? ... ok, 388.", Some(Cvv), "388"),
+        ("the code on the back is 274 not 247", Some(Cvv), "247"),
+        ("The Model No. on the back?", None, ""),
+        // after a card number, "the code" is its security code
+        ("4111 1111 1111 1111 and the code is 737", Some(Cvv), "737"),
+        // the values in the order they were asked for
+        (
+            "Need the expiry date and security code please. Sure: 11/27 then 604",
+            Some(Cvv),
+            "604",
+        ),
+        // "the number" after a label is that label's number
+        (
+            "my licence was renewed and the number is now D62041187",
+            Some(DriversLicence),
+            "D62041187",
+        ),
+        ("receipt number 0042-118-9930", None, ""),
+        ("The SIN number is 046 454 286", Some(Ssn), "046 454 286"),
+        (
+            "dob first of may and the last four are 9931",
+            Some(Ssn),
+            "9931",
+        ),
+        ("password: Tr0mb0ne#7", Some(Pin), "Tr0mb0ne#7"),
+        ("they want a 6-digit pin now", None, ""),
+        (
+            "Can you check 40-47-70 for me, acct 31926810",
+            Some(SortCode),
+            "40-47-70",
+        ),
+        ("routing 021000021 / 7712345", Some(BankAccount), "7712345"),
+        (
+            "the WAN IP is 203.0.113.77",
+            Some(IpAddress),
+            "203.0.113.77",
+        ),
         ("What's a CVV?", None, ""),
         ("the three digits on the back are rubbed off", None, ""),
         (

@@ -27,6 +27,13 @@ static DOB: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A date alone: a bare answer to "can I take your date of birth".
+/// "born august nineteen ninety five": a month and a year after a birth word.
+static BORN_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    super::pattern::re(&format!(
+        r"(?i)\b(?:born|birth ?date|date of birth|birthday)\b[^\d\n]{{0,12}}?\b({MONTH},? (?:of )?(?:19|20)\d\d)\b"
+    ))
+});
+
 static DATE: LazyLock<Regex> =
     LazyLock::new(|| super::pattern::re(&format!(r"(?i)\b{}", date_pattern())));
 
@@ -54,6 +61,15 @@ pub fn not_a_card(t: &str, at: usize) -> bool {
 
 /// Dates of birth and month-name card expiries in `t`, as (kind, start, end).
 pub fn find(t: &str, out: &mut Vec<(super::kind::PiiKind, usize, usize)>) {
+    let before = out.len();
+    for c in BORN_MONTH
+        .find_iter(t)
+        .filter_map(|m| BORN_MONTH.captures_at(t, m.start()))
+    {
+        if let Some(d) = c.get(1) {
+            out.push((super::kind::PiiKind::DateOfBirth, d.start(), d.end()));
+        }
+    }
     for (s, e) in bare_birth_dates(t) {
         out.push((super::kind::PiiKind::DateOfBirth, s, e));
     }
@@ -64,6 +80,19 @@ pub fn find(t: &str, out: &mut Vec<(super::kind::PiiKind, usize, usize)>) {
         if let Some(d) = c.get(1) {
             let s = d.as_str();
             if !s.bytes().all(|b| b.is_ascii_digit()) || compact_date(s) {
+                out.push((super::kind::PiiKind::DateOfBirth, d.start(), d.end()));
+            }
+        }
+    }
+    // "born august nineteen ninety five no august nineteenth ninety five": the date taken
+    // back is followed by the one meant.
+    let births: Vec<usize> = out[before..].iter().map(|d| d.2).collect();
+    for end in births {
+        let Some(c) = DATE.captures_at(t, end) else {
+            continue;
+        };
+        if let Some(d) = c.get(1) {
+            if super::labels::correction(&t[end..d.start()]) && plausible(d.as_str()) {
                 out.push((super::kind::PiiKind::DateOfBirth, d.start(), d.end()));
             }
         }
@@ -84,7 +113,28 @@ pub fn find(t: &str, out: &mut Vec<(super::kind::PiiKind, usize, usize)>) {
 pub fn birth_date_answer(t: &str) -> Option<(usize, usize)> {
     let d = DATE.captures(t)?.get(1)?;
     let s = d.as_str();
-    (!s.bytes().all(|b| b.is_ascii_digit()) || compact_date(s)).then_some((d.start(), d.end()))
+    plausible(s).then_some((d.start(), d.end()))
+}
+
+/// A date whose day and month can be a day and a month: bare digits as `compact_date` reads
+/// them, "14/03/84" or "03/14/84" with their separators (not a sort code's "60-90-44").
+fn plausible(s: &str) -> bool {
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        return compact_date(s);
+    }
+    let parts: Vec<&str> = s.split(['/', '.', '-']).collect();
+    match parts[..] {
+        [a, b, _] if a.len() <= 2 => match (a.parse::<u32>(), b.parse::<u32>()) {
+            (Ok(a), Ok(b)) => {
+                (1..=12).contains(&a) && (1..=31).contains(&b)
+                    || (1..=31).contains(&a) && (1..=12).contains(&b)
+            }
+            // a month's name
+            _ => true,
+        },
+        // 1984-03-14, or a month's name
+        _ => true,
+    }
 }
 
 /// Words a bare answer may hold besides its date: "it's", "um", "yeah", "no sorry".
@@ -130,15 +180,19 @@ fn bare_birth_dates(t: &str) -> Vec<(usize, usize)> {
                 .is_ok_and(|y| (1920..=2012).contains(&y)),
             _ => false,
         };
-        let plain = d.as_str().bytes().all(|b| b.is_ascii_digit());
-        if !old || plain && !compact_date(d.as_str()) || dates.len() == 2 {
+        if !old || !plausible(d.as_str()) || dates.len() == 2 {
             return Vec::new();
         }
         dates.push((d.start(), d.end()));
         at = d.end();
     }
     let rest = t[at..].trim_matches(|c: char| !c.is_alphanumeric());
-    if rest.is_empty() {
+    // "... nineteen fifty seven that's for my dad": whose date it is, after it.
+    let whose = ["that's ", "thats ", "for "]
+        .iter()
+        .any(|w| rest.to_ascii_lowercase().starts_with(w))
+        && rest.split_whitespace().count() <= 5;
+    if rest.is_empty() || whose && !dates.is_empty() {
         dates
     } else {
         Vec::new()

@@ -29,6 +29,23 @@ fn birth_dates_and_expiries_by_their_words() {
         ),
         ("I was born in 1990", &[]),
         (
+            "she was born march nineteen eighty",
+            &[(DateOfBirth, "march nineteen eighty")],
+        ),
+        (
+            "born 04/07/1966 no sorry 07/04/1966",
+            &[(DateOfBirth, "04/07/1966"), (DateOfBirth, "07/04/1966")],
+        ),
+        (
+            "the ninth of june nineteen forty eight that's my mum's",
+            &[(DateOfBirth, "the ninth of june nineteen forty eight")],
+        ),
+        ("77-40-12", &[]),
+        (
+            "expiry's march twenty eight",
+            &[(CardExpiry, "march twenty eight")],
+        ),
+        (
             "My birthday is next week, can I use the birthday discount?",
             &[],
         ),

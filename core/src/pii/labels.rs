@@ -24,6 +24,9 @@ pub enum Label {
     Ssn,
     Phone,
     Dob,
+    /// An IP address ("WAN IP", "IP address"): found by its shape (ip.rs); named here so the
+    /// words before it ("the status page shows WAN IP ...") do not call it something else.
+    Ip,
     /// An order, case, ticket, tracking, model... number: not PII, whatever its shape.
     Other,
     /// An amount, balance, fee or charge: not PII, but no name for a card number ("charge it
@@ -37,7 +40,7 @@ pub enum Label {
 const LABELS: &[(Label, &str)] = &[
     (
         Label::Skip,
-        r"(?:on|to|in|with|under|from|onto|for) (?:the|my|your|this|that|our) account",
+        r"(?:on|to|in|with|under|from|onto|for) (?:the|my|your|this|that|our) account|(?:for|on|in|with|into) (?:tele)?phone banking|(?:for|on|in|with|into) online banking",
     ),
     (
         Label::Other,
@@ -47,6 +50,9 @@ const LABELS: &[(Label, &str)] = &[
         Label::SsnLast4,
         r"last (?:4|four)(?: digits)? (?:of|on) (?:my |the |your |his |her )?(?:ssn|social(?: security)?(?: number)?)",
     ),
+    // "date of birth ... and the last four 1676": said alone in identity checks, the last
+    // four are the SSN's; "the last four of the card" gives the card's label after it.
+    (Label::SsnLast4, r"last (?:4|four)(?: digits)?"),
     (
         Label::Other,
         r"sim pin|pin (?:pad|reminder|attempts?|reset)|puk|error code|zip code|post ?code|agent (?:id|number)|check number|cheque number|(?:customer|utility|gas|electric(?:ity)?|energy|broadband|water|mobile|phone) account(?: (?:number|no|num))?|account(?: number)? on (?:the|my|your) (?:bill|invoice)|helpline|help line|freephone|toll[- ]free",
@@ -65,7 +71,7 @@ const LABELS: &[(Label, &str)] = &[
     ),
     (
         Label::Cvv,
-        r"cvv2?|cvc2?|cv2|csc|c v [vc]|card (?:verification|security) (?:code|value|number)|security code|verification code|[34][- ]?digit (?:security )?(?:code|number)|(?:code|digits|numbers?) on the (?:back|front|signature strip)|cid|signature strip|on the back(?: of (?:the|my) card)?",
+        r"cvv2?|cvc2?|cv2|csc|c v [vc]|card (?:verification|security) (?:code|value|number)|security code|front code|verification code|[34][- ]?digit (?:security )?(?:code|number)|(?:code|digits|numbers?) on the (?:back|front|signature strip)|cid|signature strip|on the back(?: of (?:the|my) card)?",
     ),
     (
         Label::Expiry,
@@ -73,13 +79,16 @@ const LABELS: &[(Label, &str)] = &[
     ),
     (
         Label::Routing,
-        r"(?:aba |ach |wire |transit )?routing(?: (?:and )?transit)?(?: (?:number|no|num))?|aba(?: number)?|rtn|transit number|(?:my|the|your|a) (?:checks?|cheques?)",
+        r"(?:aba |ach |wire |transit )?routing(?: (?:and )?transit)?(?: (?:number|no|num))?|aba(?: number)?|rtn|ach|transit number|(?:my|the|your|a) (?:checks?|cheques?)",
     ),
-    (Label::SortCode, r"sort(?:ing)?(?: code)?|bsb(?: number)?"),
+    (
+        Label::SortCode,
+        r"sort(?:ing)?(?: code)?|bsb(?: number)?|b s b|sc",
+    ),
     (Label::Iban, r"iban"),
     (
         Label::Passport,
-        r"passport(?: (?:number|no|num))?|reisepass(?:-?nr)?|passeport|pasaporte|paspoort",
+        r"passport(?: (?:number|no|num))?|pp (?:number|no|num)|reisepass(?:-?nr)?|passeport|pasaporte|paspoort",
     ),
     (
         Label::Licence,
@@ -87,7 +96,7 @@ const LABELS: &[(Label, &str)] = &[
     ),
     (
         Label::Account,
-        r"(?:bank |checking |savings |current |business |personal |joint |deposit )?(?:account|acct|a/c)(?: (?:number|no|num))?|checking|savings",
+        r"(?:bank |checking |savings |current |business |personal |joint |deposit )?(?:account|acct|acc|a/c)(?: (?:number|no|num))?|checking|savings",
     ),
     (
         Label::Card,
@@ -95,7 +104,7 @@ const LABELS: &[(Label, &str)] = &[
     ),
     (
         Label::Ssn,
-        r"ssn|s s n|ss number|social security(?: (?:number|no|num))?|social(?: insurance)?(?: number)?|sin|national insurance(?: number| no)?|ni number|nino|tax id|itin",
+        r"ssn(?: number)?|s s n|ss number|social security(?: (?:number|no|num))?|social(?: insurance)?(?: number)?|sin(?: number)?|national insurance(?: number| no)?|ni number|nino|tax id|itin",
     ),
     (
         Label::Dob,
@@ -103,7 +112,11 @@ const LABELS: &[(Label, &str)] = &[
     ),
     (
         Label::Other,
-        r"(?:order|tracking|ticket|case|invoice|reference|ref|confirmation|claim|lot|part|serial|model|sku|product|item|transaction|booking|purchase order|po|policy|meter|membership|loyalty|reward|voucher|promo|coupon|flight|room|seat|gate|version|build|firmware|batch|registration|parcel|shipment|badge|extension|ext|page|section|chapter|channel|error|code|id)(?: (?:number|no|num|id|code|reference))?|(?:customer|user|student|patient|employee|member) (?:number|no|num|id)",
+        r"(?:order|tracking|ticket|case|invoice|reference|ref|confirmation|claim|lot|part|serial|model|sku|product|item|transaction|receipt|booking|purchase order|po|policy|meter|membership|loyalty|reward|voucher|promo|coupon|flight|room|seat|gate|version|build|firmware|batch|registration|parcel|shipment|badge|extension|ext|page|section|chapter|channel|error|code|id)(?: (?:number|no|num|id|code|reference))?|(?:customer|user|student|patient|employee|member) (?:number|no|num|id)",
+    ),
+    (
+        Label::Ip,
+        r"(?:wan |lan |public |private |static )?ip(?: address)?",
     ),
     (
         Label::Amount,
@@ -140,17 +153,27 @@ pub fn labels(t: &str) -> Vec<Found> {
     // The combined search finds where labels are; which one each is, by the first label whose
     // own pattern matches the whole found text (the one the combined search preferred). Capture
     // groups would say it too, but the regex crate finds them far more slowly.
-    LABEL_RE
-        .find_iter(t)
-        .filter_map(|m| {
-            let i = EACH_LABEL.iter().position(|r| r.is_match(m.as_str()))?;
-            Some(Found {
-                label: LABELS[i].0,
-                start: m.start(),
-                end: m.end(),
-            })
-        })
-        .collect()
+    let mut out: Vec<Found> = Vec::new();
+    for m in LABEL_RE.find_iter(t) {
+        let Some(i) = EACH_LABEL.iter().position(|r| r.is_match(m.as_str())) else {
+            continue;
+        };
+        let found = Found {
+            label: LABELS[i].0,
+            start: m.start(),
+            end: m.end(),
+        };
+        // "the model number on the back": where a thing is, not a security code.
+        let placed = m.as_str().len() > 6 && m.as_str()[..6].eq_ignore_ascii_case("on the ");
+        let after_label = out.last().is_some_and(|l| {
+            l.label.not_pii() && t[l.end..found.start].split_whitespace().count() <= 1
+        });
+        if placed && after_label {
+            continue;
+        }
+        out.push(found);
+    }
+    out
 }
 
 /// The label phrases of `t` near its numbers: those within reach of a digit (120 bytes before
@@ -186,10 +209,18 @@ pub fn labels_near_numbers(t: &str) -> Vec<Found> {
 /// (the dot of "no. 103463201" right after the label is an abbreviation's).
 fn gap_ok(gap: &str, max_words: usize) -> bool {
     let rest = gap.strip_prefix('.').unwrap_or(gap);
+    // "the code on the back? ... got it, 664": a question, and its answer right after it.
+    let (asked, answer) = match rest.split_once('?') {
+        Some((q, a)) if a.replace("...", " ").split_whitespace().count() <= 3 => (q, a),
+        _ => (rest, ""),
+    };
+    let answer = answer.replace("...", " ");
     gap.len() <= 48
-        && !gap.contains(|c: char| c.is_ascii_digit() || matches!(c, '?' | '!' | ';'))
-        && !rest.contains(". ")
-        && gap.split_whitespace().count() <= max_words
+        && !gap.contains(|c: char| c.is_ascii_digit() || matches!(c, '!' | ';'))
+        && !asked.contains(". ")
+        && !asked.contains('?')
+        && !answer.contains(['?', '.'].as_slice())
+        && asked.split_whitespace().count() <= max_words
 }
 
 /// The label that names the number at `start..end`, if any.
@@ -203,7 +234,11 @@ pub fn label_of(t: &str, labels: &[Found], start: usize, end: usize) -> Option<F
         // A label of something else names only a number close after it ("part no. 310-...").
         let reach = if l.label.not_pii() { 3 } else { 6 };
         if gap_ok(&t[l.end..start], reach) {
-            return Some(qualified(t, labels, l).unwrap_or(*l));
+            return Some(
+                qualified(t, labels, l)
+                    .or_else(|| topic(t, labels, l))
+                    .unwrap_or(*l),
+            );
         }
     }
     // After the number, only a PII label counts: "4471 ... customer" says nothing.
@@ -224,13 +259,28 @@ fn qualified(t: &str, labels: &[Found], l: &Found) -> Option<Found> {
     let rest = head[..head.len() - det.len()].trim_end();
     let prep = rest.rsplit(' ').next()?;
     let qualifies = matches!(det, "the" | "my" | "your" | "this" | "that")
-        && matches!(prep, "on" | "for" | "of" | "from" | "in" | "with");
+        && matches!(prep, "on" | "for" | "of" | "from" | "in" | "with" | "to");
     let pii = labels
         .iter()
         .rev()
         .find(|p| p.end <= l.start && p.label != Label::Skip)?;
     let close = t[pii.end..l.start].split_whitespace().count() <= 2;
     (qualifies && close && !pii.label.not_pii()).then_some(*pii)
+}
+
+/// "I renewed my passport so the number is now ...": a bare "number" after a PII label a few
+/// words before it is that label's number.
+fn topic(t: &str, labels: &[Found], l: &Found) -> Option<Found> {
+    if l.label != Label::Phone || !t[l.start..l.end].eq_ignore_ascii_case("number") {
+        return None;
+    }
+    let pii = labels
+        .iter()
+        .rev()
+        .find(|p| p.end <= l.start && p.label != Label::Skip)?;
+    let gap = &t[pii.end..l.start];
+    let close = gap.split_whitespace().count() <= 4 && gap_ok(gap, 4);
+    (close && !pii.label.not_pii() && pii.label != Label::Phone).then_some(*pii)
 }
 
 impl Label {
@@ -253,8 +303,8 @@ pub fn named_other_id(t: &str, labels: &[Found], start: usize, end: usize) -> bo
 }
 
 /// Words between two numbers that make the second the same kind of number: taking the first
-/// back ("no sorry", "wait no", "i mean") or giving someone else's ("; mine is", "and his
-/// is").
+/// back ("no sorry", "wait no", "i mean", "not", "that's the old one it's") or giving someone
+/// else's ("; mine is", "and his is").
 pub fn correction(gap: &str) -> bool {
     let words: Vec<String> = gap
         .split(|c: char| !c.is_ascii_alphabetic() && c != '\'')
@@ -262,11 +312,15 @@ pub fn correction(gap: &str) -> bool {
         .map(str::to_ascii_lowercase)
         .collect();
     let key = [
-        "sorry", "no", "wait", "mean", "actually", "mine", "his", "hers",
+        "sorry", "no", "wait", "mean", "actually", "mine", "his", "hers", "not", "old", "new",
+        "instead",
     ];
-    let filler = ["i", "it's", "its", "oh", "um", "uh", "and", "is", "it"];
+    let filler = [
+        "i", "it's", "its", "oh", "um", "uh", "and", "is", "it", "that's", "the", "one", "was",
+        "now",
+    ];
     !words.is_empty()
-        && words.len() <= 4
+        && words.len() <= 7
         && words.iter().any(|w| key.contains(&w.as_str()))
         && words
             .iter()

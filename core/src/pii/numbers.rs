@@ -20,7 +20,7 @@ static IBAN: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// An IBAN spelled out: "g b 92 n w b k 53902503740609" once the digits are rewritten.
 static SPELLED_IBAN: LazyLock<Regex> =
-    LazyLock::new(|| super::pattern::re(r"\b[a-z] [a-z] \d\d(?: (?:[a-z]|\d+)\b)+"));
+    LazyLock::new(|| super::pattern::re(r"\b[a-z] [a-z] \d\d+(?: (?:[a-z]|\d+)\b)*"));
 static CARD: LazyLock<Regex> = LazyLock::new(|| super::pattern::re(r"\b\d(?:[ -]?\d){12,18}\b"));
 static SSN: LazyLock<Regex> =
     LazyLock::new(|| super::pattern::re(r"\b(\d{3})[- ](\d{2})[- ](\d{4})\b"));
@@ -40,13 +40,24 @@ static NINO: LazyLock<Regex> =
 /// fewer; a password ("bluebird77") may have one or two.
 fn enough_digits(t: &str) -> bool {
     let n = digits_not_times(t, 3);
-    n >= 3 || n > 0 && has_pass(t)
+    n >= needed(t)
 }
 
-fn has_pass(t: &str) -> bool {
-    t.as_bytes()
-        .windows(4)
-        .any(|w| w.eq_ignore_ascii_case(b"pass"))
+/// Digits a PII number needs here: three, but one after a password cue and two (a month
+/// named, then its year: "expiry may twenty nine") after an expiry cue.
+fn needed(t: &str) -> usize {
+    let has = |cue: &[u8]| {
+        t.as_bytes()
+            .windows(cue.len())
+            .any(|w| w.eq_ignore_ascii_case(cue))
+    };
+    if has(b"pass") {
+        1
+    } else if has(b"exp") {
+        2
+    } else {
+        3
+    }
 }
 
 /// How many digits `t` has (counting up to `max`) outside clock times and timestamps
@@ -68,26 +79,21 @@ fn digits_not_times(t: &str, max: usize) -> usize {
 }
 
 /// Whether `text` can hold a PII number at all, decided before any rewriting: three digits or
-/// number words between them (the shortest, a card security code, has three), or one with a
-/// password cue. Most turns have neither, and rewriting their words is most of the cost.
+/// number words between them (the shortest, a card security code, has three), or fewer with a
+/// password or expiry cue (`needed`). Most turns have neither, and rewriting their words is most of the cost.
 fn worth_reading(text: &str) -> bool {
-    let digits = digits_not_times(text, 3);
-    if digits >= 3 {
-        return true;
-    }
-    let needed = if has_pass(text) { 1 } else { 3 };
     // "twenty", "nineteen", "hundred" say two digits or more.
-    let mut said = digits;
-    if said >= needed {
-        return true;
-    }
-    for w in super::spoken::number_words(text) {
-        said += super::spoken::digits_said(&text[w.0..w.1]);
-        if said >= needed {
-            return true;
+    let mut said = digits_not_times(text, 3);
+    if said < 3 {
+        for w in super::spoken::number_words(text) {
+            said += super::spoken::digits_said(&text[w.0..w.1]);
+            if said >= 3 {
+                break;
+            }
         }
     }
-    false
+    // Most turns say no digit at all: the cue words are looked for only when one is there.
+    said >= 3 || said > 0 && said >= needed(text)
 }
 
 /// Numbers that are PII in `text`, pushed to `found` with offsets into `text`.
@@ -158,6 +164,9 @@ pub fn find(text: &str, found: &mut Vec<PiiMatch>) {
         }
     }
     context::find(t, &labels, &mut strong);
+    let mut positions = Vec::new();
+    super::positions::find(t, &mut positions);
+    strong.extend(positions.into_iter().map(|(s, e)| (PiiKind::Pin, s, e)));
     dates::find(t, &mut strong);
     let mut ips = Vec::new();
     ip::find(t, &mut ips);

@@ -1,5 +1,5 @@
-//! Memorable and secret words given as an answer ("Memorable word: lighthouse", "the security
-//! word is marmalade m a r m a l a d e"), reported as a PIN: a password with no digits, which
+//! Memorable and secret words and security answers given ("Memorable word: lighthouse", "the
+//! security word is marmalade m a r m a l a d e", "security answer Buttercup"), reported as a PIN: a password with no digits, which
 //! the number detectors never see. Talk about one ("I forgot my memorable word", "the secret
 //! word is wrong") is not one.
 
@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 static SECRET: LazyLock<Regex> = LazyLock::new(|| {
     super::pattern::re(
-        r"(?i)(?-u:\b)(?:memorable|secret|security) word(?:(?:'s| is| was) +|\s*[:-]\s*)(?:it's |its )?([a-z][a-z'-]{2,24})(?-u:\b)",
+        r"(?i)(?-u:\b)(?:memorable|secret|security) (?:word|answer)(?:(?:'s| is| was) +|\s*[:-]\s*|( +))(?:it's |its )?([a-z][a-z'-]{2,24})(?-u:\b)",
     )
 });
 
@@ -49,7 +49,12 @@ const NOT_A_WORD: &[&str] = &[
 /// Secret words in `text`, as byte ranges: the word, and its spelling when it follows.
 pub fn find(text: &str, out: &mut Vec<(usize, usize)>) {
     for c in SECRET.captures_iter(text) {
-        let Some(w) = c.get(1) else { continue };
+        let Some(w) = c.get(2) else { continue };
+        // "the security answer Buttercup matches": with no verb, a written answer is
+        // capitalised.
+        if c.get(1).is_some() && !w.as_str().starts_with(|c: char| c.is_ascii_uppercase()) {
+            continue;
+        }
         let lower = w.as_str().to_ascii_lowercase();
         if NOT_A_WORD.contains(&lower.as_str()) || super::words::is_stop(&lower) {
             continue;
@@ -89,6 +94,9 @@ mod tests {
                 Some("bramble b r a m b l e"),
             ),
             ("my secret word's pineapple", Some("pineapple")),
+            ("OK, security answer Marigold is a match", Some("Marigold")),
+            ("the security answer was snowdrop", Some("snowdrop")),
+            ("the security answer needs updating", None),
             ("I forgot my memorable word", None),
             ("the memorable word is wrong apparently", None),
             ("what's the security word for", None),

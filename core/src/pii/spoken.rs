@@ -75,9 +75,13 @@ impl<'a> Spoken<'a> {
         // between them form a run.
         let mut runs: Vec<Vec<(Word, usize, usize)>> = Vec::new();
         let mut last_end = usize::MAX;
+        let mut counted = false;
         for (s, e) in words(text) {
             let Some(w) = word(&text[s..e]) else {
                 last_end = usize::MAX;
+                counted = ["last", "first", "next"]
+                    .iter()
+                    .any(|c| text[s..e].eq_ignore_ascii_case(c));
                 continue;
             };
             let joined = last_end != usize::MAX
@@ -88,6 +92,10 @@ impl<'a> Spoken<'a> {
                 _ => runs.push(vec![(w, s, e)]),
             }
             last_end = e;
+            // "the last four one six seven six": the count is not a digit of the number.
+            if std::mem::take(&mut counted) && runs.last().is_some_and(|r| r.len() == 1) {
+                last_end = usize::MAX;
+            }
         }
         let mut out = String::with_capacity(text.len());
         let mut pieces = Vec::new();

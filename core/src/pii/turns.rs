@@ -38,6 +38,7 @@ pub fn in_turns(turns: &[&str], find: impl Fn(usize, &str) -> Vec<PiiMatch>) -> 
         }
     }
     split_cards(turns, &runs, &mut out);
+    split_labelled(turns, &runs, &mut out);
     out
 }
 
@@ -60,7 +61,12 @@ fn runs(turn: &str) -> Vec<(String, usize, usize)> {
                     before.len() >= w.len()
                         && before[before.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
                 });
-        ordinal || counted
+        // "that's eight digits", "a 4 digit code": a count of digits.
+        let digits_count = t[e..]
+            .trim_start()
+            .get(..5)
+            .is_some_and(|w| w.eq_ignore_ascii_case("digit"));
+        ordinal || counted || digits_count
     };
     RUN.find_iter(t)
         .filter(|m| !count(m.start(), m.end()))
@@ -74,8 +80,8 @@ fn runs(turn: &str) -> Vec<(String, usize, usize)> {
 
 /// The number a turn reads out, as pieces (digits, start, end): its runs, a run taken back
 /// ("seven oh four eight sorry seven oh four seven") replaced by the one after it, the span
-/// of the correction covering both; `None` when runs are far apart.
-fn read_out(turn: &str, runs: &[(String, usize, usize)]) -> Option<Vec<(String, usize, usize)>> {
+/// of the correction covering both; up to the first run far from the one before.
+fn read_out(turn: &str, runs: &[(String, usize, usize)]) -> Vec<(String, usize, usize)> {
     let mut out: Vec<(String, usize, usize)> = Vec::new();
     for (d, s, e) in runs {
         if let Some(last) = out.last_mut() {
@@ -87,13 +93,14 @@ fn read_out(turn: &str, runs: &[(String, usize, usize)]) -> Option<Vec<(String, 
                 *last = (d.clone(), last.1, *e);
                 continue;
             }
+            // What follows a pause of words is something else ("... and exp is 12/29").
             if words(&gap) > 2 {
-                return None;
+                break;
             }
         }
         out.push((d.clone(), *s, *e));
     }
-    Some(out)
+    out
 }
 
 fn words(s: &str) -> usize {
@@ -128,20 +135,29 @@ fn split_cards(turns: &[&str], runs: &[Vec<(String, usize, usize)>], out: &mut [
                 continue;
             }
             let t = turns[next];
-            let Some(read) = read_out(t, &runs[next]) else {
+            let read = read_out(t, &runs[next]);
+            let (Some(a), Some(b)) = (read.first().cloned(), read.last().cloned()) else {
                 break;
             };
-            let (Some(a), Some(b)) = (read.first(), read.last()) else {
-                break;
-            };
-            if words(&t[..a.1]) > 6 || words(&t[b.2..]) > 3 || read.iter().any(|r| r.0.len() < 2) {
+            if words(&t[..a.1]) > 6 || read.iter().any(|r| r.0.len() < 2) {
                 break;
             }
+            // "8177 2373 exp 08/30", "25022358 sorry hit enter too soon": the number may end
+            // before the turn does, and more may follow it.
+            let mut complete = false;
             for (d, s, e) in read {
                 digits.push_str(&d);
                 pieces.push((next, s, e));
+                complete = (13..=19).contains(&digits.len()) && card_valid(&digits);
+                if complete || digits.len() >= 19 {
+                    break;
+                }
             }
-            if (13..=19).contains(&digits.len()) && card_valid(&digits) {
+            let end = pieces.last().map_or(0, |p| p.2);
+            if !complete && words(&t[b.2..]) > 3 || complete && words(&t[end..]) > 8 {
+                break;
+            }
+            if complete {
                 for &(k, s, e) in &pieces {
                     out[k].retain(|m| m.end <= s || m.start >= e);
                     out[k].push(PiiMatch {
@@ -156,6 +172,84 @@ fn split_cards(turns: &[&str], runs: &[Vec<(String, usize, usize)>], out: &mut [
             next += 1;
         }
     }
+}
+
+/// A labelled number read out over turns: "the account number is three oh six two" / "okay" /
+/// "seven one five eight", "my passport number starts five five two one" / "nine oh seven four
+/// six". The turn ends with a number its label does not accept alone; the next turns that are
+/// only numbers complete it (up to three pieces), each marked as the whole's kind.
+fn split_labelled(turns: &[&str], runs: &[Vec<(String, usize, usize)>], out: &mut [Vec<PiiMatch>]) {
+    for first in 0..turns.len() {
+        let Some((d, s, e)) = runs[first].last().cloned() else {
+            continue;
+        };
+        let turn = turns[first];
+        let ends_turn = turn[e..]
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .is_empty();
+        let taken = out[first].iter().any(|m| m.start < e && s < m.end);
+        if !ends_turn || taken || d.len() < 3 || first + 1 >= turns.len() {
+            continue;
+        }
+        let Some(label) = label_before(turn, s) else {
+            continue;
+        };
+        let mut digits = d;
+        let mut pieces = vec![(first, s, e)];
+        for next in first + 1..turns.len().min(first + 5) {
+            let t = turns[next];
+            if interjection(t, &runs[next]) {
+                continue;
+            }
+            let read = read_out(t, &runs[next]);
+            let (Some(a), Some(b)) = (read.first(), read.last()) else {
+                break;
+            };
+            if words(&t[..a.1]) > 2 || words(&t[b.2..]) > 4 || !out[next].is_empty() {
+                break;
+            }
+            for (d, s, e) in read {
+                digits.push_str(&d);
+                pieces.push((next, s, e));
+            }
+            if let Some((kind, ..)) = context::judge_answer(&digits, label) {
+                for &(k, s, e) in &pieces {
+                    out[k].push(PiiMatch {
+                        kind,
+                        start: s,
+                        end: e,
+                    });
+                    out[k].sort_by_key(|m| m.start);
+                }
+                break;
+            }
+            if pieces.len() >= 3 {
+                break;
+            }
+        }
+    }
+}
+
+/// The label of a number that ends a turn: a PII label at most two words before `start` ("the
+/// account number is", "passport number starts").
+fn label_before(turn: &str, start: usize) -> Option<Label> {
+    let spoken = Spoken::of(turn);
+    let found = labels::labels(&spoken.text);
+    let l = found
+        .iter()
+        .rev()
+        .find(|l| spoken.original(l.start, l.end).1 <= start)?;
+    let gap = &turn[spoken.original(l.start, l.end).1..start];
+    let kinds = matches!(
+        l.label,
+        Label::Account
+            | Label::Passport
+            | Label::Licence
+            | Label::Routing
+            | Label::Iban
+            | Label::Ssn
+    );
+    (kinds && words(gap) <= 2 && !gap.contains(|c: char| c.is_ascii_digit())).then_some(l.label)
 }
 
 /// A bare number answering the question before it, read with the question's label; or the
@@ -196,10 +290,17 @@ fn digits_by_position(q: &str, reply: &str) -> Option<Vec<PiiMatch>> {
 
 /// A bare number answering the question `q`, read with the question's label.
 fn answer_number(q: &Spoken, reply: &str) -> Option<PiiMatch> {
+    // A bare "number" or "line" asks for no number in particular; "the best callback number"
+    // asks for a phone number.
+    let vague = |l: &labels::Found| {
+        let said = &q.text[l.start..l.end];
+        l.label == Label::Phone
+            && (said.eq_ignore_ascii_case("number") || said.eq_ignore_ascii_case("line"))
+    };
     let asked = labels::labels(&q.text)
         .into_iter()
         .rev()
-        .find(|l| !matches!(l.label, Label::Skip | Label::Card | Label::Phone))?;
+        .find(|l| !matches!(l.label, Label::Skip | Label::Card) && !vague(l))?;
     // A question names what it asks for and gives no number after it.
     if q.text[asked.end..].contains(|c: char| c.is_ascii_digit()) {
         return None;

@@ -26,6 +26,40 @@ fn turns_table() {
             ],
         ),
         (
+            &["4000 0566", "5566 5556 and exp is 12/29"],
+            &[
+                &[(Card, "4000 0566")],
+                &[(Card, "5566 5556"), (CardExpiry, "12/29")],
+            ],
+        ),
+        (
+            &[
+                "what's a good mobile number for you",
+                "oh seven seven double oh nine hundred one two three",
+            ],
+            &[
+                &[],
+                &[(Phone, "oh seven seven double oh nine hundred one two three")],
+            ],
+        ),
+        (&["what number should i call", "one two three"], &[&[], &[]]),
+        (
+            &[
+                "my account number is four four one",
+                "yeah",
+                "two nine eight one",
+            ],
+            &[
+                &[(BankAccount, "four four one")],
+                &[],
+                &[(BankAccount, "two nine eight one")],
+            ],
+        ),
+        (
+            &["And the sort code?", "20-91-77"],
+            &[&[], &[(SortCode, "20-91-77")]],
+        ),
+        (
             &["card is 4988 4388", "4388 4305"],
             &[&[(Card, "4988 4388")], &[(Card, "4388 4305")]],
         ),
