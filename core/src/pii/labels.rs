@@ -83,7 +83,7 @@ const LABELS: &[(Label, &str)] = &[
     ),
     (
         Label::SortCode,
-        r"sort(?:ing)?(?: code)?|bsb(?: number)?|b s b|sc",
+        r"sort(?:ing)?(?: code)?|bsb(?: number)?|b s b",
     ),
     (Label::Iban, r"iban"),
     (
@@ -164,7 +164,7 @@ pub fn labels(t: &str) -> Vec<Found> {
             end: m.end(),
         };
         // "the model number on the back": where a thing is, not a security code.
-        let placed = m.as_str().len() > 6 && m.as_str()[..6].eq_ignore_ascii_case("on the ");
+        let placed = m.as_str().len() > 7 && m.as_str()[..7].eq_ignore_ascii_case("on the ");
         let after_label = out.last().is_some_and(|l| {
             l.label.not_pii() && t[l.end..found.start].split_whitespace().count() <= 1
         });

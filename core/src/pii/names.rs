@@ -24,7 +24,13 @@ pub struct NameSpan {
 /// Words that confirm the name right before them after a weak cue ("this is olumide from ...").
 const AFTER: &[&str] = &[
     "speaking", "calling", "writing", "here", "from", "again", "how", "you've", "you're", "and",
-    "i", "i'm", "my", "born", "at",
+    "i", "i'm", "my", "born", "at", "that's", "thats",
+];
+/// Words after a relative's one-word name that show it is one: what the relative did.
+const RELATION_NEXT: &[&str] = &[
+    "took", "set", "said", "says", "has", "had", "was", "is", "will", "did", "does", "called",
+    "rang", "paid", "made", "signed", "opened", "booked", "wants", "needs", "lives", "handles",
+    "and", "who", "usually", "normally", "might",
 ];
 /// The first of `AFTER` confirm even a single unlisted word ("this is sunita how can i help").
 const STRONG_AFTER: usize = 9;
@@ -60,13 +66,19 @@ pub fn find_names(text: &str, speaker: Option<Speaker>, out: &mut Vec<NameSpan>)
         // "it's" a verb may follow: "i'm transferring you").
         let this_is = t[i].is_any(&["this", "through"])
             && t.get(j).is_some_and(|x| !x.lower.ends_with("ing"));
-        let strength = if this_is && strength == Strength::Weak && is_greeting() {
+        // "this is mihai at harbour health": a name, then where its owner works.
+        let at_work = t.get(j + 1).is_some_and(|x| x.is("at"))
+            && t.get(j).is_some_and(|x| !adjective(&x.lower));
+        let strength = if this_is && strength == Strength::Weak && (at_work || is_greeting()) {
             Strength::Strong
         } else {
             strength
         };
-        match run(&t, j, written, strength) {
-            Some(end) => {
+        let said_to = (role == Role::Addressee && !written)
+            .then(|| addressed(&t, j))
+            .flatten();
+        match run(&t, j, written, strength).or(said_to) {
+            Some((j, end)) => {
                 // "Hi, Grace here", "Hello, Beatrix from the billing team": a greeting, then
                 // the speaker's own name
                 let own = t
@@ -93,10 +105,22 @@ pub fn find_names(text: &str, speaker: Option<Speaker>, out: &mut Vec<NameSpan>)
     };
     around::after_preposition(&t, written, &mut other);
     around::possessive_name(&t, written, &mut other);
+    beside::before_bank_details(&t, written, &mut other);
+    beside::before_relation(&t, written, &mut other);
+    let firsts: Vec<(usize, usize, bool)> = found.clone();
+    for (a, b, is_agent) in firsts {
+        beside::joined(&t, (a, b), written, &mut |x, y| {
+            if !found.iter().any(|&(p, q, _)| p < y && x < q) {
+                found.push((x, y, is_agent));
+            }
+        });
+    }
     for &(a, b, is_agent) in &found {
         around::repeats(&t, (a, b), &found, &mut |x, y| {
             found_push(out, &t, x, y, is_agent)
         });
+        // "ravi r a v i": the spelling that follows a name is part of it.
+        let b = beside::spelling_end(&t, a, b).unwrap_or(b);
         found_push(out, &t, a, b, is_agent);
     }
     super::spelled::find_spelled(&t, &mut |start, end| {
@@ -117,11 +141,18 @@ fn found_push(out: &mut Vec<NameSpan>, t: &[Tok], a: usize, b: usize, agent: boo
     }
 }
 
-/// The name that starts at token `j`, as the end index of its tokens, if the cue's strength is
-/// met. Up to four words, with particles inside ("Van der Merwe", "el amrani").
-fn run(t: &[Tok], j: usize, written: bool, strength: Strength) -> Option<usize> {
+/// The name that starts at token `j` (after a hesitation), as the range of its tokens, if the
+/// cue's strength is met. Up to four words, with particles inside ("Van der Merwe", "el amrani").
+fn run(t: &[Tok], j: usize, written: bool, strength: Strength) -> Option<(usize, usize)> {
     // "Mr. van der Berg": particles may open a surname
     let mut k = j;
+    // "it's uh kwame mensah": a hesitation before the name
+    if t.get(k)
+        .is_some_and(|x| x.is_any(&["uh", "um", "er", "erm"]))
+    {
+        k += 1;
+    }
+    let j = k;
     while k < t.len() && k - j < 2 && t[k].is_any(PARTICLES) {
         k += 1;
     }
@@ -138,14 +169,19 @@ fn run(t: &[Tok], j: usize, written: bool, strength: Strength) -> Option<usize> 
     // "misses okafor bear with me": after a title said aloud, one surname unless a listed
     // first name comes first.
     if strength == Strength::Surname && !written {
-        return Some(k + 1);
+        return Some((j, k + 1));
     }
     if strength == Strength::Title && !written && !is_first_name(&first.lower) {
         let next_plain = t.get(k + 1).is_none_or(|x| !x.word || is_stop(&x.lower));
-        return (is_surname(&first.lower) || next_plain).then_some(k + 1);
+        return (is_surname(&first.lower) || next_plain).then_some((j, k + 1));
     }
     let mut end = k + 1;
-    while end < t.len() && end - j < 4 && !t[end].is_any(AFTER) {
+    let relation_said = strength == Strength::Relation && !written;
+    while end < t.len()
+        && end - j < 4
+        && !t[end].is_any(AFTER)
+        && !(relation_said && t[end].is_any(RELATION_NEXT))
+    {
         if namey(&t[end], written) {
             end += 1;
         } else if t[end].is_any(PARTICLES) && t.get(end + 1).is_some_and(|x| namey(x, written)) {
@@ -183,6 +219,12 @@ fn run(t: &[Tok], j: usize, written: bool, strength: Strength) -> Option<usize> 
     let confirmed_after = next.is_none_or(|n| !n.word || n.is_any(AFTER));
     let ok = match strength {
         Strength::Strong => true,
+        // "my son lukas set it up", "calling for my mum funmilayo"
+        Strength::Relation if !written && len == 1 => {
+            listed(first)
+                || next.is_none_or(|n| !n.word || n.is_any(RELATION_NEXT))
+                    && !adjective(&first.lower)
+        }
         Strength::Relation | Strength::Title | Strength::Surname if written => true,
         Strength::Relation | Strength::Title | Strength::Surname => {
             listed(first) || len >= 2 && confirmed_after
@@ -194,9 +236,60 @@ fn run(t: &[Tok], j: usize, written: bool, strength: Strength) -> Option<usize> 
             is_first_name(&first.lower)
                 || len >= 2 && (listed_any || confirmed_after)
                 || next.is_some_and(|n| n.is_any(&AFTER[..STRONG_AFTER]))
+                || beside::spelling_end(t, j, end).is_some()
         }
     };
-    ok.then_some(end)
+    ok.then_some((j, end))
+}
+
+/// Words after a name said to someone that show it was one: "cheers wiremu appreciate it",
+/// "hiya sinead it's niamh here", "hi rajdeep yeah ...".
+const AFTER_ADDRESSED: &[&str] = &[
+    "it's",
+    "its",
+    "this",
+    "i'm",
+    "im",
+    "yeah",
+    "yes",
+    "appreciate",
+    "thanks",
+    "thank",
+    "can",
+    "could",
+    "would",
+    "how",
+    "i",
+    "you",
+    "that's",
+    "just",
+    "quick",
+    "sorry",
+    "good",
+];
+
+/// Words said after a greeting that are no name.
+const NOT_ADDRESSED: &[&str] = &[
+    "there", "mate", "again", "anyway", "everyone", "all", "guys", "folks", "both", "love", "dear",
+    "buddy", "man", "sir", "madam", "team", "lads", "pal", "so", "very", "a", "lot", "for",
+];
+
+/// A one-word name said to someone after a greeting or thanks (token `j`), as its range.
+fn addressed(t: &[Tok], j: usize) -> Option<(usize, usize)> {
+    let name = t
+        .get(j)
+        .filter(|x| namey(x, false) && !x.is_any(NOT_ADDRESSED))?;
+    let next = t.get(j + 1);
+    let shown = next.is_none_or(|n| n.is(",") || n.is_any(AFTER_ADDRESSED));
+    (shown && !adjective(&name.lower)).then_some((j, j + 1))
+}
+
+/// Words shaped like adjectives and adverbs ("ridiculous", "lovely", "amazing"), not names.
+fn adjective(lower: &str) -> bool {
+    ["ous", "ful", "ble", "ing", "ly", "ed", "ive", "est"]
+        .iter()
+        .any(|s| lower.ends_with(s))
+        && !is_first_name(lower)
 }
 
 /// "I'm Canadian", "I'm Scottish", "I'm Japanese": nationality words look like names.
@@ -208,6 +301,7 @@ fn demonym(lower: &str) -> bool {
 }
 
 mod around;
+mod beside;
 mod cues;
 mod gate;
 mod lists;

@@ -15,7 +15,16 @@ static GIVEN: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The digits given by position in `t`, as byte ranges of `t`.
 pub fn find(t: &str, out: &mut Vec<(usize, usize)>) {
-    if !t.contains(['s', 'n', 'r', 't']) {
+    // Every match has an ordinal written as digits ("2nd"): most texts have none.
+    let b = t.as_bytes();
+    let ordinal = b.windows(3).any(|w| {
+        w[0].is_ascii_digit()
+            && matches!(
+                [w[1].to_ascii_lowercase(), w[2].to_ascii_lowercase()],
+                [b's', b't'] | [b'n', b'd'] | [b'r', b'd'] | [b't', b'h']
+            )
+    });
+    if !ordinal {
         return;
     }
     for c in GIVEN.captures_iter(t) {

@@ -77,8 +77,13 @@ fn local_start(t: &[Tok], k: usize) -> Option<usize> {
                 || x.lower.chars().count() == 1
                 || !is_stop(&x.lower) && !x.lower.ends_with("'s") && !x.is_any(LEADS))
     };
-    let mut s = k;
-    while s > 0 && k - s < 6 && part(&t[s - 1]) {
+    // Up to six words, and letters spelled one by one ("f a r h a n dot c") besides.
+    let (mut s, mut words) = (k, 0);
+    while s > 0 && k - s < 16 && part(&t[s - 1]) {
+        words += usize::from(t[s - 1].lower.chars().count() > 1);
+        if words > 6 {
+            break;
+        }
         s -= 1;
     }
     // Joiners and number words may not open it: "is dot" is no address.
@@ -99,6 +104,10 @@ mod tests {
             (
                 "my email is declan dot reid at example dot com",
                 Some("declan dot reid at example dot com"),
+            ),
+            (
+                "it's t o m a s z dot k at example dot com",
+                Some("t o m a s z dot k at example dot com"),
             ),
             (
                 "it's m j fernandez at example dot com",

@@ -80,7 +80,16 @@ pub fn cue(t: &[Tok], i: usize, written: bool) -> Option<(usize, Role, Strength)
             prev(1),
             "first" | "last" | "full" | "middle" | "given" | ","
         );
-        return (written && (label || tok.is("surname"))).then_some((i + 1, Other, Strong));
+        // Said: "surname is o'sullivan first name padraig", the name ending the turn.
+        let said_last = !written
+            && t.get(i + 1).is_some_and(|x| x.word)
+            && t.get(i + 2)
+                .is_none_or(|x| !x.word || x.is_any(&["and", "surname", "last"]));
+        return ((written || said_last) && (label || tok.is("surname"))).then_some((
+            i + 1,
+            Other,
+            Strong,
+        ));
     }
     if tok.is("this") && w(1) == "is" {
         return Some((i + 2, Own, Weak));
@@ -113,6 +122,10 @@ pub fn cue(t: &[Tok], i: usize, written: bool) -> Option<(usize, Role, Strength)
     }
     if tok.is_any(&["i'm", "it's", "im"]) {
         return Some((i + 1, Own, Weak));
+    }
+    // "she's Amara Okonjo-Reid": someone else introduced.
+    if tok.is_any(&["she's", "he's"]) {
+        return Some((i + 1, Other, Weak));
     }
     if (tok.is("i") || tok.is("it")) && w(1) == "am" || tok.is("it") && w(1) == "is" {
         return Some((i + 2, Own, Weak));
@@ -153,6 +166,11 @@ pub fn cue(t: &[Tok], i: usize, written: bool) -> Option<(usize, Role, Strength)
         } else {
             Other
         };
+        // "my wife's email ...", "my dad's number": what is theirs follows, not their name.
+        let theirs = ["email", "e-mail", "phone", "mobile", "number", "address"];
+        if relative_possessive(tok) && theirs.contains(&w(1)) {
+            return None;
+        }
         let mut j = i + 1;
         let named = w(1) == "name";
         if named || matches!(w(1), "is" | "account" | "policy" | "card") {

@@ -21,13 +21,17 @@ static GATE: LazyLock<Regex> = LazyLock::new(|| {
     // Relatives, people and form labels cue a name only with the words around them ("my
     // neighbour", "a lady called", "Traveller:"): bare, "customer" or "mate" are in most texts.
     re(&format!(
-        r"(?i)(?-u:\b)(?:names?|name's|surname|this is|it'?s|it’s|it is|i'?m|i’m|i am|that's|speak(?:ing)?|talking|chatting|writing|mrs?|ms|miss|misses|mister|missus|dr|doctor|under|holder|cardholder|beneficiary|behalf|here|through to|you'?ve got|calls? (?:him|her|me)|goes by|known as|hi|hiya|hello|hey|bonjour|hola|hallo|g'day|thanks|thank you|cheers|to|for|from|by|cc|(?:my|his|her|our|their|your)(?: [a-z]+)? (?:{relatives})|(?:{people}) (?:called|named))(?-u:\b)|(?-u:\b)(?:{forms}) ?:"
+        r"(?i)(?-u:\b)(?:names?|name's|surname|this is|it'?s|it’s|it is|i'?m|i’m|i am|that's|speak(?:ing)?|talking|chatting|writing|mrs?|ms|miss|misses|mister|missus|dr|doctor|under|holder|cardholder|beneficiary|behalf|here|through to|you'?ve got|calls? (?:him|her|me)|goes by|known as|hi|hiya|hello|hey|bonjour|hola|hallo|g'day|thanks|thank you|cheers|to|for|from|by|cc|(?:my|his|her|our|their|your)(?: [a-z]+)? (?:{relatives})|'s (?:{relatives})|(?:{people}) (?:called|named)|s?he'?s|, (?:sort|iban|routing|account|acct|acc|bsb|bic|swift))(?-u:\b)|(?-u:\b)(?:{forms}) ?:"
     ))
 });
 
 /// Cues so common in written turns ("hi", "thanks", "it's", "here") that they are worth the
 /// full reading only when a word near them could be a name: capitalised, or a listed name.
 const WEAK: &[&str] = &[
+    "she's",
+    "he's",
+    "shes",
+    "hes",
     "that's",
     "this is",
     "it's",

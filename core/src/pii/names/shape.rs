@@ -7,7 +7,8 @@ use crate::pii::words::{is_stop, number_word, Tok};
 
 pub const PARTICLES: &[&str] = &[
     "van", "der", "de", "del", "della", "da", "dal", "di", "du", "la", "le", "von", "el", "al",
-    "bin", "ben", "st", "mac", "ni", "nic", "ibn", "bint", "ter", "ten", "dos", "das", "zu",
+    "bin", "ben", "st", "mac", "ni", "nic", "ibn", "bint", "ter", "ten", "dos", "das", "zu", "ó",
+    "ní", "uí", "ua",
 ];
 
 /// Words of company names: a run followed by one is a company ("This is Northwind Bank").

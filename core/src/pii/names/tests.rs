@@ -26,6 +26,42 @@ fn customers_and_people_talked_about() {
             &["maria gonzalez"],
         ),
         ("hi it's steve", Some(Customer), &["steve"]),
+        // beside the name: its spelling, bank details, "and", a relation after "'s"
+        (
+            "it's uh tendai moyo t e n d a i",
+            Some(Customer),
+            &["tendai moyo t e n d a i"],
+        ),
+        (
+            "Refund to Siobhán Ní Bhriain, account 55120934 please",
+            Some(Customer),
+            &["Siobhán Ní Bhriain"],
+        ),
+        (
+            "it's booked under Marta Kowal and Piotr Kowal",
+            Some(Customer),
+            &["Marta Kowal", "Piotr Kowal"],
+        ),
+        (
+            "I'm calling for Tomasz Nowak's husband",
+            Some(Customer),
+            &["Tomasz Nowak's"],
+        ),
+        (
+            "She's Ngozi Eze-Bello, my sister",
+            Some(Customer),
+            &["Ngozi Eze-Bello"],
+        ),
+        ("she's fine thanks", Some(Customer), &[]),
+        ("first name is fine, surname later", Some(Customer), &[]),
+        ("last name oyelaran", Some(Customer), &["oyelaran"]),
+        (
+            "my daughter tallulah set up the account",
+            Some(Customer),
+            &["tallulah"],
+        ),
+        ("my daughter usually does it", Some(Customer), &[]),
+        ("send it to my husband's email please", Some(Customer), &[]),
         (
             "the name on the card is robert o'neill",
             Some(Customer),
@@ -172,6 +208,17 @@ fn agents_own_names() {
             "dev",
         ),
         ("Pip the ShopRight assistant here!", Some(Bot), "Pip"),
+        ("cheers tamsin that's sorted", Some(Customer), "tamsin"),
+        (
+            "hi ruairi yeah it's about my bill",
+            Some(Customer),
+            "ruairi",
+        ),
+        (
+            "good afternoon this is oluwaseun at northgate water",
+            Some(Agent),
+            "oluwaseun",
+        ),
     ];
     for (text, speaker, want) in cases {
         let got = names(text, *speaker);
