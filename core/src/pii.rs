@@ -92,12 +92,12 @@ fn find_pii_by(text: &str, speaker: Option<Speaker>) -> Vec<PiiMatch> {
     let mut names = Vec::new();
     names::find_names(text, speaker, &mut names);
     // A name inside an e-mail address said aloud is the address's.
-    let emails: Vec<(usize, usize)> = found
-        .iter()
-        .filter(|m| m.kind == PiiKind::Email)
-        .map(|m| (m.start, m.end))
-        .collect();
-    names.retain(|n| !emails.iter().any(|&(s, e)| n.start < e && s < n.end));
+    if !names.is_empty() {
+        let emails = found.iter().filter(|m| m.kind == PiiKind::Email);
+        let in_email =
+            |n: &names::NameSpan| emails.clone().any(|m| n.start < m.end && m.start < n.end);
+        names.retain(|n| !in_email(n));
+    }
     for n in names {
         let kind = if n.agent {
             PiiKind::AgentName

@@ -25,6 +25,9 @@ pub fn find(t: &str, labels: &[Found], out: &mut Vec<(PiiKind, usize, usize)>) {
     let mut unlabelled_sort = Vec::new();
     // The labels that have named a number (their starts).
     let mut used: Vec<usize> = Vec::new();
+    let card_labels = labels
+        .iter()
+        .any(|l| matches!(l.label, Label::Cvv | Label::Expiry));
     // The label and end of the last number it named: a number taken back ("sort code forty
     // forty seventy no sorry forty forty seventy one") is followed by the one meant, and
     // someone's number by another's ("... is PB0419376; mine is PB0419387").
@@ -61,7 +64,7 @@ pub fn find(t: &str, labels: &[Found], out: &mut Vec<(PiiKind, usize, usize)>) {
             // "password is Kestrel!88": the label names the word the digits end.
             _ => label_of(t, labels, whole_word(t, start, end).0, end)
                 .map(|l| card_code(t, l, out))
-                .or_else(|| pending(t, labels, &used, start)),
+                .or_else(|| card_labels.then(|| pending(t, labels, &used, start))?),
         };
         let value = &t[start..end];
         let kind = label.and_then(|l| judge(t, l, start, end));
@@ -354,13 +357,18 @@ fn password(t: &str, l: Found, start: usize, end: usize) -> Option<(PiiKind, usi
 /// The whitespace-delimited word around `start..end`, without the punctuation that ends a
 /// sentence after it.
 fn whole_word(t: &str, start: usize, end: usize) -> (usize, usize) {
-    let s = t[..start]
-        .char_indices()
-        .rev()
-        .find(|c| c.1.is_whitespace())
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    let e = t[end..]
-        .find(char::is_whitespace)
+    let b = t.as_bytes();
+    let glued = |i: Option<&u8>| i.is_some_and(|c| !c.is_ascii_whitespace());
+    if !glued(start.checked_sub(1).and_then(|i| b.get(i))) && !glued(b.get(end)) {
+        return (start, end);
+    }
+    let s = b[..start]
+        .iter()
+        .rposition(u8::is_ascii_whitespace)
+        .map_or(0, |i| i + 1);
+    let e = b[end..]
+        .iter()
+        .position(u8::is_ascii_whitespace)
         .map_or(t.len(), |i| end + i);
     let e = s + t[s..e].trim_end_matches([',', '.', '?', ';', ')']).len();
     if e >= end {

@@ -63,10 +63,9 @@ pub fn not_a_card(t: &str, at: usize) -> bool {
 pub fn find(t: &str, out: &mut Vec<(super::kind::PiiKind, usize, usize)>) {
     let before = out.len();
     // "born", "birth": most texts have neither, and need no search.
-    let born = t
-        .as_bytes()
-        .windows(3)
-        .any(|w| w.eq_ignore_ascii_case(b"bor") || w.eq_ignore_ascii_case(b"bir"));
+    let born = ["born", "birt", "Born", "Birt", "BORN", "BIRT"]
+        .iter()
+        .any(|w| t.contains(w));
     for c in BORN_MONTH
         .find_iter(if born { t } else { "" })
         .filter_map(|m| BORN_MONTH.captures_at(t, m.start()))

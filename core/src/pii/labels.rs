@@ -208,19 +208,23 @@ pub fn labels_near_numbers(t: &str) -> Vec<Found> {
 /// Between a label and its number: a few words, no digits, no end of a question or sentence
 /// (the dot of "no. 103463201" right after the label is an abbreviation's).
 fn gap_ok(gap: &str, max_words: usize) -> bool {
+    if gap.len() > 48 || gap.contains(|c: char| c.is_ascii_digit() || matches!(c, '!' | ';')) {
+        return false;
+    }
     let rest = gap.strip_prefix('.').unwrap_or(gap);
     // "the code on the back? ... got it, 664": a question, and its answer right after it.
-    let (asked, answer) = match rest.split_once('?') {
-        Some((q, a)) if a.replace("...", " ").split_whitespace().count() <= 3 => (q, a),
-        _ => (rest, ""),
+    let asked = match rest.split_once('?') {
+        Some((q, a)) => {
+            let answer = a.trim_start_matches([' ', '.']);
+            let short = answer.split_whitespace().count() <= 3;
+            if !short || answer.contains(['?', '.']) {
+                return false;
+            }
+            q
+        }
+        None => rest,
     };
-    let answer = answer.replace("...", " ");
-    gap.len() <= 48
-        && !gap.contains(|c: char| c.is_ascii_digit() || matches!(c, '!' | ';'))
-        && !asked.contains(". ")
-        && !asked.contains('?')
-        && !answer.contains(['?', '.'].as_slice())
-        && asked.split_whitespace().count() <= max_words
+    !asked.contains(". ") && asked.split_whitespace().count() <= max_words
 }
 
 /// The label that names the number at `start..end`, if any.
@@ -306,6 +310,10 @@ pub fn named_other_id(t: &str, labels: &[Found], start: usize, end: usize) -> bo
 /// back ("no sorry", "wait no", "i mean", "not", "that's the old one it's") or giving someone
 /// else's ("; mine is", "and his is").
 pub fn correction(gap: &str) -> bool {
+    // Seven short words at most: a longer stretch is no correction, and needs no reading.
+    if gap.len() > 60 {
+        return false;
+    }
     let words: Vec<String> = gap
         .split(|c: char| !c.is_ascii_alphabetic() && c != '\'')
         .filter(|w| !w.is_empty())

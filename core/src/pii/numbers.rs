@@ -46,14 +46,17 @@ fn enough_digits(t: &str) -> bool {
 /// Digits a PII number needs here: three, but one after a password cue and two (a month
 /// named, then its year: "expiry may twenty nine") after an expiry cue.
 fn needed(t: &str) -> usize {
-    let has = |cue: &[u8]| {
-        t.as_bytes()
-            .windows(cue.len())
-            .any(|w| w.eq_ignore_ascii_case(cue))
-    };
-    if has(b"pass") {
+    let (mut pass, mut exp) = (false, false);
+    for w in t.as_bytes().windows(3) {
+        match w[0] | 0x20 {
+            b'p' => pass |= w[1..].eq_ignore_ascii_case(b"as"),
+            b'e' => exp |= w[1..].eq_ignore_ascii_case(b"xp"),
+            _ => {}
+        }
+    }
+    if pass {
         1
-    } else if has(b"exp") {
+    } else if exp {
         2
     } else {
         3

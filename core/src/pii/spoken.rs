@@ -75,14 +75,18 @@ impl<'a> Spoken<'a> {
         // between them form a run.
         let mut runs: Vec<Vec<(Word, usize, usize)>> = Vec::new();
         let mut last_end = usize::MAX;
-        let mut counted = false;
         for (s, e) in words(text) {
             let Some(w) = word(&text[s..e]) else {
                 last_end = usize::MAX;
-                counted = ["last", "first", "next"]
-                    .iter()
-                    .any(|c| text[s..e].eq_ignore_ascii_case(c));
                 continue;
+            };
+            // "the last four one six seven six": the count is not a digit of the number.
+            let counted = last_end == usize::MAX && {
+                let head = text[..s].trim_end().as_bytes();
+                ["last", "first", "next"].iter().any(|c| {
+                    head.len() >= c.len()
+                        && head[head.len() - c.len()..].eq_ignore_ascii_case(c.as_bytes())
+                })
             };
             let joined = last_end != usize::MAX
                 && text[last_end..s].len() <= 3
@@ -91,11 +95,7 @@ impl<'a> Spoken<'a> {
                 Some(run) if joined => run.push((w, s, e)),
                 _ => runs.push(vec![(w, s, e)]),
             }
-            last_end = e;
-            // "the last four one six seven six": the count is not a digit of the number.
-            if std::mem::take(&mut counted) && runs.last().is_some_and(|r| r.len() == 1) {
-                last_end = usize::MAX;
-            }
+            last_end = if counted { usize::MAX } else { e };
         }
         let mut out = String::with_capacity(text.len());
         let mut pieces = Vec::new();

@@ -63,10 +63,11 @@ const ORDINALS: [&str; 20] = [
 
 /// Every number word, read once into a map (Fx hashing: the gate asks about every word of
 /// every text).
-static WORDS: std::sync::LazyLock<rustc_hash::FxHashMap<&'static str, Word>> =
+// Keyed by bytes: the lookup needs no UTF-8 check of the lower-cased copy.
+static WORDS: std::sync::LazyLock<rustc_hash::FxHashMap<&'static [u8], Word>> =
     std::sync::LazyLock::new(|| {
         use Word::*;
-        let mut all = rustc_hash::FxHashMap::default();
+        let mut all: rustc_hash::FxHashMap<&'static str, Word> = rustc_hash::FxHashMap::default();
         for (i, w) in UNITS.into_iter().enumerate() {
             all.insert(w, Unit(i as u32, false));
         }
@@ -100,21 +101,20 @@ static WORDS: std::sync::LazyLock<rustc_hash::FxHashMap<&'static str, Word>> =
             ("erm", Filler),
             ("and", And),
         ]);
-        all
+        all.into_iter().map(|(k, v)| (k.as_bytes(), v)).collect()
     });
 
 /// The number word `w` (any case), if it is one.
 pub fn word(w: &str) -> Option<Word> {
     // Lower-cased on the stack: this runs on every word of every text (the gate).
     let mut buf = [0u8; 12];
-    if w.len() > buf.len() {
+    if w.len() > buf.len() || w.len() < 2 {
         return None;
     }
     for (b, c) in buf.iter_mut().zip(w.bytes()) {
         *b = c.to_ascii_lowercase();
     }
-    let w = std::str::from_utf8(&buf[..w.len()]).ok()?;
-    WORDS.get(w).copied()
+    WORDS.get(&buf[..w.len()]).copied()
 }
 
 /// A number read from words: its digits, the original range, and whether it continues the

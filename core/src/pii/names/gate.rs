@@ -21,7 +21,7 @@ static GATE: LazyLock<Regex> = LazyLock::new(|| {
     // Relatives, people and form labels cue a name only with the words around them ("my
     // neighbour", "a lady called", "Traveller:"): bare, "customer" or "mate" are in most texts.
     re(&format!(
-        r"(?i)(?-u:\b)(?:names?|name's|surname|this is|it'?s|it’s|it is|i'?m|i’m|i am|that's|speak(?:ing)?|talking|chatting|writing|mrs?|ms|miss|misses|mister|missus|dr|doctor|under|holder|cardholder|beneficiary|behalf|here|through to|you'?ve got|calls? (?:him|her|me)|goes by|known as|hi|hiya|hello|hey|bonjour|hola|hallo|g'day|thanks|thank you|cheers|to|for|from|by|cc|(?:my|his|her|our|their|your)(?: [a-z]+)? (?:{relatives})|'s (?:{relatives})|(?:{people}) (?:called|named)|s?he'?s|, (?:sort|iban|routing|account|acct|acc|bsb|bic|swift))(?-u:\b)|(?-u:\b)(?:{forms}) ?:"
+        r"(?i)(?-u:\b)(?:names?|name's|surname|this is|it'?s|it’s|it is|i'?m|i’m|i am|that's|speak(?:ing)?|talking|chatting|writing|mrs?|ms|miss|misses|mister|missus|dr|doctor|under|holder|cardholder|beneficiary|behalf|here|through to|you'?ve got|calls? (?:him|her|me)|goes by|known as|hi|hiya|hello|hey|bonjour|hola|hallo|g'day|thanks|thank you|cheers|to|for|from|by|cc|(?:my|his|her|our|their|your)(?: [a-z]+)? (?:{relatives})|'s (?:{relatives})|(?:{people}) (?:called|named)|s?he['’]s|, (?:sort|iban|routing|account|acct|acc|bsb|bic|swift))(?-u:\b)|(?-u:\b)(?:{forms}) ?:"
     ))
 });
 
@@ -30,8 +30,8 @@ static GATE: LazyLock<Regex> = LazyLock::new(|| {
 const WEAK: &[&str] = &[
     "she's",
     "he's",
-    "shes",
-    "hes",
+    "she’s",
+    "he’s",
     "that's",
     "this is",
     "it's",
@@ -67,6 +67,13 @@ pub fn promising(text: &str) -> bool {
                 .split(|c: char| !word(c))
                 .filter(|w| !w.is_empty());
             return written && next.next().is_some_and(|w| person_like(w, next.take(3)));
+        }
+        // ", sort code ...": a payee's name before it is capitalised (names/beside.rs).
+        if cue.starts_with(',') {
+            let before = text[..m.start()]
+                .rsplit(|c: char| !word(c))
+                .find(|w| !w.is_empty());
+            return written && before.is_some_and(|w| w.starts_with(char::is_uppercase));
         }
         if !written || *greeting.get_or_insert_with(|| GREETING.is_match(text)) {
             return true;
