@@ -148,10 +148,10 @@ GRANT EXECUTE ON FUNCTION cxone_index_defer(text), _cxone_index_defer_building(t
 --             w_semantic / (c + its semantic rank) + w_keyword / (c + its keyword rank), with
 --             c = cxone.rrf_k (60) and the weights cxone.hybrid_semantic_weight and
 --             cxone.hybrid_keyword_weight (1 and 1); ties go to the keyword match. Keyword
---             matches take part when the query says exactly what to find (an identifier, a code,
---             a quoted phrase, or a rare name: _cxone_keyword_selective), and only exact ones
---             (all words, or an identifier); a question in plain words is ranked by meaning
---             alone. The default, measured best (BENCHMARKS.md).
+--             matches take part when the query says exactly what to find (an identifier, a
+--             code, a quoted phrase, a name: _cxone_keyword_selective), and only exact ones (all
+--             words, or an identifier); a question in plain words is ranked by meaning alone.
+--             The default, measured best (BENCHMARKS.md).
 -- Each result says which method(s) found it (found_by) and carries a snippet: the matching
 -- turn(s) with their speaker labels and the query's words **marked**.
 CREATE FUNCTION cxone_search(query text, k integer DEFAULT 10, filter jsonb DEFAULT '{}', mode text DEFAULT 'hybrid')
@@ -204,6 +204,8 @@ RETURNS TABLE (conversation_id text, text_content text, similarity double precis
                semantic_metadata jsonb, chunk_index integer, id uuid,
                score double precision, found_by text[], snippet text)
 LANGUAGE plpgsql STABLE
+-- A query of stop words only ("is it?") is no error: no NOTICE that it has no lexemes.
+SET client_min_messages = warning
 AS $$
 DECLARE
     -- Candidates per ranking: k alone, or more for hybrid so that fusion has overlap to use.

@@ -628,39 +628,53 @@ SELECT pg_catalog.count(*)::integer FROM (
 $$;
 
 -- Whether the query's words say exactly what to find, so that hybrid search lets keyword
--- matches take part: it has an identifier or a code (112-4455667-8899010, ERR_CONN_RESET), a
--- "quoted phrase", or all its words match at most n rows and one of them is that rare (a
--- plan's or product's name). A question in plain words is ranked by meaning alone: on
--- Banking77, letting its word matches take part cost 1.4 points of hit@1 (BENCHMARKS.md).
+-- matches take part (only exact ones: all the words, or an identifier): an identifier or a code
+-- (112-4455667-8899010, ERR_CONN_RESET), a "quoted phrase", a name (a short phrase of content
+-- words only: "premium plus", "family share 5g") whose words are all in at most n rows, or a
+-- description of six or more content words all in at most n rows. A question or sentence in
+-- plain words is ranked by meaning alone: on Banking77, letting its word matches take part cost
+-- 1.4 points of hit@1, and any-word matches for long questions and descriptions came out at
+-- the level of noise against semantic alone (BENCHMARKS.md). A query "has function words"
+-- when the english configuration drops some of its words (my, is, what, the): names do not,
+-- questions and sentences do.
 CREATE FUNCTION _cxone_keyword_selective(query text, model text, n integer) RETURNS boolean
 LANGUAGE plpgsql STABLE STRICT
 AS $$
 DECLARE
     all_words tsquery := @extschema@._cxone_keyword_query(query, false);
+    words integer := pg_catalog.length(pg_catalog.to_tsvector('pg_catalog.simple'::pg_catalog.regconfig, query));
+    content integer := pg_catalog.length(pg_catalog.to_tsvector('@extschema@.cxone_text'::pg_catalog.regconfig, query));
 BEGIN
     IF @extschema@._cxone_identifiers(query) <> '' OR query ~ '[[:alnum:]]_[[:alnum:]]' OR position('"' IN query) > 0 THEN
         RETURN true;
     END IF;
-    IF coalesce(pg_catalog.numnode(all_words), 0) = 0
-       OR @extschema@._cxone_keyword_matches(all_words, model, n + 1) NOT BETWEEN 1 AND n THEN
-        RETURN false;
-    END IF;
-    RETURN (SELECT pg_catalog.min(@extschema@._cxone_keyword_matches(pg_catalog.quote_literal(w)::pg_catalog.tsquery, model, n + 1))
-              FROM pg_catalog.unnest(pg_catalog.tsvector_to_array(
-                       pg_catalog.to_tsvector('@extschema@.cxone_text'::pg_catalog.regconfig, query))) AS w) <= n;
+    RETURN (content >= 6 OR (content = words AND words <= 6))
+       AND coalesce(pg_catalog.numnode(all_words), 0) > 0
+       AND @extschema@._cxone_keyword_matches(all_words, model, n + 1) BETWEEN 1 AND n;
 END
+$$;
+
+-- The share of `lexemes` (a query's words as cxone_text makes them, distinct) that `doc` holds:
+-- what ts_delete takes out of it.
+CREATE FUNCTION _cxone_keyword_coverage(doc tsvector, lexemes text[]) RETURNS double precision
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+SELECT (pg_catalog.length(doc) - pg_catalog.length(pg_catalog.ts_delete(doc, lexemes)))::double precision
+       / greatest(pg_catalog.cardinality(lexemes), 1)
 $$;
 
 -- The k conversations whose text best matches `query` (best chunk per conversation), among the
 -- rows `model` embedded whose metadata contains `filter`, ranked by ts_rank_cd. All of the
 -- query's words, or one of its identifiers, must match; with `any_word` and no such match, any
--- word will do (keyword mode), ranked after.
+-- word will do, ranked by how many of the query's words a row holds, then by ts_rank_cd (a row
+-- that says most of a description beats one that repeats one of its words).
 CREATE FUNCTION _cxone_keyword(query text, k integer, filter jsonb, model text, any_word boolean)
 RETURNS TABLE (id uuid, conversation_id text, rank integer)
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
     tsq tsquery;
+    lexemes text[] := pg_catalog.tsvector_to_array(pg_catalog.to_tsvector('@extschema@.cxone_text'::pg_catalog.regconfig, query));
 BEGIN
     FOR pass IN 1..(CASE WHEN any_word THEN 2 ELSE 1 END) LOOP
         tsq := @extschema@._cxone_keyword_query(query, pass = 2);
@@ -669,7 +683,8 @@ BEGIN
         SELECT b.id, b.conversation_id,
                (pg_catalog.row_number() OVER (ORDER BY b.score DESC, b.conversation_id))::integer
           FROM (SELECT DISTINCT ON (e.conversation_id) e.id, e.conversation_id,
-                       pg_catalog.ts_rank_cd(e.keyword_doc, tsq, 1) AS score
+                       (CASE WHEN pass = 2 THEN @extschema@._cxone_keyword_coverage(e.keyword_doc, lexemes) ELSE 0 END
+                        + pg_catalog.ts_rank_cd(e.keyword_doc, tsq, 1) / 1000) AS score
                   FROM @extschema@.conversation_embeddings e
                  WHERE e.status = 'embedded' AND e.model = _cxone_keyword.model
                    AND e.keyword_doc OPERATOR(pg_catalog.@@) tsq
@@ -723,9 +738,11 @@ $$;
 
 -- Keyword search and snippets cost CPU: for readers and admins, like semantic search.
 REVOKE EXECUTE ON FUNCTION _cxone_keyword(text, integer, jsonb, text, boolean), cxone_snippet(text, text),
-    _cxone_keyword_matches(tsquery, text, integer), _cxone_keyword_selective(text, text, integer) FROM PUBLIC;
+    _cxone_keyword_matches(tsquery, text, integer), _cxone_keyword_selective(text, text, integer),
+    _cxone_keyword_coverage(tsvector, text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION _cxone_keyword(text, integer, jsonb, text, boolean), cxone_snippet(text, text),
-    _cxone_keyword_matches(tsquery, text, integer), _cxone_keyword_selective(text, text, integer)
+    _cxone_keyword_matches(tsquery, text, integer), _cxone_keyword_selective(text, text, integer),
+    _cxone_keyword_coverage(tsvector, text[])
     TO cxone_reader, cxone_admin;
 
 -- cxone_search gains its mode and returns score, found_by and snippet.
@@ -741,10 +758,10 @@ DROP FUNCTION cxone_search(text, integer, jsonb);
 --             w_semantic / (c + its semantic rank) + w_keyword / (c + its keyword rank), with
 --             c = cxone.rrf_k (60) and the weights cxone.hybrid_semantic_weight and
 --             cxone.hybrid_keyword_weight (1 and 1); ties go to the keyword match. Keyword
---             matches take part when the query says exactly what to find (an identifier, a code,
---             a quoted phrase, or a rare name: _cxone_keyword_selective), and only exact ones
---             (all words, or an identifier); a question in plain words is ranked by meaning
---             alone. The default, measured best (BENCHMARKS.md).
+--             matches take part when the query says exactly what to find (an identifier, a
+--             code, a quoted phrase, a name: _cxone_keyword_selective), and only exact ones (all
+--             words, or an identifier); a question in plain words is ranked by meaning alone.
+--             The default, measured best (BENCHMARKS.md).
 -- Each result says which method(s) found it (found_by) and carries a snippet: the matching
 -- turn(s) with their speaker labels and the query's words **marked**.
 CREATE FUNCTION cxone_search(query text, k integer DEFAULT 10, filter jsonb DEFAULT '{}', mode text DEFAULT 'hybrid')
@@ -797,6 +814,8 @@ RETURNS TABLE (conversation_id text, text_content text, similarity double precis
                semantic_metadata jsonb, chunk_index integer, id uuid,
                score double precision, found_by text[], snippet text)
 LANGUAGE plpgsql STABLE
+-- A query of stop words only ("is it?") is no error: no NOTICE that it has no lexemes.
+SET client_min_messages = warning
 AS $$
 DECLARE
     -- Candidates per ranking: k alone, or more for hybrid so that fusion has overlap to use.

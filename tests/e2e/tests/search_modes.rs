@@ -169,6 +169,41 @@ fn three_modes_identifiers_snippets_filters_and_placeholders() {
     let kw = search(&mut c, "refund never came", 5, "{}", "keyword");
     assert_eq!(kw[0].conversation, "placeholder-1", "its words still match");
 
+    // A description without its number: keyword mode ranks by how many of its words a
+    // conversation holds (not every word is there, so the any-word pass answers).
+    let paraphrases: Vec<_> = identifier_queries()
+        .into_iter()
+        .filter(|(conv, kind, _)| ids.contains(conv) && kind == "paraphrase")
+        .collect();
+    let first = paraphrases
+        .iter()
+        .filter(|(conv, _, q)| search(&mut c, q, 1, "{}", "keyword")[0].conversation == *conv)
+        .count();
+    assert!(
+        first * 100 >= paraphrases.len() * 95,
+        "keyword: {first} of {} paraphrases first",
+        paraphrases.len()
+    );
+    // A question in plain words is ranked by meaning alone in hybrid mode; a query of stop
+    // words only is no error in any mode.
+    for h in search(
+        &mut c,
+        "why has my order not arrived yet",
+        10,
+        "{}",
+        "hybrid",
+    ) {
+        assert_eq!(
+            h.found_by,
+            ["semantic"],
+            "a plain question: {:?}",
+            h.found_by
+        );
+    }
+    for mode in MODES {
+        search(&mut c, "is it", 3, "{}", mode);
+    }
+
     // The README's examples, each run: the conversation its comment names comes first.
     for (first, sql) in readme_examples() {
         let rows = c
