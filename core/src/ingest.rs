@@ -235,7 +235,11 @@ pub fn finish(mapped: Mapped, cfg: &IngestConfig) -> QueueRow {
         })
         .collect();
     // Tags describe the text as sent: which PII it held, its length.
-    let kinds = in_texts.iter().chain(&in_prefixes).flatten().map(|m| m.kind);
+    let kinds = in_texts
+        .iter()
+        .chain(&in_prefixes)
+        .flatten()
+        .map(|m| m.kind);
     let tags = tag_found(&rendered.text, &rendered.intent_text, &cfg.rules, kinds);
     if cfg.redact {
         for ((u, in_text), in_prefix) in units.iter_mut().zip(in_texts).zip(in_prefixes) {
