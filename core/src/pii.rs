@@ -17,6 +17,7 @@ mod dates;
 mod ip;
 mod kind;
 mod labels;
+mod licence;
 mod name_data;
 mod names;
 mod numbers;

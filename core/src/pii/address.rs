@@ -141,9 +141,10 @@ fn house_number(t: &[Tok], i: usize) -> Option<usize> {
 }
 
 fn name_word(x: &Tok, written: bool) -> bool {
+    // "Old Mill Rd", "Back Lane": written capitalised, a common word names a street too.
     x.word
         && !number_word(&x.lower)
-        && !is_stop(&x.lower)
+        && (!is_stop(&x.lower) || written && x.capital && x.lower != "i")
         && (!written || x.capital || x.digit() && ordinal(&x.lower))
         && (!x.digit() || ordinal(&x.lower))
 }
@@ -184,14 +185,24 @@ fn name_words(t: &[Tok], j: usize, written: bool) -> usize {
     while end < t.len() && end - j < 4 {
         if name_word(&t[end], written) {
             end += 1;
-        } else if t[end].is_any(PARTICLES) && t.get(end + 1).is_some_and(|x| name_word(x, written))
-        {
-            end += 2;
+        } else if let Some(p) = particles_before_name(t, end, written) {
+            // "Rue de la Paix"
+            end += p + 1;
         } else {
             break;
         }
     }
     end
+}
+
+/// One or two particles at `k` followed by a name word ("de la Paix"): how many.
+fn particles_before_name(t: &[Tok], k: usize, written: bool) -> Option<usize> {
+    let p = t[k..]
+        .iter()
+        .take(2)
+        .take_while(|x| x.is_any(PARTICLES))
+        .count();
+    (p > 0 && t.get(k + p).is_some_and(|x| name_word(x, written))).then_some(p)
 }
 
 /// A street named first and numbered after: "Lindenstraße 14", "Via Garibaldi 45", "ul.
@@ -237,6 +248,11 @@ fn unit_before(t: &[Tok], i: usize) -> usize {
     let unit_number = |x: &Tok| x.digit() || number_word(&x.lower) || x.lower.chars().count() == 1;
     if k >= 2 && t[k - 2].is_any(UNITS) && unit_number(&t[k - 1]) {
         return k - 2;
+    }
+    // "flat two a forty one cavendish road": the flat's number and letter
+    let letter = |x: &Tok| x.word && x.lower.chars().count() == 1;
+    if k >= 3 && t[k - 3].is_any(UNITS) && unit_number(&t[k - 2]) && letter(&t[k - 1]) {
+        return k - 3;
     }
     if i >= 1 && t[i - 1].is("number") {
         return i - 1;

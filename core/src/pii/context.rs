@@ -79,6 +79,12 @@ pub fn find(t: &str, labels: &[Found], out: &mut Vec<(PiiKind, usize, usize)>) {
                 last = label.map(|l| (l, e));
                 out.push((k, s, e));
             }
+            // "Illinois K773-2844-1481": a licence by its state
+            None if label.is_none() && super::licence::by_state(t, start, end).is_some() => {
+                if let Some((s, e)) = super::licence::by_state(t, start, end) {
+                    out.push((PiiKind::DriversLicence, s, e));
+                }
+            }
             None if plain(value)
                 && digits(value) == 8
                 && label.is_none_or(|l| l.label == Label::SortCode) =>

@@ -56,6 +56,15 @@ const CASES: &[(&str, Option<PiiKind>, &str)] = {
             Some(IpAddress),
             "203.0.113.77",
         ),
+        // a licence by the state that issued it
+        ("Ohio RS482913", Some(DriversLicence), "RS482913"),
+        (
+            "it's d four four one two oh nine eight seven texas",
+            Some(DriversLicence),
+            "d four four one two oh nine eight seven",
+        ),
+        ("Texas 12345678", None, ""),
+        ("flight UA1234 to Denver", None, ""),
         ("What's a CVV?", None, ""),
         ("the three digits on the back are rubbed off", None, ""),
         (

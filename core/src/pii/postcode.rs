@@ -8,7 +8,7 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 /// The cheap test before tokenising: one search for every cue word.
-static CUE: LazyLock<Regex> = LazyLock::new(|| super::pattern::re(r"(?i)zip|post|eircode"));
+static CUE: LazyLock<Regex> = LazyLock::new(|| super::pattern::re(r"(?i)zip|post|eircode|plz"));
 
 /// `a` for a letter, `9` for a digit, other characters as they are: "sw1a" -> "aa9a".
 fn shape(s: &str) -> String {
@@ -144,6 +144,11 @@ const ABBREVIATIONS: &[&str] = &[
     "wi", "wy", "dc", "pr", "on", "qc", "bc", "ab", "mb", "sk", "ns", "nb", "nl", "pe",
 ];
 
+/// `lower` is the one-word name of a US state or Canadian province ("florida", "ontario").
+pub fn is_state_name(lower: &str) -> bool {
+    STATES.contains(&lower)
+}
+
 /// How many tokens from `k` a US state or Canadian province takes: its name, or its written
 /// two-letter abbreviation in capitals ("IL", "ON").
 pub fn is_state(t: &[Tok], k: usize) -> Option<usize> {
@@ -162,9 +167,11 @@ pub fn is_state(t: &[Tok], k: usize) -> Option<usize> {
     })
 }
 
-/// Words that may stand between the cue and the code: "zip code is", "postcode in Germany is".
+/// Words that may stand between the cue and the code: "zip code is", "postcode in Germany is",
+/// "confirm the postcode? I have ...".
 const BETWEEN: &[&str] = &[
-    "code", "code's", "is", "was", ":", "-", "'s", "should", "be", "it's",
+    "code", "code's", "is", "was", ":", "-", "'s", "should", "be", "it's", "?", "i", "have", "got",
+    "as",
 ];
 
 /// ZIP codes and postcodes given after a cue ("zip is", "Postcode:", "postal code is"), as byte
@@ -183,6 +190,7 @@ pub fn find_zips(text: &str, out: &mut Vec<(usize, usize)>) {
             "postcode's",
             "eircode",
             "eircode's",
+            "plz",
         ]) || t[k].is_any(&["post", "postal"])
             && t.get(k + 1).is_some_and(|x| x.is("code"));
         if !cue {

@@ -104,11 +104,20 @@ static WORDS: std::sync::LazyLock<rustc_hash::FxHashMap<&'static [u8], Word>> =
         all.into_iter().map(|(k, v)| (k.as_bytes(), v)).collect()
     });
 
+/// The first letters of the words in `WORDS`, one bit each.
+static FIRST_LETTERS: std::sync::LazyLock<u32> =
+    std::sync::LazyLock::new(|| WORDS.keys().fold(0, |m, k| m | 1 << (k[0] - b'a')));
+
 /// The number word `w` (any case), if it is one.
 pub fn word(w: &str) -> Option<Word> {
     // Lower-cased on the stack: this runs on every word of every text (the gate).
     let mut buf = [0u8; 12];
     if w.len() > buf.len() || w.len() < 2 {
+        return None;
+    }
+    // Most words start with a letter no number word starts with ("my", "card", "i").
+    let first = w.as_bytes()[0].to_ascii_lowercase();
+    if !first.is_ascii_lowercase() || *FIRST_LETTERS & 1 << (first - b'a') == 0 {
         return None;
     }
     for (b, c) in buf.iter_mut().zip(w.bytes()) {

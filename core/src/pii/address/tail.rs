@@ -17,6 +17,13 @@ pub fn tail(t: &[Tok], mut end: usize, written: bool) -> usize {
             k += n;
         } else if x.is_any(UNITS) && t.get(k + 1).is_some_and(|y| y.word || y.is(".")) {
             k += if t[k + 1].is(".") { 3 } else { 2 };
+            // "unit three hundred", "suite twenty one": a number said in words
+            while !written
+                && t.get(k).is_some_and(|y| number_word(&y.lower))
+                && number_word(&t[k - 1].lower)
+            {
+                k += 1;
+            }
             if !written
                 && t.get(k)
                     .is_some_and(|y| y.lower.chars().count() == 1 && y.word)

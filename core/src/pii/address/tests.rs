@@ -12,6 +12,24 @@ fn addresses(text: &str) -> Vec<&str> {
 fn addresses_as_given() {
     let cases = [
         ("it's 42 Wallace Avenue, Leeds", "42 Wallace Avenue, Leeds"),
+        // capitalised common words name streets too; particles in a row
+        (
+            "New place: 7 Little Green Rd, Bath",
+            "7 Little Green Rd, Bath",
+        ),
+        (
+            "we're at 14 Rue de la Huchette, 75005 Paris now",
+            "14 Rue de la Huchette, 75005 Paris",
+        ),
+        // said: a flat's number and letter, a unit's number in words
+        (
+            "it's flat nine b twelve hartley street york",
+            "flat nine b twelve hartley street york",
+        ),
+        (
+            "four ten pine avenue suite two hundred austin",
+            "four ten pine avenue suite two hundred austin",
+        ),
         (
             "Send it to Flat 3, 18 Mill Park, Derby DE1 3AB please",
             "Flat 3, 18 Mill Park, Derby DE1 3AB",
