@@ -26,6 +26,13 @@ const AFTER: &[&str] = &[
     "speaking", "calling", "writing", "here", "from", "again", "how", "you've", "you're", "and",
     "i", "i'm", "my", "born", "at", "that's", "thats",
 ];
+/// Listed names that are also plain words after "it's": "sorry it's long", "it's fine".
+const PLAIN: &[&str] = &[
+    "long", "short", "fine", "grand", "young", "rich", "sharp", "bright", "free", "early", "late",
+    "ready", "sure", "true", "clear", "busy", "gone", "done", "due", "over", "open", "closed",
+    "cheap", "dear", "fair", "mint", "sterling", "golden",
+];
+
 /// Words after a relative's one-word name that show it is one: what the relative did.
 const RELATION_NEXT: &[&str] = &[
     "took", "set", "said", "says", "has", "had", "was", "is", "will", "did", "does", "called",
@@ -107,6 +114,11 @@ pub fn find_names(text: &str, speaker: Option<Speaker>, out: &mut Vec<NameSpan>)
     around::possessive_name(&t, written, &mut other);
     beside::before_bank_details(&t, written, &mut other);
     beside::before_relation(&t, written, &mut other);
+    beside::called_first(&t, written, &mut |a, b| {
+        if !found.iter().any(|&(x, y, _)| x < b && a < y) {
+            found.push((a, b, agent(Role::Addressee)));
+        }
+    });
     let firsts: Vec<(usize, usize, bool)> = found.clone();
     for (a, b, is_agent) in firsts {
         beside::joined(&t, (a, b), written, &mut |x, y| {
@@ -233,7 +245,7 @@ fn run(t: &[Tok], j: usize, written: bool, strength: Strength) -> Option<(usize,
             len >= 2 || listed_any || confirmed_after && !demonym(&first.lower)
         }
         Strength::Weak => {
-            is_first_name(&first.lower)
+            is_first_name(&first.lower) && !PLAIN.contains(&first.lower.as_str())
                 || len >= 2 && (listed_any || confirmed_after)
                 || next.is_some_and(|n| n.is_any(&AFTER[..STRONG_AFTER]))
                 || beside::spelling_end(t, j, end).is_some()
@@ -286,7 +298,7 @@ fn addressed(t: &[Tok], j: usize) -> Option<(usize, usize)> {
 
 /// Words shaped like adjectives and adverbs ("ridiculous", "lovely", "amazing"), not names.
 fn adjective(lower: &str) -> bool {
-    ["ous", "ful", "ble", "ing", "ly", "ed", "ive", "est"]
+    ["ous", "ful", "ble", "ing", "ly", "ed", "ive", "est", "ent", "ant"]
         .iter()
         .any(|s| lower.ends_with(s))
         && !is_first_name(lower)

@@ -119,3 +119,67 @@ pub fn before_relation(t: &[Tok], written: bool, push: &mut impl FnMut(usize, us
         push(a, k + 1);
     }
 }
+
+/// Words that open a written turn before "can you" without being a name.
+const NOT_CALLED: &[&str] = &[
+    "great",
+    "brilliant",
+    "perfect",
+    "lovely",
+    "cool",
+    "awesome",
+    "right",
+    "okay",
+    "alright",
+    "cheers",
+    "thanks",
+    "hello",
+    "hi",
+    "hey",
+    "also",
+    "and",
+    "but",
+    "so",
+    "please",
+    "sorry",
+    "ok",
+    "yes",
+    "no",
+    "yeah",
+    "now",
+    "then",
+    "again",
+    "actually",
+    "hmm",
+    "um",
+    "well",
+    "wait",
+    "anyway",
+    "sure",
+    "fine",
+    "excellent",
+    "agent",
+    "operator",
+    "support",
+    "team",
+    "guys",
+    "hiya",
+];
+
+/// "Tariq can you stay on the chat": a written turn opened by the name of the one asked.
+pub fn called_first(t: &[Tok], written: bool, push: &mut impl FnMut(usize, usize)) {
+    let Some(first) = t.first() else { return };
+    let k = if t.get(1).is_some_and(|x| x.is(",")) {
+        2
+    } else {
+        1
+    };
+    let asks = t
+        .get(k)
+        .is_some_and(|x| x.is_any(&["can", "could", "would", "will"]))
+        && t.get(k + 1).is_some_and(|x| x.is("you"));
+    let plain = first.is_any(NOT_CALLED) || first.lower.ends_with("ly");
+    if written && asks && !plain && namey(first, written) {
+        push(0, 1);
+    }
+}

@@ -49,9 +49,15 @@ pub fn cue(t: &[Tok], i: usize, written: bool) -> Option<(usize, Role, Strength)
         if verb(1) {
             return Some((i + 2, role, Strong));
         }
-        if w(1) == "on" {
+        // "name as on passport Kiri Ngata-Hohaia"
+        let a = usize::from(w(1) == "as" && w(2) == "on");
+        if w(1 + a) == "on" {
             // name on (the) account/card is|:
-            let k = if w(2) == "the" || w(2) == "my" { 3 } else { 2 };
+            let k = a + if w(2 + a) == "the" || w(2 + a) == "my" {
+                3
+            } else {
+                2
+            };
             if matches!(
                 w(k),
                 "account"
@@ -68,7 +74,11 @@ pub fn cue(t: &[Tok], i: usize, written: bool) -> Option<(usize, Role, Strength)
                     | "letter"
                     | "bill"
             ) {
-                return verb(k + 1).then_some((i + k + 2, Other, Strong));
+                if verb(k + 1) {
+                    return Some((i + k + 2, Other, Strong));
+                }
+                let named = written && t.get(i + k + 1).is_some_and(|x| x.capital);
+                return named.then_some((i + k + 1, Other, Strong));
             }
         }
         // "the account's in my name nuala ni dhomhnaill"
@@ -169,7 +179,8 @@ pub fn cue(t: &[Tok], i: usize, written: bool) -> Option<(usize, Role, Strength)
         // "my wife's email ...", "my dad's number": what is theirs follows, not their name.
         let theirs = ["email", "e-mail", "phone", "mobile", "number", "address"];
         if relative_possessive(tok) && theirs.contains(&w(1)) {
-            return None;
+            // "my mother-in-law's phone, Wanjiru Kamau": whose it is, named after a comma
+            return (written && w(2) == ",").then_some((i + 3, Other, Relation));
         }
         let mut j = i + 1;
         let named = w(1) == "name";
@@ -194,7 +205,16 @@ pub fn cue(t: &[Tok], i: usize, written: bool) -> Option<(usize, Role, Strength)
     {
         return Some((i + 1, Other, Strong));
     }
-    if tok.is_any(&["holder", "cardholder", "beneficiary", "policyholder"]) {
+    if tok.is_any(&[
+        "holder",
+        "cardholder",
+        "beneficiary",
+        "policyholder",
+        "kontoinhaber",
+        "inhaber",
+        "titulaire",
+        "titular",
+    ]) {
         let j = if verb(1) || matches!(w(1), "," | "to" | "as") {
             i + 2
         } else {
@@ -204,6 +224,12 @@ pub fn cue(t: &[Tok], i: usize, written: bool) -> Option<(usize, Role, Strength)
     }
     if tok.is("behalf") && w(1) == "of" {
         return Some((i + 2, Other, Relation));
+    }
+    // "is that right Gerald?", "that's correct, Ms. Obi": a check addressed to someone
+    if tok.is_any(&["right", "correct"]) && matches!(prev(1), "that" | "that's" | "is") {
+        let j = if w(1) == "," { i + 2 } else { i + 1 };
+        let ends = t.get(j + 1).is_none_or(|x| x.is_any(&["?", ".", "!"]));
+        return ends.then_some((j, Addressee, Weak));
     }
     // Greetings and thanks addressed to someone: "Hi Priya,", "Thanks so much, Marcus."
     if tok.is_any(&[

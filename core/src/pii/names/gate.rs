@@ -21,13 +21,15 @@ static GATE: LazyLock<Regex> = LazyLock::new(|| {
     // Relatives, people and form labels cue a name only with the words around them ("my
     // neighbour", "a lady called", "Traveller:"): bare, "customer" or "mate" are in most texts.
     re(&format!(
-        r"(?i)(?-u:\b)(?:names?|name's|surname|this is|it'?s|it’s|it is|i'?m|i’m|i am|that's|speak(?:ing)?|talking|chatting|writing|mrs?|ms|miss|misses|mister|missus|dr|doctor|under|holder|cardholder|beneficiary|behalf|here|through to|you'?ve got|calls? (?:him|her|me)|goes by|known as|hi|hiya|hello|hey|bonjour|hola|hallo|g'day|thanks|thank you|cheers|to|for|from|by|cc|(?:my|his|her|our|their|your)(?: [a-z]+)? (?:{relatives})|'s (?:{relatives})|(?:{people}) (?:called|named)|s?he['’]s|, (?:sort|iban|routing|account|acct|acc|bsb|bic|swift))(?-u:\b)|(?-u:\b)(?:{forms}) ?:"
+        r"(?i)(?-u:\b)(?:names?|name's|surname|this is|it'?s|it’s|it is|i'?m|i’m|i am|that's|speak(?:ing)?|talking|chatting|writing|mrs?|ms|miss|misses|mister|missus|dr|doctor|under|holder|cardholder|beneficiary|kontoinhaber|inhaber|titulaire|titular|behalf|right|correct|here|through to|you'?ve got|calls? (?:him|her|me)|goes by|known as|hi|hiya|hello|hey|bonjour|hola|hallo|g'day|thanks|thank you|cheers|to|for|from|by|cc|(?:my|his|her|our|their|your)(?: [a-z]+)? (?:{relatives})|'s (?:{relatives})|(?:{people}) (?:called|named)|s?he['’]s|, (?:sort|iban|routing|account|acct|acc|bsb|bic|swift))(?-u:\b)|(?-u:\b)(?:{forms}) ?:"
     ))
 });
 
 /// Cues so common in written turns ("hi", "thanks", "it's", "here") that they are worth the
 /// full reading only when a word near them could be a name: capitalised, or a listed name.
 const WEAK: &[&str] = &[
+    "right",
+    "correct",
     "she's",
     "he's",
     "she’s",
@@ -56,6 +58,14 @@ const WEAK: &[&str] = &[
 /// cue with a word that could be a name among the three after it or the one before.
 pub fn promising(text: &str) -> bool {
     let written = text.chars().any(char::is_uppercase);
+    // "Tariq can you ...": a turn opened by the name of the one asked (names/beside.rs)
+    let mut words = text.split(' ');
+    let first = words.next().unwrap_or("").trim_end_matches(',');
+    let asks = matches!(words.next(), Some("can" | "could" | "would" | "will"))
+        && words.next() == Some("you");
+    if asks && first.starts_with(char::is_uppercase) && first.len() > 2 {
+        return true;
+    }
     let word = |c: char| c.is_alphabetic() || c == '\'' || c == '’' || c == '-';
     let mut greeting = None;
     GATE.find_iter(text).any(|m| {

@@ -63,6 +63,24 @@ fn customers_and_people_talked_about() {
         ("my daughter usually does it", Some(Customer), &[]),
         ("send it to my husband's email please", Some(Customer), &[]),
         (
+            "It's my father-in-law's card, Bogdan Ilic, he's here with me",
+            Some(Customer),
+            &["Bogdan Ilic"],
+        ),
+        (
+            "I show 4 May 1961, is that correct Harriet?",
+            Some(Agent),
+            &["Harriet"],
+        ),
+        ("is that right, or not?", Some(Agent), &[]),
+        ("Kontoinhaber Greta Vogel", Some(Customer), &["Greta Vogel"]),
+        (
+            "name as on card Tobias Engel",
+            Some(Customer),
+            &["Tobias Engel"],
+        ),
+        ("sorry it's long", Some(Customer), &[]),
+        (
             "the name on the card is robert o'neill",
             Some(Customer),
             &["robert o'neill"],
@@ -209,6 +227,7 @@ fn agents_own_names() {
         ),
         ("Pip the ShopRight assistant here!", Some(Bot), "Pip"),
         ("cheers tamsin that's sorted", Some(Customer), "tamsin"),
+        ("Oksana, can you resend the form?", Some(Customer), "Oksana"),
         (
             "hi ruairi yeah it's about my bill",
             Some(Customer),
@@ -246,6 +265,9 @@ fn look_alikes_are_not_names() {
         "my name is on the lease",
         "i'm calling about my bill",
         "this is ridiculous i've been waiting an hour",
+        "Please can you check my balance",
+        "Also, could you send a receipt?",
+        "this is urgent at this point",
         "I'm really frustrated with this.",
         "Hi, I'm a new customer.",
         "I'm Canadian, does that matter?",
