@@ -77,14 +77,14 @@ $$;
 
 -- Whether the query's words say exactly what to find, so that hybrid search lets keyword
 -- matches take part (only exact ones: all the words, or an identifier): an identifier or a code
--- (112-4455667-8899010, ERR_CONN_RESET), a "quoted phrase", a name (a short phrase of content
--- words only: "premium plus", "family share 5g") whose words are all in at most n rows, or a
--- description of six or more content words all in at most n rows. A question or sentence in
--- plain words is ranked by meaning alone: on Banking77, letting its word matches take part cost
--- 1.4 points of hit@1, and any-word matches for long questions and descriptions came out at
--- the level of noise against semantic alone (BENCHMARKS.md). A query "has function words"
--- when the english configuration drops some of its words (my, is, what, the): names do not,
--- questions and sentences do.
+-- (112-4455667-8899010, ERR_CONN_RESET), a "quoted phrase", or words all found together in at
+-- most n rows when they are a name (a short phrase of content words only: "premium plus",
+-- "family share 5g"), a description of six or more content words, or a short search of at most
+-- five words one of which alone is that rare ("I was charged twice"). A longer question or
+-- sentence in plain words is ranked by meaning alone: on Banking77, letting its word matches
+-- take part cost 1.4 points of hit@1, and any-word matches came out at the level of noise
+-- against semantic alone (BENCHMARKS.md). A query "has function words" when the english
+-- configuration drops some of its words (my, is, what, the): names do not, questions do.
 CREATE FUNCTION _cxone_keyword_selective(query text, model text, n integer) RETURNS boolean
 LANGUAGE plpgsql STABLE STRICT
 AS $$
@@ -96,9 +96,17 @@ BEGIN
     IF @extschema@._cxone_identifiers(query) <> '' OR query ~ '[[:alnum:]]_[[:alnum:]]' OR position('"' IN query) > 0 THEN
         RETURN true;
     END IF;
-    RETURN (content >= 6 OR (content = words AND words <= 6))
-       AND coalesce(pg_catalog.numnode(all_words), 0) > 0
-       AND @extschema@._cxone_keyword_matches(all_words, model, n + 1) BETWEEN 1 AND n;
+    IF coalesce(pg_catalog.numnode(all_words), 0) = 0
+       OR @extschema@._cxone_keyword_matches(all_words, model, n + 1) NOT BETWEEN 1 AND n THEN
+        RETURN false;
+    END IF;
+    IF content >= 6 OR (content = words AND words <= 6) THEN
+        RETURN true;
+    END IF;
+    RETURN words <= 5 AND (
+        SELECT pg_catalog.min(@extschema@._cxone_keyword_matches(pg_catalog.quote_literal(w)::pg_catalog.tsquery, model, n + 1))
+          FROM pg_catalog.unnest(pg_catalog.tsvector_to_array(
+                   pg_catalog.to_tsvector('@extschema@.cxone_text'::pg_catalog.regconfig, query))) AS w) <= n;
 END
 $$;
 
