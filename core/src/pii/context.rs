@@ -68,6 +68,11 @@ pub fn find(t: &str, labels: &[Found], out: &mut Vec<(PiiKind, usize, usize)>) {
         };
         let value = &t[start..end];
         let kind = label.and_then(|l| judge(t, l, start, end));
+        let licence = if kind.is_none() && label.is_none() {
+            super::licence::by_state(t, start, end)
+        } else {
+            None
+        };
         match kind {
             Some((k, s, e)) => {
                 if k == PiiKind::SortCode {
@@ -80,8 +85,8 @@ pub fn find(t: &str, labels: &[Found], out: &mut Vec<(PiiKind, usize, usize)>) {
                 out.push((k, s, e));
             }
             // "Illinois K773-2844-1481": a licence by its state
-            None if label.is_none() && super::licence::by_state(t, start, end).is_some() => {
-                if let Some((s, e)) = super::licence::by_state(t, start, end) {
+            None if label.is_none() && licence.is_some() => {
+                if let Some((s, e)) = licence {
                     out.push((PiiKind::DriversLicence, s, e));
                 }
             }

@@ -60,12 +60,9 @@ pub fn not_a_card(t: &str, at: usize) -> bool {
 }
 
 /// Dates of birth and month-name card expiries in `t`, as (kind, start, end).
-pub fn find(t: &str, out: &mut Vec<(super::kind::PiiKind, usize, usize)>) {
+pub fn find(t: &str, born: bool, out: &mut Vec<(super::kind::PiiKind, usize, usize)>) {
     let before = out.len();
-    // "born", "birth": most texts have neither, and need no search.
-    let born = ["born", "birt", "Born", "Birt", "BORN", "BIRT"]
-        .iter()
-        .any(|w| t.contains(w));
+    // `born`: the text says "born" or "birth"; most texts do not, and need no search.
     for c in BORN_MONTH
         .find_iter(if born { t } else { "" })
         .filter_map(|m| BORN_MONTH.captures_at(t, m.start()))

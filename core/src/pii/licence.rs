@@ -13,6 +13,9 @@ pub fn by_state(t: &str, start: usize, end: usize) -> Option<(usize, usize)> {
         && b[start - 2].is_ascii_alphabetic()
         && (start == 2 || b[start - 3] == b' ');
     let s = if spelled { start - 2 } else { start };
+    if !b[s].is_ascii_alphabetic() {
+        return None;
+    }
     let id: Vec<u8> = b[s..end]
         .iter()
         .copied()

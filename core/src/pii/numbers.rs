@@ -31,6 +31,9 @@ static PHONE_NATIONAL: LazyLock<Regex> = LazyLock::new(|| {
         r"(?:\b1[ .-]?)?(?:\(\d{2,5}\)[ .-]?|\b\d{2,5}[ .-])\d{3,4}[ .-]?\d{3,4}\b|\b0[1-37]\d{9}\b",
     )
 });
+/// "born", "birth", "digit", "character": the words two scans need (see `find`).
+static CUE_WORDS: LazyLock<Regex> =
+    LazyLock::new(|| super::pattern::re(r"(?i)born|birt|digit|characte"));
 /// A UK National Insurance number ("QQ 12 34 56 C"), reported as an SSN: the national
 /// social-insurance number.
 static NINO: LazyLock<Regex> =
@@ -177,10 +180,22 @@ pub fn find(text: &str, found: &mut Vec<PiiMatch>) {
         }
     }
     context::find(t, &labels, &mut strong);
+    // The words the birth-date and digit-position scans need, found in one pass: most texts
+    // have none of them.
+    let (mut born, mut digit_words) = (false, false);
+    for m in CUE_WORDS.find_iter(t) {
+        if m.as_str().as_bytes()[0] | 0x20 == b'b' {
+            born = true;
+        } else {
+            digit_words = true;
+        }
+    }
     let mut positions = Vec::new();
-    super::positions::find(t, &mut positions);
+    if digit_words {
+        super::positions::find(t, &mut positions);
+    }
     strong.extend(positions.into_iter().map(|(s, e)| (PiiKind::Pin, s, e)));
-    dates::find(t, &mut strong);
+    dates::find(t, born, &mut strong);
     let mut ips = Vec::new();
     ip::find(t, &mut ips);
     for (s, e) in ips {

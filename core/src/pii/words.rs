@@ -20,13 +20,17 @@ pub struct Tok {
     pub all_caps: bool,
 }
 
+// Inlined: the name and address rules ask these of every token, many times over.
 impl Tok {
+    #[inline]
     pub fn is(&self, w: &str) -> bool {
         self.lower == w
     }
+    #[inline]
     pub fn is_any(&self, ws: &[&str]) -> bool {
         ws.contains(&self.lower.as_str())
     }
+    #[inline]
     pub fn digit(&self) -> bool {
         self.lower.starts_with(|c: char| c.is_ascii_digit())
     }

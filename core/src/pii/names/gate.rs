@@ -6,6 +6,7 @@
 use super::lists;
 use super::shape::PARTICLES;
 use crate::pii::name_data::{is_first_name, is_surname};
+use crate::pii::words::is_stop;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -21,15 +22,19 @@ static GATE: LazyLock<Regex> = LazyLock::new(|| {
     // Relatives, people and form labels cue a name only with the words around them ("my
     // neighbour", "a lady called", "Traveller:"): bare, "customer" or "mate" are in most texts.
     re(&format!(
-        r"(?i)(?-u:\b)(?:names?|name's|surname|this is|it'?s|it’s|it is|i'?m|i’m|i am|that's|speak(?:ing)?|talking|chatting|writing|mrs?|ms|miss|misses|mister|missus|dr|doctor|under|holder|cardholder|beneficiary|kontoinhaber|inhaber|titulaire|titular|behalf|right|correct|here|through to|you'?ve got|calls? (?:him|her|me)|goes by|known as|hi|hiya|hello|hey|bonjour|hola|hallo|g'day|thanks|thank you|cheers|to|for|from|by|cc|(?:my|his|her|our|their|your)(?: [a-z]+)? (?:{relatives})|'s (?:{relatives})|(?:{people}) (?:called|named)|s?he['’]s|, (?:sort|iban|routing|account|acct|acc|bsb|bic|swift))(?-u:\b)|(?-u:\b)(?:{forms}) ?:"
+        r"(?i)(?-u:\b)(?:names?|name's|surname|this is|it'?s|it’s|it is|i'?m|i’m|i am|that's|speak(?:ing)?|talking|chatting|writing|mrs?|ms|miss|misses|mister|missus|dr|doctor|under|holder|cardholder|beneficiary|kontoinhaber|inhaber|titulaire|titular|behalf|(?:that|that's|is) (?:right|correct)|here|through to|you'?ve got|calls? (?:him|her|me)|goes by|known as|hi|hiya|hello|hey|bonjour|hola|hallo|g'day|thanks|thank you|cheers|to|for|from|by|cc|(?:my|his|her|our|their|your)(?: [a-z]+)? (?:{relatives})|'s (?:{relatives})|(?:{people}) (?:called|named)|s?he['’]s|, (?:sort|iban|routing|account|acct|acc|bsb|bic|swift))(?-u:\b)|(?-u:\b)(?:{forms}) ?:"
     ))
 });
 
 /// Cues so common in written turns ("hi", "thanks", "it's", "here") that they are worth the
 /// full reading only when a word near them could be a name: capitalised, or a listed name.
 const WEAK: &[&str] = &[
-    "right",
-    "correct",
+    "that right",
+    "that correct",
+    "that's right",
+    "that's correct",
+    "is right",
+    "is correct",
     "she's",
     "he's",
     "she’s",
@@ -63,7 +68,8 @@ pub fn promising(text: &str) -> bool {
     let first = words.next().unwrap_or("").trim_end_matches(',');
     let asks = matches!(words.next(), Some("can" | "could" | "would" | "will"))
         && words.next() == Some("you");
-    if asks && first.starts_with(char::is_uppercase) && first.len() > 2 {
+    let plain = || is_stop(&first.to_lowercase());
+    if asks && first.starts_with(char::is_uppercase) && first.len() > 2 && !plain() {
         return true;
     }
     let word = |c: char| c.is_alphabetic() || c == '\'' || c == '’' || c == '-';
