@@ -298,9 +298,11 @@ fn addressed(t: &[Tok], j: usize) -> Option<(usize, usize)> {
 
 /// Words shaped like adjectives and adverbs ("ridiculous", "lovely", "amazing"), not names.
 fn adjective(lower: &str) -> bool {
-    ["ous", "ful", "ble", "ing", "ly", "ed", "ive", "est", "ent", "ant"]
-        .iter()
-        .any(|s| lower.ends_with(s))
+    [
+        "ous", "ful", "ble", "ing", "ly", "ed", "ive", "est", "ent", "ant",
+    ]
+    .iter()
+    .any(|s| lower.ends_with(s))
         && !is_first_name(lower)
 }
 
